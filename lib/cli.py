@@ -1,0 +1,77 @@
+"""Command-line parser for ``python -m lib``; each command's work lives in the module it names.
+
+Exit status: 0 ok, 1 the run finished but something failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from lib.errors import BudgetError, ConfigError
+
+# command -> "module:function"; imported only when the command runs, to keep startup small.
+COMMANDS: dict[str, str] = {
+    "check": "lib.app.commands:check",
+    "invoke": "lib.app.commands:invoke",
+    "serve": "lib.app.commands:serve",
+    "sandbox": "lib.sandbox.server:main",
+    "demo": "lib.app.demo:main",
+    "validate": "lib.config.commands:validate",
+    "schema": "lib.config.commands:schema",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lib", description="Budget alerts for Tencent Cloud.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="run one evaluation (the timer's code path)")
+    p.add_argument("--config", help="configuration file or cos:// URL (default: $BUDGET_CONFIG)")
+    p.add_argument("--at", help="evaluate as of this ISO 8601 instant (backtest)")
+    p.add_argument("--json", action="store_true", help="print the result document")
+    p.add_argument("--dry-run", action="store_true", help="send nothing and write no state")
+
+    p = sub.add_parser("invoke", help="SCF-style local invocation of a handler")
+    p.add_argument("handler", choices=["timer", "api"])
+    p.add_argument("--event", required=True, help="event JSON file")
+    p.add_argument("--context", help="context JSON file")
+
+    p = sub.add_parser("serve", help="serve the API handler over local HTTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+
+    p = sub.add_parser("sandbox", help="run the local Tencent Cloud until stopped")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--scenario", help="scenario YAML (default: the bundled demo.yaml)")
+    p.add_argument("--secret-id", default="AKIDSANDBOX")
+    p.add_argument("--secret-key", default="sandbox-secret-key")
+    p.add_argument("--data-dir", help="keep COS objects in this folder instead of memory")
+
+    sub.add_parser("demo", help="the whole product offline: sandbox, state, webhook receiver")
+
+    p = sub.add_parser("validate", help="check a configuration")
+    p.add_argument("--config", help="configuration file or cos:// URL (default: $BUDGET_CONFIG)")
+
+    sub.add_parser("schema", help="print the JSON Schema of the configuration")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module_name, func_name = COMMANDS[args.command].split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(func(args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BudgetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
