@@ -31,9 +31,7 @@ def encoded_pairs(items: Mapping[str, str | None]) -> tuple[str, str]:
     return "&".join(f"{k}={v}" for k, v in pairs), ";".join(k for k, _ in pairs)
 
 
-def http_string(
-    method: str, path: str, params: Mapping[str, str | None], headers: Mapping[str, str | None]
-) -> str:
+def http_string(method: str, path: str, params: Mapping[str, str | None], headers: Mapping[str, str | None]) -> str:
     """HttpString over the decoded path and the given parameters and headers."""
     http_params, _ = encoded_pairs(params)
     http_headers, _ = encoded_pairs(headers)

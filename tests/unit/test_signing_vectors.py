@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lib.signing import cos_authorization, tc3_headers, v1_params
 from lib.signing import cos as cos_steps
+from lib.signing import cos_authorization, tc3_headers, v1_params
 from lib.signing import tc3 as tc3_steps
 from lib.signing import v1 as v1_steps
 
 SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
-CVM_PAYLOAD = (
-    b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
-)
+CVM_PAYLOAD = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
 CVM = {
     "service": "cvm",
     "host": "cvm.tencentcloudapi.com",
@@ -31,9 +29,7 @@ def _signature(headers: dict[str, str]) -> str:
 
 def test_cvm_payload_is_the_86_bytes_of_the_reference() -> None:
     assert len(CVM_PAYLOAD) == 86
-    assert tc3_steps.sha256_hex(CVM_PAYLOAD) == (
-        "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064"
-    )
+    assert tc3_steps.sha256_hex(CVM_PAYLOAD) == ("35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064")
 
 
 def test_vector_a_steps() -> None:
