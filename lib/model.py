@@ -127,6 +127,14 @@ class Evaluation:
         return out
 
 
+def _dec_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def _level(level: float | None) -> int | float | None:
     if level is None:
         return None
@@ -159,6 +167,49 @@ class Notification:
     channels: tuple[str, ...] = ()
     breakdown: tuple[tuple[str, Decimal], ...] = ()
     detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A lossless JSON form (Decimals as strings) for the outbox and the alert history."""
+        return {
+            "id": self.id,
+            "budget": self.budget,
+            "group": [list(pair) for pair in self.group],
+            "kind": self.kind,
+            "status": self.status,
+            "period": self.period.to_dict(),
+            "at": self.at.isoformat(),
+            "value": _dec_str(self.value),
+            "unit": self.unit,
+            "limit": _dec_str(self.limit),
+            "percent": self.percent,
+            "forecast": _dec_str(self.forecast),
+            "level": self.level,
+            "channels": list(self.channels),
+            "breakdown": [[name, str(amount)] for name, amount in self.breakdown],
+            "detail": dict(self.detail),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Notification:
+        period = data["period"]
+        return cls(
+            id=str(data["id"]),
+            budget=str(data["budget"]),
+            group=tuple((str(k), str(v)) for k, v in data["group"]),
+            kind=data["kind"],
+            status=data["status"],
+            period=Period(datetime.fromisoformat(period["start"]), datetime.fromisoformat(period["end"])),
+            at=datetime.fromisoformat(str(data["at"])),
+            value=_dec(data.get("value")),
+            unit=str(data["unit"]),
+            limit=_dec(data.get("limit")),
+            percent=data.get("percent"),
+            forecast=_dec(data.get("forecast")),
+            level=data.get("level"),
+            channels=tuple(data.get("channels", ())),
+            breakdown=tuple((str(n), Decimal(str(a))) for n, a in data.get("breakdown", ())),
+            detail=dict(data.get("detail", {})),
+        )
 
     def to_payload(self, message: str) -> dict[str, Any]:
         """The generic webhook document (DESIGN §3.5)."""
