@@ -2,6 +2,7 @@
 
     BudgetError                      base; ``retryable`` tells the caller whether to try again
     ├── ConfigError                  configuration or usage error (names the budget, field, YAML line)
+    │   └── ConfigErrors             several configuration problems found at once (``errors``)
     ├── CredentialError              no usable credential was found
     ├── RequestError                 a request we refuse to send (too large, not UTF-8, bad method)
     ├── ApiError                     Tencent Cloud answered with an error envelope (code, request id)
@@ -54,6 +55,21 @@ class ConfigError(BudgetError):
         self.budget = budget
         self.field = field
         self.line = line
+
+
+class ConfigErrors(ConfigError):
+    """Every problem found in one configuration file; ``errors`` holds each (budget, field, line)."""
+
+    def __init__(self, errors: list[ConfigError], *, source: str | None = None) -> None:
+        lines = [str(e) for e in errors]
+        head = f"{source}: " if source else ""
+        if len(lines) == 1:
+            text = head + lines[0]
+        else:
+            text = f"{head}{len(lines)} problems\n" + "\n".join(f"  - {line}" for line in lines)
+        super().__init__(text)
+        self.errors = list(errors)
+        self.source = source
 
 
 class CredentialError(BudgetError):
