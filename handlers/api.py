@@ -1,0 +1,15 @@
+"""SCF API-gateway trigger (integrated response): parse the event, route it, shape the answer.
+
+Synchronous invocations are not retried by SCF, and a raised exception would reach the caller as a
+gateway error with no body we control, so ``lib.api.handle`` turns every failure into a JSON answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    from lib.api import handle
+
+    return handle(event, context)

@@ -1,0 +1,118 @@
+"""The HTTP API behind API gateway: ``handle(event, context)`` parses, routes and shapes one request.
+
+The App is built lazily on the first request that needs it and kept while the instance stays warm;
+``set_app`` injects one (demo, tests). ``GET /health`` never builds it, so a broken configuration still
+answers health checks (and every other route says what is wrong with a 503).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lib.api.errors import ApiProblem, from_budget_error, internal, problem_response
+from lib.api.events import Response, integrated_response, parse_event, request_id
+from lib.errors import BudgetError
+
+if TYPE_CHECKING:
+    from lib.app.runtime import App
+
+log = logging.getLogger("lib.api")
+_lock = threading.Lock()
+
+
+class _Slot:
+    """The instance's App; one per process, shared by the bridge's request threads."""
+
+    app: App | None = None
+
+
+_slot = _Slot()
+# Environment variables whose values must never appear in an answer, even inside an error message.
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|KEY")
+
+
+def set_app(app: App | None) -> None:
+    """Use ``app`` for every following request (None: build one from the environment when needed)."""
+    with _lock:
+        _slot.app = app
+
+
+def current_app() -> App | None:
+    return _slot.app
+
+
+def get_app() -> App:
+    """The App for this instance, built once from the environment; a failure is retried next request."""
+    with _lock:
+        if _slot.app is None:
+            from lib.app.runtime import App
+
+            _slot.app = App.from_env()
+        return _slot.app
+
+
+def environ() -> Mapping[str, str]:
+    """The environment the App was built from (the demo's is not ``os.environ``), else the process's."""
+    app = _slot.app
+    return app.environ if app is not None and app.environ else os.environ
+
+
+def secrets_to_mask() -> tuple[str, ...]:
+    found: set[str] = set()
+    env = environ()
+    for name, value in env.items():
+        upper = name.upper()
+        if _SECRET_NAME.search(upper) or (upper.endswith("_URL") and not upper.startswith("BUDGET_")):
+            found.update(v.strip() for v in value.split(","))
+    app = _slot.app
+    if app is not None:
+        for channel in app.config.channels.values():
+            found.add(channel.url)
+            if channel.secret:
+                found.add(channel.secret)
+    # Longest first so a URL is masked whole before a secret inside it; short values would mask noise.
+    return tuple(sorted((s for s in found if len(s) >= 6), key=len, reverse=True))
+
+
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    """Parse → route → shape. Always returns an integrated response; never raises, never shows a traceback."""
+    from lib.api.routes import dispatch
+
+    started = time.monotonic()
+    rid = request_id(event, context)
+    method = path = "?"
+    try:
+        request = parse_event(event, context)
+        method, path = request.method, request.path
+        response = dispatch(request, app=get_app, environ=environ)
+    except ApiProblem as problem:
+        response = problem_response(problem)
+    except BudgetError as exc:
+        log.warning("request %s failed: %s", rid, exc)
+        response = problem_response(from_budget_error(exc))
+    except Exception:
+        log.exception("request %s: unexpected error", rid)
+        response = problem_response(internal(rid))
+    try:
+        shaped = integrated_response(response, request_id=rid, secrets=secrets_to_mask())
+    except Exception:
+        log.exception("request %s: could not shape the response", rid)
+        shaped = integrated_response(problem_response(internal(rid)), request_id=rid)
+    log.info(
+        "api %s %s -> %d in %.1f ms (request %s)",
+        method,
+        path,
+        shaped["statusCode"],
+        (time.monotonic() - started) * 1000,
+        rid,
+    )
+    return shaped
+
+
+__all__ = ["Response", "current_app", "get_app", "handle", "set_app"]

@@ -1,0 +1,275 @@
+"""The API's routes and the router: match the path, authenticate, check the method, run the route.
+
+Every route but ``GET /health`` needs a bearer token; an unauthenticated caller learns nothing about
+which paths exist (401 before 404/405).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from lib.api import views
+from lib.api.auth import Principal, authenticate, configured_tokens
+from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
+from lib.api.events import Request, Response
+from lib.errors import BudgetError
+
+if TYPE_CHECKING:
+    from lib.app.runtime import App
+
+MAX_PAGE = 200
+# A caller's clock may run a little ahead of ours; anything further is a typo, not a backtest.
+FUTURE_SLACK = timedelta(minutes=5)
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_SILENCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass
+class Call:
+    """One routed request: the request, the caller, path parameters and the (lazily built) App."""
+
+    request: Request
+    principal: Principal | None
+    params: dict[str, str]
+    app_factory: Callable[[], App]
+    _app: App | None = field(default=None, repr=False)
+
+    def app(self) -> App:
+        if self._app is None:
+            try:
+                self._app = self.app_factory()
+            except BudgetError as exc:
+                raise not_configured(exc) from exc
+        return self._app
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    handler: Callable[[Call], Response]
+    summary: str
+    auth: bool = True
+
+    def match(self, path: str) -> dict[str, str] | None:
+        m = _compile(self.template).match(path)
+        return None if m is None else m.groupdict()
+
+
+@functools.cache
+def _compile(template: str) -> re.Pattern[str]:
+    """``/silences/{id}`` → a regex with one named group per ``{param}``."""
+    return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+
+
+def dispatch(request: Request, *, app: Callable[[], App], environ: Callable[[], Mapping[str, str]]) -> Response:
+    matches = [(route, params) for route in ROUTES if (params := route.match(request.path)) is not None]
+    public = bool(matches) and not any(route.auth for route, _ in matches)
+    principal = None if public else authenticate(request.header("authorization"), environ())
+    if not matches:
+        raise not_found(f"no route {request.path}; see GET /openapi.json")
+    for route, params in matches:
+        if route.method == request.method:
+            return route.handler(Call(request, principal, params, app))
+    raise method_not_allowed(request.method, [route.method for route, _ in matches])
+
+
+# --- routes -------------------------------------------------------------------------------------------
+
+
+def health(call: Call) -> Response:
+    from lib.api import current_app, environ
+
+    return Response(
+        200,
+        {
+            "status": "ok",
+            "time": datetime.now(timezone.utc).isoformat(),
+            "auth": "configured" if configured_tokens(environ()) else "unset",
+            "warm": current_app() is not None,
+        },
+    )
+
+
+def status(call: Call) -> Response:
+    app = call.app()
+    runs = app.repo.list_runs(limit=_int_param(call.request, "runs", default=5, low=1, high=50))
+    doc = views.status_document(
+        app.config,
+        runs=runs,
+        failed=app.repo.outbox_failed(),
+        silences=app.repo.list_silences(),
+        problems=app.repo.problems,
+        now=app.now().astimezone(app.tz),
+    )
+    return Response(200, doc)
+
+
+def usage(call: Call) -> Response:
+    from lib.model import group_key, group_label
+
+    app = call.app()
+    name = call.request.query.get("budget", "").strip()
+    if not name:
+        raise bad_request("the query parameter 'budget' is required", field="budget")
+    budget = next((b for b in app.config.budgets if b.name == name), None)
+    if budget is None:
+        raise not_found(f"no budget named {name!r}")
+    label = group_label(group_key(_parse_group(call.request.query.get("group", ""))))
+    runs = app.repo.list_runs(limit=1)
+    evaluations = [
+        e
+        for e in (runs[0].get("evaluations", []) if runs else [])
+        if isinstance(e, Mapping) and e.get("budget") == name and isinstance(e.get("group"), Mapping)
+    ]
+    groups = sorted({group_label(group_key(e["group"])) for e in evaluations})
+    unit = next((e.get("unit") for e in evaluations if group_label(group_key(e["group"])) == label), None)
+    points = app.repo.load_series(name, label)
+    return Response(
+        200,
+        {
+            "budget": name,
+            "metric": budget.metric,
+            "period": budget.period,
+            "group": label,
+            "groups": groups,
+            "unit": unit,
+            "points": [{"time": p.time.isoformat(), "value": p.value} for p in points],
+        },
+    )
+
+
+def check(call: Call) -> Response:
+    from lib.api.schemas import CheckRequest, validate
+
+    body = validate(CheckRequest, call.request.json())
+    key = call.request.header("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters", field="Idempotency-Key")
+    app = call.app()
+    fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode("utf-8")).hexdigest()
+    if key is not None:
+        saved = app.repo.idempotent_result(key)
+        if saved is not None:
+            if saved.get("fingerprint") != fingerprint:
+                raise ApiProblem(
+                    422,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request body",
+                    details=[{"field": "Idempotency-Key", "message": "reuse it only to retry the same request"}],
+                )
+            return Response(200, saved.get("result"), {"Idempotent-Replayed": "true"})
+    now = app.now()
+    if body.at is not None and body.at > now + FUTURE_SLACK:
+        raise bad_request("'at' is in the future; it evaluates as of a past instant", field="at")
+    result = app.run_check(at=body.at, dry_run=body.dry_run, trigger="api")
+    if key is not None:
+        app.repo.save_idempotent_result(
+            key, {"fingerprint": fingerprint, "result": result, "saved_at": now.isoformat()}
+        )
+    return Response(200, result)
+
+
+def alerts(call: Call) -> Response:
+    app = call.app()
+    limit = _int_param(call.request, "limit", default=50, low=1, high=MAX_PAGE)
+    cursor = call.request.query.get("cursor") or None
+    if cursor is not None and len(cursor) > 512:
+        raise bad_request("cursor is too long", field="cursor")
+    try:
+        items, next_cursor = app.repo.list_alerts(limit=limit, cursor=cursor)
+    except (ValueError, KeyError) as exc:  # a cursor the store does not know
+        raise bad_request("cursor is not valid; start again without one", field="cursor") from exc
+    return Response(200, {"items": [views.alert_view(i) for i in items], "next_cursor": next_cursor})
+
+
+def list_silences(call: Call) -> Response:
+    app = call.app()
+    now = app.now()
+    include_expired = call.request.query.get("expired", "").lower() in {"1", "true", "yes"}
+    items = [views.silence_view(s, now) for s in app.repo.list_silences() if include_expired or now < s.ends_at]
+    items.sort(key=lambda s: (s["starts_at"], s["id"]))
+    return Response(200, {"items": items})
+
+
+def create_silence(call: Call) -> Response:
+    from lib.api.schemas import SilenceRequest, validate
+    from lib.model import Silence
+
+    body = validate(SilenceRequest, call.request.json())
+    app = call.app()
+    now = app.now()
+    budget = body.matchers.get("budget")
+    names = {b.name for b in app.config.budgets}
+    if budget is not None and not budget.endswith("*") and budget not in names:
+        raise bad_request(f"no budget named {budget!r}", field="matchers.budget")
+    starts_at, ends_at = body.window(now)
+    silence = Silence(
+        id="sil_" + secrets.token_hex(8),
+        matchers=dict(body.matchers),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        comment=body.comment,
+        created_by=call.principal.name if call.principal else "",
+    )
+    app.repo.put_silence(silence)
+    return Response(201, views.silence_view(silence, now), {"Location": f"/silences/{silence.id}"})
+
+
+def delete_silence(call: Call) -> Response:
+    silence_id = call.params["id"]
+    if not _SILENCE_ID.match(silence_id) or not call.app().repo.delete_silence(silence_id):
+        raise not_found(f"no silence {silence_id!r}")
+    return Response(200, {"id": silence_id, "deleted": True})
+
+
+def openapi(call: Call) -> Response:
+    from lib.api.openapi import document
+
+    return Response(200, document())
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise bad_request(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+def _parse_group(text: str) -> dict[str, str]:
+    """``zone-id=zone-1,host=a.com`` (any order) as a mapping; empty for the whole budget."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise bad_request("group must look like 'zone-id=zone-1,host=a.com'", field="group")
+        out[key.strip()] = value.strip()
+    return out
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", health, "Liveness; no token needed", auth=False),
+    Route("GET", "/status", status, "Budgets, latest values, firing alerts, recent runs, failed deliveries"),
+    Route("GET", "/usage", usage, "The stored usage series of one budget and group"),
+    Route("POST", "/check", check, "Run a check now (honours Idempotency-Key)"),
+    Route("GET", "/alerts", alerts, "Alert history, newest first, paged"),
+    Route("GET", "/silences", list_silences, "Current and future silences"),
+    Route("POST", "/silences", create_silence, "Create a silence"),
+    Route("DELETE", "/silences/{id}", delete_silence, "Delete a silence"),
+    Route("GET", "/openapi.json", openapi, "This API's OpenAPI 3.1 document"),
+)

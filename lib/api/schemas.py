@@ -1,0 +1,102 @@
+"""Request bodies of ``POST /check`` and ``POST /silences``, validated by pydantic (unknown keys refused)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lib.api.errors import ApiProblem, bad_request, invalid_input
+
+MATCHER_KEYS = ("budget", "zone-id", "host", "proxy-id", "region-id")
+MAX_SILENCE = timedelta(days=366)
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``2h``, ``1d``, ``1w`` or combinations such as ``1h30m``; ValueError otherwise."""
+    match = _DURATION.match(text.strip().lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise ValueError("use a number and a unit, e.g. 30m, 2h, 1d or 1h30m")
+    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    if max(weeks, days, hours, minutes, seconds) > 10**6:
+        raise ValueError("duration is too long")
+    value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if value <= timedelta(0):
+        raise ValueError("duration must be positive")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CheckRequest(_Strict):
+    """``POST /check``: an optional dry run and an optional instant to evaluate at (backtest)."""
+
+    dry_run: bool = False
+    at: AwareDatetime | None = None
+
+
+class SilenceRequest(_Strict):
+    """``POST /silences``: matchers plus either ``ends_at`` or ``duration``."""
+
+    matchers: dict[Literal["budget", "zone-id", "host", "proxy-id", "region-id"], str] = Field(min_length=1)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    duration: str | None = Field(default=None, max_length=32)
+    comment: str = Field(default="", max_length=1000)
+
+    @field_validator("matchers")
+    @classmethod
+    def _values(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, want in value.items():
+            if not want or len(want) > 256:
+                raise ValueError(f"matcher {key!r} needs a value of 1 to 256 characters")
+            if "*" in want[:-1]:
+                raise ValueError(f"matcher {key!r}: '*' is only allowed at the end (prefix match)")
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_end(self) -> SilenceRequest:
+        if (self.ends_at is None) == (self.duration is None):
+            raise ValueError("give exactly one of ends_at or duration")
+        return self
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """(starts_at, ends_at) as of ``now``; ApiProblem 400 when the window is empty, past or too long."""
+        start = self.starts_at or now
+        if self.ends_at is not None:
+            end, field = self.ends_at, "ends_at"
+        else:
+            end, field = start + parse_duration(self.duration or ""), "duration"
+        if end <= start:
+            raise bad_request("the silence must end after it starts", field=field)
+        if end <= now:
+            raise bad_request("the silence would already be over", field=field)
+        if end - start > MAX_SILENCE:
+            raise bad_request("a silence may last at most 366 days", field=field)
+        return start, end
+
+
+def validate(model: type[_Strict], data: Any) -> Any:
+    """``model`` built from a parsed JSON body; ApiProblem 400 with field details otherwise."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise bad_request("the body must be a JSON object", field="body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+    except (ValueError, OverflowError) as exc:  # dates pydantic parses but datetime cannot hold
+        raise ApiProblem(400, "invalid_input", str(exc)) from exc
