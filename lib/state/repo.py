@@ -1,0 +1,641 @@
+"""The state repository: ledger, delivery markers, outbox, silences, runs, history and usage series.
+
+Layout of objects (keys relative to the store; ``<…>`` parts are escaped by ``segment``)::
+
+    ledger.json                          {"schema", "saved_at", "ledger": <opaque dict from lib.rules>}
+    claims/<delivery>/<generation>       create-only: {"run_id", "generation", "claimed_at", "lease_until", "released"}
+    sent/<delivery>                      create-only: {"run_id", "sent_at", "detail"}
+    outbox/<delivery>.json               an OutboxEntry (pending or failed delivery)
+    silences/<id>.json                   a Silence
+    runs/<recorded>-<run_id>.json        the last ``keep_runs`` result documents
+    alerts/<recorded>-<nonce>.json       one batch of alert-history items
+    series/<budget>/<group>.json         a usage series, trimmed to ``series_days``
+    idempotency/<sha256>.json            POST /check results by Idempotency-Key
+    maintenance.json                     when pruning last ran
+    corrupt/<key>.<timestamp>            unreadable objects, moved aside
+
+Why markers and not one document: COS cannot compare-and-swap a PUT, so "sent exactly once" rests on
+create-only objects. A delivery is sent only by the run whose ``put_if_absent`` created its claim. A
+claim a crashed run left behind is taken over after its lease by creating the *next* generation, which
+is again create-only, so two runs racing for a stale claim still produce one winner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+from lib.errors import StateError, StoreError
+from lib.model import Point, Silence
+from lib.state.store import ObjectStore
+
+log = logging.getLogger("lib.state")
+_T = TypeVar("_T")
+
+SCHEMA = 1
+LEDGER_KEY = "ledger.json"
+MAINTENANCE_KEY = "maintenance.json"
+_SAFE = re.compile(r"[A-Za-z0-9_.\-]")
+_MAX_SEGMENT = 150
+_GEN_WIDTH = 6
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_CURSOR = re.compile(r"^([0-9]{8}T[0-9]{12}Z-[0-9a-f]{12})\.([0-9]{1,6})$")
+
+# Migrations of stored documents: (kind, version) -> function returning the document at version + 1.
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _ledger_from_v0(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 0 was the bare rules ledger, without the envelope."""
+    return {"schema": 1, "saved_at": None, "ledger": doc}
+
+
+MIGRATIONS: dict[tuple[str, int], Migration] = {("ledger", 0): _ledger_from_v0}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded document (None when there was none or it was unreadable) and what went wrong."""
+
+    value: dict[str, Any] | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A delivery waiting to be (re)tried, or given up on (``failed``: kept for the status page)."""
+
+    delivery_id: str
+    channel: str
+    notification: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    status: Literal["pending", "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "delivery_id": self.delivery_id,
+            "channel": self.channel,
+            "notification": self.notification,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at.isoformat(),
+            "last_error": self.last_error,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutboxEntry:
+        status = data["status"]
+        if status not in ("pending", "failed"):
+            raise ValueError(f"unknown outbox status {status!r}")
+        at = _parse_time(data["next_attempt_at"])
+        return cls(
+            delivery_id=str(data["delivery_id"]),
+            channel=str(data["channel"]),
+            notification=dict(data["notification"]),
+            attempts=int(data["attempts"]),
+            next_attempt_at=at,
+            last_error=str(data.get("last_error", "")),
+            status=status,
+        )
+
+
+def segment(text: str) -> str:
+    """One key part from any text: safe characters kept, others %XX-escaped, long ones shortened by hash."""
+    if text == "":
+        return "~"
+    out = "".join(ch if _SAFE.match(ch) else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in text)
+    if out.startswith("."):
+        out = "%2E" + out[1:]
+    if len(out) > _MAX_SEGMENT:
+        out = out[:100] + "~" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+    return out
+
+
+def _parse_time(value: Any) -> datetime:
+    text = str(value)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without a zone: {text!r}")
+    return parsed
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime(_STAMP)
+
+
+def _stamp_epoch(stamp: str) -> float | None:
+    try:
+        return datetime.strptime(stamp, _STAMP).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def encode(doc: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON with a single ``\\n`` at the end (no CR anywhere, on any platform)."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+    except (TypeError, ValueError) as exc:
+        raise StateError(f"cannot store a value as JSON: {exc}", retryable=False) from exc
+    return (text + "\n").encode("utf-8")
+
+
+def _ledger_field(doc: dict[str, Any]) -> dict[str, Any]:
+    ledger = doc["ledger"]
+    if not isinstance(ledger, dict):
+        raise TypeError("the ledger field is not an object")
+    return ledger
+
+
+class _Unreadable(Exception):
+    """Internal: an object's bytes do not decode to the expected document."""
+
+
+class StateRepository:
+    """Everything a run reads and writes between runs, on top of one ObjectStore."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        keep_runs: int = 50,
+        retention: timedelta = timedelta(days=90),
+        series_days: int = 62,
+        idempotency_ttl: timedelta = timedelta(hours=24),
+        prune_every: timedelta = timedelta(hours=24),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.lease = lease
+        self.keep_runs = keep_runs
+        self.retention = retention
+        self.series_days = series_days
+        self.idempotency_ttl = idempotency_ttl
+        self.prune_every = prune_every
+        self._clock = clock
+        self.problems: list[str] = []
+        self._won: dict[str, tuple[int, str]] = {}  # delivery id -> (generation, run id) this object claimed
+
+    # -- documents ---------------------------------------------------------------------------------
+
+    def _read(self, key: str, kind: str) -> dict[str, Any] | None:
+        """The document at ``key`` migrated to SCHEMA; None if absent or unreadable (then moved aside)."""
+        return self._load(key, kind, lambda doc: doc)
+
+    def _load(self, key: str, kind: str, parse: Callable[[dict[str, Any]], _T]) -> _T | None:
+        """Read, migrate and parse one document; an unreadable one is moved aside, reported, and None."""
+        obj = self.store.get(key)
+        if obj is None:
+            return None
+        try:
+            return parse(self._decode(obj.data, kind))
+        except _Unreadable as exc:
+            reason = str(exc)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            reason = f"not a valid {kind}: {type(exc).__name__}: {exc}"
+        self._quarantine(key, obj.data, obj.etag, reason)
+        return None
+
+    def _decode(self, data: bytes, kind: str) -> dict[str, Any]:
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
+        except ValueError as exc:
+            raise _Unreadable(f"not JSON: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise _Unreadable(f"expected a JSON object, found {type(doc).__name__}")
+        version = doc.get("schema", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise _Unreadable(f"bad schema version {version!r}")
+        if version > SCHEMA:
+            raise StateError(
+                f"a {kind} object was written by a newer version of this program (schema {version}, "
+                f"this one reads up to {SCHEMA}); deploy the newer version again",
+                retryable=False,
+            )
+        while version < SCHEMA:
+            migrate = MIGRATIONS.get((kind, version))
+            if migrate is None:
+                raise _Unreadable(f"no migration for a {kind} at schema {version}")
+            doc = migrate(doc)
+            version = int(doc["schema"])
+        return dict(doc)
+
+    def _write(self, key: str, body: Mapping[str, Any]) -> None:
+        self.store.put(key, encode({"schema": SCHEMA, **body}))
+
+    def _quarantine(self, key: str, data: bytes, etag: str, reason: str) -> str | None:
+        target = f"corrupt/{key}.{_stamp(self._clock())}"
+        moved: str | None = target
+        note = f"moved to {target!r}"
+        try:
+            self.store.put(target, data)
+            current = self.store.get(key)
+            if current is not None and current.etag == etag:  # someone may have rewritten it meanwhile
+                self.store.delete(key)
+        except StoreError as exc:
+            moved = None
+            note = f"could not move it aside ({exc}); left in place"
+        self._problem(f"state object {key!r} in {self.store.describe()} is unreadable ({reason}); {note}")
+        return moved
+
+    def _problem(self, text: str) -> None:
+        self.problems.append(text)
+        log.error("%s", text)
+
+    # -- alert ledger ------------------------------------------------------------------------------
+
+    def load_ledger(self) -> Loaded:
+        """The rules ledger; a missing one is None, an unreadable one is moved aside and reported."""
+        before = len(self.problems)
+        ledger = self._load(LEDGER_KEY, "ledger", _ledger_field)
+        if ledger is None and len(self.problems) > before:
+            self._problem(
+                "the alert ledger starts afresh; deliveries already made are recognised by their "
+                "sent markers and are not repeated"
+            )
+        return Loaded(ledger, self.problems[before:])
+
+    def save_ledger(self, ledger: Mapping[str, Any]) -> None:
+        self._write(LEDGER_KEY, {"saved_at": _stamp(self._clock()), "ledger": dict(ledger)})
+
+    # -- delivery markers --------------------------------------------------------------------------
+
+    def _claim_key(self, delivery_id: str, generation: int) -> str:
+        return f"claims/{segment(delivery_id)}/{generation:0{_GEN_WIDTH}d}"
+
+    def _sent_key(self, delivery_id: str) -> str:
+        return f"sent/{segment(delivery_id)}"
+
+    def is_sent(self, delivery_id: str) -> bool:
+        """Whether a run recorded this delivery as sent (the marker counts even if its content is damaged)."""
+        return self.store.get_meta(self._sent_key(delivery_id)) is not None
+
+    def _generations(self, delivery_id: str) -> list[int]:
+        prefix = f"claims/{segment(delivery_id)}/"
+        gens = []
+        for key in self.store.list(prefix):
+            tail = key[len(prefix) :]
+            if tail.isdigit():
+                gens.append(int(tail))
+        return sorted(gens)
+
+    def _claim_doc(self, run_id: str, generation: int, now: datetime, released: bool = False) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "run_id": run_id,
+            "generation": generation,
+            "claimed_at": now.isoformat(),
+            "lease_until": (now + self.lease).isoformat(),
+            "released": released,
+            "pid": os.getpid(),
+        }
+
+    def _holder(self, delivery_id: str, generation: int) -> dict[str, Any] | None:
+        """The claim document of a generation; None when it is unreadable (then it counts as expired)."""
+        key = self._claim_key(delivery_id, generation)
+        obj = self.store.get(key)
+        if obj is None:
+            return None
+        try:
+            doc = self._decode(obj.data, "claim")
+            _parse_time(doc["lease_until"])
+            return doc
+        except (_Unreadable, KeyError, TypeError, ValueError) as exc:
+            # Never move a marker aside: that would free its generation for a second winner.
+            self._problem(f"claim marker {key!r} is unreadable ({exc}); treating it as expired")
+            return None
+
+    def claim(self, delivery_id: str, *, run_id: str, now: datetime, intent: OutboxEntry | None = None) -> bool:
+        """Try to become the one run that sends this delivery; True if this run won it.
+
+        ``intent`` (optional) is written to the outbox first, unless an entry exists, so that a run dying
+        between claim and send leaves the delivery to be retried rather than lost.
+        """
+        if intent is not None:
+            self.store.put_if_absent(
+                f"outbox/{segment(delivery_id)}.json", encode({"schema": SCHEMA, **intent.to_dict()})
+            )
+        generation = 1
+        won = self._create_claim(delivery_id, run_id, generation, now)
+        if not won:
+            gens = self._generations(delivery_id)
+            if gens:
+                top = gens[-1]
+                holder = self._holder(delivery_id, top)
+                if holder is not None and not holder.get("released") and now < _parse_time(holder["lease_until"]):
+                    return False  # held by a live run (possibly this one)
+                if holder is not None and not holder.get("released"):
+                    log.warning(
+                        "taking over delivery %s: claim of run %s expired at %s",
+                        delivery_id,
+                        holder.get("run_id"),
+                        holder.get("lease_until"),
+                    )
+                if self.is_sent(delivery_id):
+                    return False
+                generation = top + 1
+            else:
+                generation = 1  # generation 1 was pruned between our create and the listing
+            won = self._create_claim(delivery_id, run_id, generation, now)
+            if not won:
+                return False
+        # Sent while we were looking (or a slow run's lease expired after it sent): do not send again.
+        if self.is_sent(delivery_id):
+            self._write_claim(delivery_id, run_id, generation, now, released=True)
+            return False
+        self._won[delivery_id] = (generation, run_id)
+        return True
+
+    def _create_claim(self, delivery_id: str, run_id: str, generation: int, now: datetime) -> bool:
+        doc = self._claim_doc(run_id, generation, now)
+        return self.store.put_if_absent(self._claim_key(delivery_id, generation), encode(doc))
+
+    def _write_claim(self, delivery_id: str, run_id: str, generation: int, now: datetime, *, released: bool) -> None:
+        doc = self._claim_doc(run_id, generation, now, released=released)
+        self.store.put(self._claim_key(delivery_id, generation), encode(doc))
+
+    def release(self, delivery_id: str, *, run_id: str) -> None:
+        """Give up this run's claim (the delivery failed) so a later run may claim and retry it."""
+        won = self._won.pop(delivery_id, None)
+        gens = [won[0]] if won and won[1] == run_id else self._generations(delivery_id)[-1:]
+        if not gens:
+            return
+        key = self._claim_key(delivery_id, gens[0])
+        holder = self._holder(delivery_id, gens[0])
+        if holder is None or holder.get("run_id") != run_id or holder.get("released"):
+            log.debug("release of %s by %s: not its claim", delivery_id, run_id)
+            return
+        holder["released"] = True
+        self.store.put(key, encode(holder))
+
+    def mark_sent(self, delivery_id: str, *, run_id: str, now: datetime, detail: Mapping[str, Any]) -> None:
+        """Record the delivery as sent (create-only; a second marker means a duplicate was sent)."""
+        doc = {"schema": SCHEMA, "run_id": run_id, "sent_at": now.isoformat(), "detail": dict(detail)}
+        self._won.pop(delivery_id, None)
+        if not self.store.put_if_absent(self._sent_key(delivery_id), encode(doc)):
+            log.warning("delivery %s was already marked sent by another run; run %s sent it again", delivery_id, run_id)
+
+    # -- outbox ------------------------------------------------------------------------------------
+
+    def _outbox_key(self, delivery_id: str) -> str:
+        return f"outbox/{segment(delivery_id)}.json"
+
+    def outbox_put(self, entry: OutboxEntry) -> None:
+        self._write(self._outbox_key(entry.delivery_id), entry.to_dict())
+
+    def outbox_remove(self, delivery_id: str) -> None:
+        self.store.delete(self._outbox_key(delivery_id))
+
+    def _outbox(self) -> list[OutboxEntry]:
+        entries = []
+        for key in self.store.list("outbox/"):
+            entry = self._load(key, "outbox", OutboxEntry.from_dict)
+            if entry is not None:
+                entries.append(entry)
+        return entries
+
+    def outbox_due(self, now: datetime) -> list[OutboxEntry]:
+        """Pending deliveries whose next attempt is due, oldest first."""
+        due = [e for e in self._outbox() if e.status == "pending" and e.next_attempt_at <= now]
+        return sorted(due, key=lambda e: e.next_attempt_at)
+
+    def outbox_failed(self) -> list[OutboxEntry]:
+        return [e for e in self._outbox() if e.status == "failed"]
+
+    def outbox_pending(self) -> list[OutboxEntry]:
+        return [e for e in self._outbox() if e.status == "pending"]
+
+    # -- silences ----------------------------------------------------------------------------------
+
+    def _silence_key(self, silence_id: str) -> str:
+        return f"silences/{segment(silence_id)}.json"
+
+    def list_silences(self) -> list[Silence]:
+        out = []
+        for key in self.store.list("silences/"):
+            silence = self._load(key, "silence", lambda doc: Silence.from_dict(doc["silence"]))
+            if silence is not None:
+                out.append(silence)
+        return sorted(out, key=lambda s: (s.starts_at, s.id))
+
+    def put_silence(self, silence: Silence) -> None:
+        self._write(self._silence_key(silence.id), {"silence": silence.to_dict()})
+
+    def delete_silence(self, silence_id: str) -> bool:
+        key = self._silence_key(silence_id)
+        if self.store.get_meta(key) is None:
+            return False
+        self.store.delete(key)
+        return True
+
+    # -- usage series ------------------------------------------------------------------------------
+
+    def _series_key(self, budget: str, group_label: str) -> str:
+        return f"series/{segment(budget)}/{segment(group_label)}.json"
+
+    def _series_points(self, key: str) -> dict[float, str]:
+        points = self._load(key, "series", lambda doc: {float(t): str(Decimal(str(v))) for t, v in doc["points"]})
+        return points or {}
+
+    def save_series(self, budget: str, group_label: str, points: list[Point]) -> None:
+        """Merge points into the stored series (newer values win) and keep the last ``series_days`` days."""
+        key = self._series_key(budget, group_label)
+        existing = self._series_points(key)
+        merged = dict(existing)
+        for p in points:
+            merged[p.time.timestamp()] = str(p.value)
+        if merged:
+            horizon = max(merged) - self.series_days * 86400
+            merged = {t: v for t, v in merged.items() if t >= horizon}
+        if merged == existing:
+            return
+        rows = [[int(t) if t.is_integer() else t, merged[t]] for t in sorted(merged)]
+        self._write(key, {"budget": budget, "group": group_label, "points": rows})
+
+    def load_series(self, budget: str, group_label: str) -> list[Point]:
+        points = self._series_points(self._series_key(budget, group_label))
+        return [Point(datetime.fromtimestamp(t, timezone.utc), Decimal(v)) for t, v in sorted(points.items())]
+
+    # -- alert history -----------------------------------------------------------------------------
+
+    def append_alerts(self, items: list[dict[str, Any]]) -> None:
+        if not items:
+            return
+        key = f"alerts/{_stamp(self._clock())}-{os.urandom(6).hex()}.json"
+        self._write(key, {"items": list(items)})
+
+    def list_alerts(self, limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """Alert history, newest first, ``limit`` at a time; pass the returned cursor for the next page."""
+        limit = max(1, min(int(limit), 1000))
+        keys = self.store.list("alerts/")[::-1]
+        start, skip = 0, 0
+        if cursor:
+            match = _CURSOR.match(cursor)
+            if not match:
+                raise StateError(f"invalid alert history cursor {cursor!r}", retryable=False)
+            name, skip = f"alerts/{match.group(1)}.json", int(match.group(2))
+            # The batch may have been pruned since: continue with the next older one.
+            start = next((i for i, k in enumerate(keys) if k <= name), len(keys))
+            if start < len(keys) and keys[start] != name:
+                skip = 0
+        items: list[dict[str, Any]] = []
+        for index in range(start, len(keys)):
+            doc = self._read(keys[index], "alerts")
+            batch = list(reversed(doc.get("items", []))) if doc else []
+            offset = skip if index == start else 0
+            for position in range(offset, len(batch)):
+                if len(items) == limit:
+                    return items, f"{keys[index][len('alerts/') : -len('.json')]}.{position}"
+                items.append(batch[position])
+        return items, None
+
+    # -- run records -------------------------------------------------------------------------------
+
+    def record_run(self, result: Mapping[str, Any]) -> None:
+        """Keep the run's result document; trim to the last ``keep_runs``; prune old state once a day."""
+        run_id = str(result.get("run_id", "run"))
+        self._write(f"runs/{_stamp(self._clock())}-{segment(run_id)}.json", {"run": dict(result)})
+        keys = self.store.list("runs/")
+        for key in keys[: max(0, len(keys) - self.keep_runs)]:
+            self.store.delete(key)
+        self.maybe_prune()
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        keys = self.store.list("runs/")[::-1][: max(0, limit)]
+        out = []
+        for key in keys:
+            doc = self._read(key, "run")
+            if doc is not None and isinstance(doc.get("run"), dict):
+                out.append(doc["run"])
+        return out
+
+    # -- idempotency -------------------------------------------------------------------------------
+
+    def _idempotency_key(self, key: str) -> str:
+        return f"idempotency/{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+
+    def idempotent_result(self, key: str) -> dict[str, Any] | None:
+        doc = self._read(self._idempotency_key(key), "idempotency")
+        if doc is None:
+            return None
+        saved = doc.get("saved_at")
+        if not isinstance(saved, (int, float)) or self._clock() - saved > self.idempotency_ttl.total_seconds():
+            return None
+        result = doc.get("result")
+        return result if isinstance(result, dict) else None
+
+    def save_idempotent_result(self, key: str, result: Mapping[str, Any]) -> None:
+        self._write(self._idempotency_key(key), {"saved_at": self._clock(), "result": dict(result)})
+
+    def _bytes(self, key: str) -> bytes:
+        obj = self.store.get(key)
+        return obj.data if obj else b""
+
+    # -- bounded size ------------------------------------------------------------------------------
+
+    def maybe_prune(self) -> dict[str, int] | None:
+        """Prune when the last pruning is older than ``prune_every`` (at most about once a day)."""
+        now = self._clock()
+        doc = self._read(MAINTENANCE_KEY, "maintenance")
+        last = doc.get("pruned_at") if doc else None
+        if isinstance(last, (int, float)) and now - last < self.prune_every.total_seconds():
+            return None
+        self._write(MAINTENANCE_KEY, {"pruned_at": now})
+        return self.prune()
+
+    def prune(self) -> dict[str, int]:
+        """Delete what is older than ``retention``: markers, failed outbox entries, history, runs, silences."""
+        now = self._clock()
+        cutoff = now - self.retention.total_seconds()
+        counts = {"sent": 0, "claims": 0, "outbox": 0, "alerts": 0, "silences": 0, "series": 0, "other": 0}
+        pending = {segment(e.delivery_id) for e in self.outbox_pending()}
+        for entry in self.outbox_failed():
+            if entry.next_attempt_at.timestamp() < cutoff:
+                self.outbox_remove(entry.delivery_id)
+                counts["outbox"] += 1
+        sent_old: set[str] = set()
+        for key in self.store.list("sent/"):
+            when = _doc_time(self._bytes(key), "sent_at")
+            if when is not None and when < cutoff:
+                sent_old.add(key[len("sent/") :])
+        claims: dict[str, list[str]] = {}
+        for key in self.store.list("claims/"):
+            seg, _, _ = key[len("claims/") :].partition("/")
+            claims.setdefault(seg, []).append(key)
+        for seg, keys in claims.items():
+            if seg in pending:
+                continue
+            newest = _doc_time(self._bytes(keys[-1]), "claimed_at")
+            if seg in sent_old or (newest is not None and newest < cutoff):
+                for key in keys:
+                    self.store.delete(key)
+                counts["claims"] += 1
+        for seg in sent_old:  # claims first: a sent marker must outlive its claims
+            self.store.delete(f"sent/{seg}")
+            counts["sent"] += 1
+        for prefix, name in (("alerts/", "alerts"), ("corrupt/", "other")):
+            for key in self.store.list(prefix):
+                when = _key_time(key)
+                if when is not None and when < cutoff:
+                    self.store.delete(key)
+                    counts[name] += 1
+        for silence in self.list_silences():
+            if silence.ends_at.timestamp() < cutoff:
+                self.delete_silence(silence.id)
+                counts["silences"] += 1
+        for key in self.store.list("series/"):
+            points = self._series_points(key)
+            if points and max(points) < cutoff:
+                self.store.delete(key)
+                counts["series"] += 1
+        ttl_cutoff = now - self.idempotency_ttl.total_seconds()
+        for key in self.store.list("idempotency/"):
+            doc = self._read(key, "idempotency")
+            saved = doc.get("saved_at") if doc else None
+            if isinstance(saved, (int, float)) and saved < ttl_cutoff:
+                self.store.delete(key)
+                counts["other"] += 1
+        log.info("pruned state: %s", counts)
+        return counts
+
+
+def _doc_time(data: bytes, name: str) -> float | None:
+    try:
+        return _parse_time(json.loads(data.decode("utf-8"))[name]).timestamp()
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def _key_time(key: str) -> float | None:
+    """The timestamp in ``alerts/<stamp>-<nonce>.json`` or ``corrupt/<key>.<stamp>``."""
+    name = key.rsplit("/", 1)[-1]
+    for candidate in (name.split("-", 1)[0], name.rsplit(".", 1)[-1]):
+        when = _stamp_epoch(candidate)
+        if when is not None:
+            return when
+    return None
