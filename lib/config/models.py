@@ -1,20 +1,63 @@
 """Pydantic models of ``budgets.yaml`` (DESIGN §3.3): frozen, unknown keys refused.
 
 Field names here are a contract used by collectors, rules, notify and tests outside the repo.
-Quantities (``limit``, ``below``) are parsed to Decimal in the budget's base unit by ``lib.units``.
+Quantities (``limit``, ``below``, ``absolute``, ``spike.min_value``) are written with units in YAML and
+parsed by ``lib.config.units`` to ``Decimal`` in the metric's base unit; ``repeat`` becomes seconds.
+Rules that span fields or budgets (channels exist, names unique, forecast needs a limit ...) live in
+``lib.config.checks`` so each problem can name its own field.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
+
+from lib.config.metrics import BILLING_METRICS, METRICS, TEO_METRICS, find_metric
+from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
 ChannelType = Literal["wecom", "dingtalk", "feishu", "slack", "webhook"]
 Dimension = Literal["zone-id", "host", "proxy-id", "region-id"]
 FilterType = Literal["host", "proxy-id", "region-id"]
 Aggregate = Literal["max", "p95", "avg", "sum"]
+
+NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+_QUANTITY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "description": "a number with a unit: " + UNIT_HELP, "examples": ["10TB", "200Mbps"]},
+    ]
+}
+_LIMIT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        *_QUANTITY_SCHEMA["anyOf"],
+        {"const": "plan", "description": "the EdgeOne plan's quota"},
+        {"type": "null"},
+    ],
+    "description": "the period's limit in the metric's unit, or 'plan' for the EdgeOne plan quota",
+}
+_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "description": "seconds"},
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|sec|m|min|h|d|w)\s*)+$", "examples": ["24h", "30m"]},
+        {"type": "null"},
+    ]
+}
+_PERCENTS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%?\s*$"}]},
+    "description": "percent of limit, e.g. [50, 80, 100]",
+}
+
+_METRIC_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": [*TEO_METRICS, *BILLING_METRICS],
+    "description": "teo: a DescribeBillingData MetricName; billing: cost (month-to-date) or balance",
+}
+
+Quantity = Annotated[Decimal, WithJsonSchema(_QUANTITY_SCHEMA)]
 
 
 class Strict(BaseModel):
@@ -22,44 +65,208 @@ class Strict(BaseModel):
 
 
 class Channel(Strict):
+    """Where alerts go: a chat robot or a generic signed webhook."""
+
     type: ChannelType
-    url: str
-    secret: str | None = None
+    url: str = Field(min_length=1, description="webhook URL, usually '${VAR}' from the environment")
+    secret: str | None = Field(default=None, description="signing secret (dingtalk, feishu, webhook)")
     language: Literal["zh", "en"] | None = None  # overrides the top-level language for this channel
     mentions: tuple[str, ...] = ()  # user ids / mobiles / "@all" where the platform supports it
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
+        return value
+
 
 class Spike(Strict):
-    """Alert when the current bucket is far above its baseline."""
+    """Alert when the latest complete bucket is far above its baseline."""
 
     baseline: Literal["yesterday", "median"] = "median"
-    window: int = 7  # trailing buckets (days for day series) for the median baseline
-    factor: float = 3.0  # value must exceed baseline * factor ...
-    min_value: Decimal = Decimal(0)  # ... and this absolute floor, so idle zones do not page
+    window: int = Field(default=7, ge=3, le=1000)  # trailing buckets for the median baseline
+    factor: float = Field(default=3.0, gt=1.0)  # value must exceed baseline * factor ...
+    min_value: Quantity = Decimal(0)  # ... and this absolute floor, so idle zones do not page
+    spread: float = Field(default=3.0, ge=0.0)  # median: also above median + spread * 1.4826 * MAD
+
+
+def _unit_for(info: ValidationInfo) -> str | None:
+    metric = find_metric(str(info.data.get("source")), str(info.data.get("metric")))
+    return metric.unit if metric else None
+
+
+def _quantity(raw: Any, info: ValidationInfo) -> Decimal:
+    unit = _unit_for(info)
+    try:
+        if unit is None:  # metric already reported as wrong: read the number, do not pile up errors
+            return parse_quantity(raw, "count") if not isinstance(raw, str) else _any_unit(raw)
+        return parse_quantity(raw, unit)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _any_unit(raw: str) -> Decimal:
+    for unit in ("count", "B", "bps", "s", "CNY"):
+        try:
+            return parse_quantity(raw, unit)
+        except UnitError:
+            continue
+    raise UnitError(f"{raw!r} is not a quantity; units are {UNIT_HELP}")
 
 
 class Budget(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)
-    source: Literal["teo", "billing"]
-    metric: str
-    zones: tuple[str, ...] = ("*",)
-    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict)
-    group_by: tuple[Dimension, ...] = Field(default=(), max_length=2)
-    period: Literal["day", "month"] = "month"
-    limit: Decimal | Literal["plan"] | None = None
-    thresholds: tuple[Decimal, ...] = ()  # percent of limit; defaults to (100,) when a limit is set
-    absolute: tuple[Decimal, ...] = ()  # absolute levels in the metric's unit
+    """One thing to watch: a metric, its period and the conditions that alert."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=64, description="unique; letters, digits, - and _")
+    source: Literal["teo", "billing"] = Field(description="teo: EdgeOne usage; billing: cost and balance")
+    metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
+    zones: tuple[str, ...] = Field(default=("*",), min_length=1, max_length=100, description='zone ids, or "*"')
+    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description="teo filters")
+    group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
+    period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
+    limit: Annotated[Decimal | Literal["plan"] | None, WithJsonSchema(_LIMIT_SCHEMA)] = None
+    thresholds: Annotated[tuple[Decimal, ...], WithJsonSchema(_PERCENTS_SCHEMA)] = ()  # percent of limit
+    absolute: tuple[Quantity, ...] = ()  # absolute levels in the metric's unit
     forecast: bool = False
-    below: Decimal | None = None
-    repeat: float | None = None  # seconds between re-notifications while firing (e.g. "24h")
+    below: Quantity | None = None
+    repeat: Annotated[float | None, WithJsonSchema(_DURATION_SCHEMA)] = None  # seconds between re-notifications
     spike: Spike | None = None
     aggregate: Aggregate | None = None  # bandwidth metrics: peak by default
-    no_data_after: int = 3  # consecutive failed runs before a no-data alert
+    no_data_after: int = Field(default=3, ge=0)  # consecutive failed runs before a no-data alert; 0 = never
     channels: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_thresholds(cls, data: Any) -> Any:
+        # A limit alone means "tell me at 100%"; an explicit empty list keeps it silent (forecast only).
+        if isinstance(data, dict) and data.get("limit") is not None and not {"thresholds", "absolute"} & set(data):
+            return {**data, "thresholds": [100]}
+        return data
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str, info: ValidationInfo) -> str:
+        source = info.data.get("source")
+        if isinstance(source, str) and find_metric(source, value) is None:
+            known = ", ".join(sorted(METRICS[source]))
+            raise ValueError(f"unknown {source} metric {value!r}; known: {known}")
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value and len(value) > 1:
+            raise ValueError('"*" means every zone; do not list zone ids with it')
+        if len(set(value)) != len(value):
+            raise ValueError("a zone is listed twice")
+        return value
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"{key}: list at least one value")
+        return value
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_by(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a dimension is listed twice")
+        return value
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit(cls, raw: Any, info: ValidationInfo) -> Any:
+        if raw is None or raw == "plan":
+            return raw
+        value = _quantity(raw, info)
+        if value <= 0:
+            raise ValueError("must be more than zero")
+        return value
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _thresholds(cls, raw: Any) -> Any:
+        if not isinstance(raw, list | tuple):
+            raise ValueError("write a list of percentages, e.g. [50, 80, 100]")
+        try:
+            values = [parse_percent(item) for item in raw]
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+        for value in values:
+            if value <= 0:
+                raise ValueError(f"{value} is not a sensible percentage: thresholds are percent of limit, above 0")
+            if value > 1000:
+                raise ValueError(
+                    f"{value}% of the limit is not a sensible threshold; for an amount use 'absolute: [{value}]'"
+                )
+        if len(set(values)) != len(values):
+            raise ValueError("a threshold is listed twice")
+        return tuple(sorted(values))
+
+    @field_validator("absolute", mode="before")
+    @classmethod
+    def _absolute(cls, raw: Any, info: ValidationInfo) -> Any:
+        if not isinstance(raw, list | tuple):
+            raise ValueError("write a list of amounts, e.g. [1TB, 5TB]")
+        values = [_quantity(item, info) for item in raw]
+        if any(v <= 0 for v in values):
+            raise ValueError("absolute levels must be more than zero")
+        if len(set(values)) != len(values):
+            raise ValueError("a level is listed twice")
+        return tuple(sorted(values))
+
+    @field_validator("below", mode="before")
+    @classmethod
+    def _below(cls, raw: Any, info: ValidationInfo) -> Any:
+        return None if raw is None else _quantity(raw, info)
+
+    @field_validator("repeat", mode="before")
+    @classmethod
+    def _repeat(cls, raw: Any) -> Any:
+        if raw is None:
+            return None
+        try:
+            seconds = parse_seconds(raw)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+        if seconds < 60:
+            raise ValueError("repeat must be at least 1m (runs are minutes apart)")
+        return float(seconds)
+
+    @field_validator("spike", mode="before")
+    @classmethod
+    def _spike(cls, raw: Any, info: ValidationInfo) -> Any:
+        if isinstance(raw, dict) and "min_value" in raw:
+            try:
+                return {**raw, "min_value": _quantity(raw["min_value"], info)}
+            except ValueError as exc:
+                raise ValueError(f"min_value: {exc}") from exc
+        return raw
 
 
 class Config(Strict):
+    """The whole file."""
+
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
-    channels: dict[str, Channel] = Field(default_factory=dict)
+    channels: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Channel] = Field(default_factory=dict)
     budgets: tuple[Budget, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from lib.errors import ConfigError
+        from lib.periods import zone
+
+        try:
+            zone(value)
+        except (ConfigError, OSError) as exc:  # OSError: a folder name such as "America"
+            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Asia/Shanghai, Europe/Berlin)") from exc
+        return value
+
+    def budget(self, name: str) -> Budget | None:
+        return next((b for b in self.budgets if b.name == name), None)

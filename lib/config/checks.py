@@ -1,0 +1,79 @@
+"""Checks that span fields or budgets, run after the models parsed: each problem names its own field.
+
+A problem is ``(path, message)`` where ``path`` is the key path in the YAML document, such as
+``("budgets", 0, "forecast")``; the loader turns it into budget name, field and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lib.config.metrics import find_metric
+from lib.config.models import Budget, Config
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+
+
+def check_config(config: Config) -> list[Problem]:
+    """Every cross-field problem in ``config``, in file order."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, budget in enumerate(config.budgets):
+        at: Path = ("budgets", index)
+        if budget.name in seen:
+            problems.append(
+                ((*at, "name"), f"budget name {budget.name!r} is already used by budget #{seen[budget.name] + 1}")
+            )
+        seen.setdefault(budget.name, index)
+        problems.extend(((*at, *path), message) for path, message in _budget(budget, config))
+    return problems
+
+
+def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
+    yield from _channels(budget, config)
+    metric = find_metric(budget.source, budget.metric)
+    if metric is None:  # already reported by the model
+        return
+    explicit = budget.model_fields_set
+    if budget.source == "billing":
+        for name in ("zones", "filters", "group_by"):
+            if name in explicit:
+                yield (name,), f"{name} applies to source teo only; billing figures are for the whole account"
+        if budget.metric == "cost" and budget.period != "month":
+            yield ("period",), "billing cost is month-to-date: use period: month"
+    if budget.metric == "balance":
+        for name in ("limit", "thresholds", "absolute", "forecast"):
+            if name in explicit and getattr(budget, name):
+                yield (name,), "a balance is a level, not usage: alert on it with below: <amount>"
+        if budget.spike is not None:
+            yield ("spike",), "spike rules watch usage, not a balance"
+    elif budget.below is not None:
+        yield ("below",), "below applies to metric balance only; for usage use limit and thresholds"
+    if budget.limit == "plan" and metric.plan_quota is None:
+        yield ("limit",), f"limit: plan needs a metric with an EdgeOne plan quota; {budget.metric} has none"
+    if budget.thresholds and budget.limit is None:
+        yield ("thresholds",), "thresholds are percent of a limit: set limit, or use absolute: for amounts"
+    if budget.forecast:
+        if budget.limit is None:
+            yield ("forecast",), "forecast compares the projected total with the limit: set limit"
+        elif not metric.cumulative:
+            yield ("forecast",), f"{budget.metric} is a level, not a running total; it cannot be forecast"
+    if budget.aggregate is not None and metric.unit != "bps":
+        yield ("aggregate",), "aggregate applies to bandwidth metrics only"
+    if not (budget.limit is not None or budget.absolute or budget.below is not None or budget.spike is not None):
+        if budget.metric == "balance":
+            yield (), "nothing to alert on: a balance needs below: <amount>"
+        else:
+            yield (), "nothing to alert on: set limit (with thresholds), absolute, below or spike"
+
+
+def _channels(budget: Budget, config: Config) -> Iterator[Problem]:
+    defined = ", ".join(sorted(config.channels)) or "none defined under channels:"
+    if not budget.channels:
+        yield ("channels",), f"no channels: list at least one ({defined})"
+    for position, name in enumerate(budget.channels):
+        if name not in config.channels:
+            yield ("channels", position), f"unknown channel {name!r}; channels: {defined}"
+    if len(set(budget.channels)) != len(budget.channels):
+        yield ("channels",), "a channel is listed twice"

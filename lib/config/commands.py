@@ -1,0 +1,48 @@
+"""``validate`` and ``schema``: the command-line faces of the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from lib.config.loader import load_config
+from lib.config.models import Config
+from lib.errors import ConfigError, ConfigErrors
+
+
+def validate(args: argparse.Namespace) -> int:
+    """Print ``ok: N budgets, M channels``, or every problem (budget, field, line) and return 2."""
+    try:
+        config = load_config(getattr(args, "config", None), environ=os.environ)
+    except ConfigErrors as exc:
+        source = exc.source or "configuration"
+        print(f"{source}: {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}", file=sys.stderr)
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # Fixed wording (always plural): scripts match on it.
+    print(f"ok: {len(config.budgets)} budgets, {len(config.channels)} channels")
+    return 0
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``budgets.yaml`` (draft 2020-12), for editors that complete YAML."""
+    schema = Config.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "budgets.yaml"
+    schema["description"] = (
+        "Budget alerts for Tencent Cloud: channels and budgets. ${VAR} expands from the environment."
+    )
+    return schema
+
+
+def schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema."""
+    print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+    return 0
