@@ -686,7 +686,10 @@ class CosService:
             not_modified = since is not None and modified <= since
         if not_modified:
             keep = ("ETag", "Last-Modified", "Cache-Control", "Expires")
-            raise CosError(304, "NotModified", "Not Modified", {k: v for k, v in out.items() if k in keep})
+            answer = {k: v for k, v in out.items() if k in keep}
+            # RFC 9110 allows the 200's length here, and cos-python-sdk-v5 needs a Content-Length to wrap the body.
+            answer["Content-Length"] = str(len(obj.body))
+            raise CosError(304, "NotModified", "Not Modified", answer)
 
     def _delete_object(self, target: Target) -> Response:
         with self._lock:
