@@ -1,0 +1,89 @@
+"""EdgeOne metric families for collecting: unit, how a period is aggregated, which plan quota limits it.
+
+Units are the API's own (reference §3.1) and the same table ``lib.config.metrics`` parses limits
+with, so a value and its limit always share a unit:
+
+    traffic    ``*_flux``                         "B"      sum over the period
+    bandwidth  ``*_bandwidth``                    "bps"    peak (max) by default; p95 | avg | sum
+    requests   ``*_request*``, ``cls_count``      "count"  sum
+    duration   ``edgefunction_cpu_time``          "ms"     sum
+               ``total_transcode``, ``remux``,    "s"      sum
+               ``transcode_*``
+
+A metric the table does not know yet is classified by its name and, failing that, treated as an
+additive count with an empty unit, so a new API metric still works without a release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from lib.config.metrics import find_metric
+
+Family = Literal["traffic", "bandwidth", "requests", "duration", "other"]
+Aggregate = Literal["max", "p95", "avg", "sum"]
+
+_FAMILY_BY_UNIT: dict[str, Family] = {"B": "traffic", "bps": "bandwidth", "count": "requests", "s": "duration"}
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How one metric is reported: family, base unit, and the ``DescribePlans`` quota field if any."""
+
+    name: str
+    family: Family
+    unit: str
+    plan_quota: str | None = None
+
+    @property
+    def additive(self) -> bool:
+        """True when buckets add up to the period's value (everything but bandwidth)."""
+        return self.family != "bandwidth"
+
+    def default_aggregate(self) -> Aggregate:
+        return "max" if self.family == "bandwidth" else "sum"
+
+
+def metric_info(name: str) -> MetricInfo:
+    """The family, base unit and plan quota field of ``name``."""
+    known = find_metric("teo", name)
+    if known is not None:
+        family = _FAMILY_BY_UNIT.get(known.unit, "duration" if known.unit == "ms" else "other")
+        return MetricInfo(name, family, known.unit, known.plan_quota)
+    if name.endswith("_flux"):
+        return MetricInfo(name, "traffic", "B")
+    if name.endswith("_bandwidth"):
+        return MetricInfo(name, "bandwidth", "bps")
+    if name.startswith("transcode_"):
+        return MetricInfo(name, "duration", "s")
+    if "request" in name or name.endswith("_count"):
+        return MetricInfo(name, "requests", "count")
+    return MetricInfo(name, "other", "")
+
+
+def p95(samples: Sequence[Decimal]) -> Decimal:
+    """Nearest-rank 95th percentile: sort, drop the top 5 % of samples, take the highest one left.
+
+    This is the rule "95th percentile" bandwidth billing applies to 5-minute samples.
+    """
+    if not samples:
+        raise ValueError("p95 of no samples")
+    ordered = sorted(samples)
+    rank = -(-95 * len(ordered) // 100)  # ceil(0.95 n) in integers: no float rounding at n = 20, 40 ...
+    return ordered[rank - 1]
+
+
+def aggregate(how: Aggregate, samples: Sequence[Decimal]) -> Decimal:
+    """The period's value from its bucket values (a successful answer with no buckets used nothing)."""
+    if how == "sum":
+        return sum(samples, Decimal(0))
+    if not samples:
+        return Decimal(0)
+    if how == "max":
+        return max(samples)
+    if how == "avg":
+        return sum(samples, Decimal(0)) / len(samples)
+    return p95(samples)

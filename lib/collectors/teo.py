@@ -1,0 +1,314 @@
+"""EdgeOne usage: run the plan concurrently under the client's rate limiter, reduce answers to Observations.
+
+Requests run on a bounded thread pool; the client's per-action token bucket (50/s for
+``DescribeBillingData``) paces them, so the pool only needs enough workers to cover latency. Each
+answer is folded into compact per-group buckets as soon as it arrives, and dropped.
+
+An answer that says the result has too many groups (the API's 200-group cap) is split and asked
+again: a zone list is halved, ``*`` is resolved into zone ids with paginated ``DescribeZones``. A
+request that fails otherwise fails the budgets sharing it (and cancels their requests not yet
+started); every other budget goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from lib.collectors import teo_plan
+from lib.collectors.failures import Caller, describe, failed
+from lib.collectors.metrics import aggregate
+from lib.collectors.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
+from lib.collectors.teo_quota import Quotas, fetch_plans
+from lib.errors import ApiError, BudgetError, CollectError
+from lib.model import GroupKey, Observation, Point, group_key
+
+if TYPE_CHECKING:
+    from lib.config.models import Budget
+
+SERVICE, VERSION = "teo", "2022-09-01"
+ACTION = "DescribeBillingData"
+MAX_WORKERS = 10  # 50 req/s x ~0.1 s per request leaves headroom; more only adds threads
+ZONE_PAGE = 100  # DescribeZones' largest Limit
+
+# Codes that mean "the answer would be too big": the documented 200-group cap has no code of its own
+# in the reference; GroupByLimitExceeded is the only group-related one, and we never send more than
+# the two dimensions it is documented for, so seeing it means too many groups.
+_TOO_MANY = frozenset({"InvalidParameter.GroupByLimitExceeded", "ResponseSizeLimitExceeded"})
+
+
+def too_many_groups(exc: ApiError) -> bool:
+    if exc.code in _TOO_MANY:
+        return True
+    text = exc.api_message.lower()
+    return exc.code.startswith(("LimitExceeded", "InvalidParameter")) and "200" in text and "group" in text
+
+
+@dataclass
+class _Answer:
+    data: dict[str, Any] | None = None
+    children: list[Query] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """What one Fetch produced: values by group dimensions and bucket start (UTC), or an error."""
+
+    fetch: Fetch
+    buckets: dict[tuple[str, ...], dict[datetime, Decimal]] = field(default_factory=dict)
+    error: str | None = None
+    requests: int = 0
+
+    def add(self, query: Query, data: dict[str, Any]) -> None:
+        records = data.get("Data")
+        if records is None:  # documented as nullable: no buckets at all
+            return
+        if not isinstance(records, list):
+            raise CollectError(f"{ACTION}: Data is not a list")
+        fields = [GROUP_FIELDS[d] for d in self.fetch.group_by]
+        merge_max = self.fetch.merge == "max"
+        day = self.fetch.interval == "day"
+        for record in records:
+            try:
+                dims = tuple(str(record[f]) for f in fields)
+                when = parse_time(str(record["Time"]))
+                value = number(record["Value"])
+            except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+                raise CollectError(f"{ACTION}: unexpected record {str(record)[:200]}") from exc
+            if day:
+                when = teo_plan.day_of_bucket(when, query, self.fetch.tz)
+            slot = self.buckets.setdefault(dims, {})
+            old = slot.get(when)
+            if old is None:
+                slot[when] = value
+            else:
+                slot[when] = max(old, value) if merge_max else old + value
+
+
+def parse_time(text: str) -> datetime:
+    """``2023-12-31T16:00:00Z`` (or with an offset) as an aware UTC datetime; Python 3.10 refuses ``Z``."""
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"time without offset: {text}")
+    return when.astimezone(timezone.utc)
+
+
+def number(raw: Any) -> Decimal:
+    """A JSON number as an exact Decimal (``str`` of a float is its shortest round-trip form)."""
+    if isinstance(raw, bool):
+        raise TypeError("boolean is not a number")
+    if isinstance(raw, int | float | str):
+        return Decimal(str(raw)) if not isinstance(raw, int) else Decimal(raw)
+    raise TypeError(f"not a number: {raw!r}")
+
+
+class Runner:
+    """Runs a plan's queries on ``pool``, splitting what comes back too large; one per collect run."""
+
+    def __init__(self, client: Caller, pool: Executor) -> None:
+        self.client = client
+        self.pool = pool
+        self._zones: list[str] | None = None
+        self._zones_error: BudgetError | None = None
+        self._zones_lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+        self._calls_lock = threading.Lock()
+
+    def _call(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._calls_lock:
+            self.calls[action] = self.calls.get(action, 0) + 1
+        return self.client.call(SERVICE, VERSION, action, params)
+
+    def run(self, plan: Plan) -> list[Result]:
+        results = [Result(f) for f in plan.fetches]
+        pending: dict[Future[_Answer], tuple[int, Query]] = {}
+
+        def submit(index: int, query: Query) -> None:
+            pending[self.pool.submit(self._ask, query)] = (index, query)
+
+        for index, fetch in enumerate(plan.fetches):
+            for query in fetch.queries:
+                submit(index, query)
+        try:
+            while pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, query = pending.pop(future)
+                    result = results[index]
+                    if future.cancelled() or result.error is not None:
+                        continue
+                    result.requests += 1
+                    try:
+                        answer = future.result()
+                        if answer.children:
+                            for child in answer.children:
+                                submit(index, child)
+                        elif answer.data is not None:
+                            result.add(query, answer.data)
+                    except BudgetError as exc:
+                        result.error = describe(exc)
+                        for other, (i, _) in pending.items():
+                            if i == index:
+                                other.cancel()  # not started yet: do not spend requests on a lost cause
+        finally:
+            for other in pending:
+                other.cancel()
+        return results
+
+    def _ask(self, query: Query) -> _Answer:
+        try:
+            return _Answer(data=self._call(ACTION, query.params()))
+        except ApiError as exc:
+            if not too_many_groups(exc):
+                raise
+            children = teo_plan.split(query)
+            if not children and query.zones == ALL_ZONES:
+                children = teo_plan.expand(query, self.zone_ids())
+            if not children:
+                raise  # one zone alone has too many groups: narrow filters or group_by
+            return _Answer(children=children)
+
+    def zone_ids(self) -> list[str]:
+        """Every zone id of the account (``DescribeZones``, 100 a page), fetched once per run."""
+        with self._zones_lock:
+            if self._zones_error is not None:
+                raise self._zones_error
+            if self._zones is None:
+                try:
+                    self._zones = self._list_zones()
+                except BudgetError as exc:
+                    self._zones_error = exc
+                    raise
+            return self._zones
+
+    def _list_zones(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            answer = self._call("DescribeZones", {"Offset": offset, "Limit": ZONE_PAGE})
+            page = answer.get("Zones") or []
+            if not isinstance(page, list):
+                raise CollectError("DescribeZones: Zones is not a list")
+            for zone in page:
+                zone_id = zone.get("ZoneId") if isinstance(zone, dict) else None
+                # Deleted sites have no billing data and DescribeBillingData would refuse them.
+                if zone_id and zone.get("Status") != "deleted":
+                    ids.append(str(zone_id))
+            offset += ZONE_PAGE
+            if not page or offset >= int(answer.get("TotalCount") or 0):
+                return ids
+
+
+def collect(
+    budgets: Sequence[Budget],
+    client: Caller,
+    now: datetime,
+    tz: tzinfo,
+    pool: Executor | None = None,
+) -> list[Observation]:
+    """One Observation per (teo budget, group), in budget order."""
+    plan = teo_plan.plan(budgets, now, tz)
+    if not plan.budgets:
+        return []
+    if pool is None:
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="teo") as own:
+            return collect(budgets, client, now, tz, own)
+    runner = Runner(client, pool)
+    results = runner.run(plan)
+    quotas: Quotas | str | None = None
+    if any(bp.budget.limit == "plan" for bp in plan.budgets):
+        try:
+            quotas = Quotas(fetch_plans(client))
+        except BudgetError as exc:
+            quotas = describe(exc)
+    out: list[Observation] = []
+    for bp in plan.budgets:
+        out.extend(observe(bp, results[bp.fetch], quotas, tz))
+    return out
+
+
+def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
+    zones = teo_plan.normal_zones(budget.zones)
+    return None if zones == ALL_ZONES else zones
+
+
+def observe(bp: BudgetPlan, result: Result, quotas: Quotas | str | None, tz: tzinfo) -> list[Observation]:
+    """The Observations of one budget from its fetch's result."""
+    budget, fetch = bp.budget, result.fetch
+    zones = _explicit_zones(budget)
+    per_zone = fetch.group_by == ("zone-id",) and zones is not None
+    if result.error is not None:
+        groups: list[GroupKey] = [group_key({"zone-id": z}) for z in zones] if per_zone and zones else [()]
+        return failed(budget.name, groups, bp.period, bp.info.unit, error=result.error, as_of=fetch.end)
+
+    wanted = set(zones) if zones is not None else None
+    groups_found: dict[GroupKey, dict[datetime, Decimal]] = {}
+    for dims, slot in result.buckets.items():
+        labels = dict(zip(fetch.group_by, dims, strict=True))
+        if wanted is not None and "zone-id" in labels and labels["zone-id"] not in wanted:
+            continue  # another budget's zone in a shared request
+        groups_found[group_key(labels)] = slot
+    if not fetch.group_by:
+        groups_found.setdefault((), {})
+    if per_zone and zones:
+        for zone_id in zones:  # asked for and answered: a zone without records used nothing
+            groups_found.setdefault(group_key({"zone-id": zone_id}), {})
+
+    out: list[Observation] = []
+    for key in sorted(groups_found):
+        slot = groups_found[key]
+        limit: Decimal | None = budget.limit if isinstance(budget.limit, Decimal) else None
+        error: str | None = None
+        if budget.limit == "plan":
+            limit, error = _plan_limit(bp, key, zones, quotas)
+        if error is not None:
+            out.append(Observation(budget.name, key, bp.period, None, bp.info.unit, error=error, as_of=fetch.end))
+            continue
+        times = sorted(slot)
+        value = aggregate(bp.aggregate, [slot[t] for t in times])
+        out.append(
+            Observation(
+                budget=budget.name,
+                group=key,
+                period=bp.period,
+                value=value,
+                unit=bp.info.unit,
+                series=series(slot, bp, tz),
+                limit=limit,
+                as_of=fetch.end,
+            )
+        )
+    return out
+
+
+def _plan_limit(
+    bp: BudgetPlan, key: GroupKey, zones: tuple[str, ...] | None, quotas: Quotas | str | None
+) -> tuple[Decimal | None, str | None]:
+    if quotas is None or isinstance(quotas, str):
+        return None, quotas or "limit: plan: plans were not fetched"
+    labels = dict(key)
+    scope = [labels["zone-id"]] if "zone-id" in labels else zones
+    try:
+        return quotas.limit(bp.info.name, bp.info.plan_quota, scope), None
+    except CollectError as exc:
+        return None, describe(exc)
+
+
+def series(slot: dict[datetime, Decimal], bp: BudgetPlan, tz: tzinfo) -> tuple[Point, ...]:
+    """One point per local day (month budgets) or local hour (day budgets), for forecasts and charts.
+
+    Additive metrics add their buckets up; bandwidth reduces each day/hour with the budget's aggregate
+    (the daily peak, for the default).
+    """
+    steps: dict[datetime, list[Decimal]] = {}
+    for when in sorted(slot):
+        steps.setdefault(teo_plan.floor_step(when, bp.step, tz), []).append(slot[when])
+    how = "sum" if bp.info.additive else bp.aggregate
+    return tuple(Point(start, aggregate(how, values)) for start, values in sorted(steps.items()))

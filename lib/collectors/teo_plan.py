@@ -1,0 +1,303 @@
+"""Pure planner: the fewest ``DescribeBillingData`` requests that answer every EdgeOne budget.
+
+Rules, from the API's limits (reference §3.1):
+
+- Budgets that ask the same question share it: same metric, filters, group-by, interval and period.
+  When the group-by includes ``zone-id`` their zone lists are merged (each budget later keeps its own
+  zones' groups); otherwise a different zone list is a different question.
+- ``ZoneIds`` go 100 per request; ``*`` is passed through as is (one request for every zone). It is
+  only resolved into zone ids, with ``DescribeZones``, when the API answers that the result has too
+  many groups (see ``split``/``expand``, used by the executor).
+- Interval: the coarsest that answers the question. Additive metrics: ``day`` buckets for a month,
+  ``hour`` for a day. Bandwidth: ``5min`` for a day (exact and only 288 samples); for a month the
+  ``day`` bucket (the day's peak) for the default ``max``, and ``5min`` samples for ``p95``/``avg``/
+  ``sum``, or when several zone requests must be added bucket by bucket (peaks of different zone sets
+  do not add up; 5-minute samples do).
+- Windows: [period start, now] with ``EndTime`` inclusive (the API returns the bucket containing
+  ``EndTime``, as in its own ``...T23:59:59+08:00`` example), whole seconds, cut where the zone's UTC
+  offset changes (the API wants both ends in one offset, and buckets follow that offset) and into
+  pieces of at most 31 days. A cut ends one second before the next piece starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, Literal
+
+from lib.collectors.metrics import Aggregate, MetricInfo, metric_info
+from lib.model import Period
+from lib.periods import current_period
+
+if TYPE_CHECKING:
+    from lib.config.models import Budget
+
+Interval = Literal["5min", "hour", "day"]
+Step = Literal["day", "hour"]
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+MAX_ZONES = 100  # ZoneIds per request (API limit)
+MAX_WINDOW = timedelta(days=31)  # EndTime - StartTime (API limit)
+# Records one response may carry before we use fewer zones per request: 5-minute samples of a month
+# are 8,929 per group, and a parsed record costs a few hundred bytes of memory.
+MAX_RECORDS = 50_000
+INTERVAL_SECONDS: dict[str, int] = {"5min": 300, "hour": 3600, "day": 86400}
+# GroupBy dimension -> field of a BillingData record.
+GROUP_FIELDS: dict[str, str] = {"zone-id": "ZoneId", "host": "Host", "proxy-id": "ProxyId", "region-id": "RegionId"}
+# Dimensions whose groups never span two zones, so zone requests never add up into one group.
+_ZONE_BOUND = frozenset({"zone-id", "host", "proxy-id"})
+ALL_ZONES = ("*",)
+_SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One ``DescribeBillingData`` request; ``start``/``end`` share one fixed UTC offset, ``end`` inclusive."""
+
+    metric: str
+    zones: tuple[str, ...]
+    filters: Filters
+    group_by: tuple[str, ...]
+    interval: Interval
+    start: datetime
+    end: datetime
+
+    def params(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "StartTime": self.start.isoformat(timespec="seconds"),
+            "EndTime": self.end.isoformat(timespec="seconds"),
+            "ZoneIds": list(self.zones),
+            "MetricName": self.metric,
+            "Interval": self.interval,
+        }
+        if self.filters:
+            # One BillingDataFilter per value: same Type ORs, different Types AND.
+            out["Filters"] = [{"Type": kind, "Value": value} for kind, values in self.filters for value in values]
+        if self.group_by:
+            out["GroupBy"] = list(self.group_by)
+        return out
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A question shared by one or more budgets, answered by ``queries`` together."""
+
+    metric: str
+    zones: tuple[str, ...]
+    filters: Filters
+    group_by: tuple[str, ...]
+    interval: Interval
+    period: Period
+    end: datetime  # the instant the data is "as of": now, in whole seconds
+    tz: tzinfo
+    queries: tuple[Query, ...]
+
+    @property
+    def merge(self) -> Literal["sum", "max"]:
+        """How two values for the same group and bucket combine.
+
+        They come from zone requests over overlapping groups (add up) or, for day buckets, from the
+        two offsets of a daylight-saving day (add up, except peaks, which take the larger).
+        """
+        return "max" if self.interval != "5min" and not metric_info(self.metric).additive else "sum"
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    """Where one budget's answer comes from and how it is reduced to a value."""
+
+    budget: Budget
+    fetch: int  # index into Plan.fetches
+    info: MetricInfo
+    aggregate: Aggregate
+    step: Step  # series granularity: day points for a month, hour points for a day
+    period: Period
+
+
+@dataclass(frozen=True)
+class Plan:
+    fetches: tuple[Fetch, ...]
+    budgets: tuple[BudgetPlan, ...]
+
+    @property
+    def queries(self) -> list[Query]:
+        return [q for f in self.fetches for q in f.queries]
+
+
+def choose_interval(info: MetricInfo, how: Aggregate, period: str, bucket_sums: bool) -> Interval:
+    """The coarsest interval that answers the budget (see the module docstring)."""
+    if info.family == "bandwidth":
+        if period == "day" or how != "max" or bucket_sums:
+            return "5min"
+        return "day"
+    return "day" if period == "month" else "hour"
+
+
+def normal_zones(zones: Iterable[str]) -> tuple[str, ...]:
+    """``("*",)`` when ``*`` is among them, else the sorted distinct ids."""
+    found = set(zones)
+    if "*" in found or not found:
+        return ALL_ZONES
+    return tuple(sorted(found))
+
+
+def normal_filters(filters: dict[str, tuple[str, ...]] | Any) -> Filters:
+    return tuple(sorted((str(k), tuple(sorted({str(v) for v in vs}))) for k, vs in dict(filters).items() if vs))
+
+
+def plan(budgets: Sequence[Budget], now: datetime, tz: tzinfo) -> Plan:
+    """Plan the requests for every ``source: teo`` budget in ``budgets`` as of the aware instant ``now``."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    groups: dict[tuple[Any, ...], list[tuple[Budget, MetricInfo, Aggregate]]] = {}
+    zones_of: dict[tuple[Any, ...], set[str]] = {}
+    for budget in budgets:
+        if budget.source != "teo":
+            continue
+        info = metric_info(budget.metric)
+        how: Aggregate = budget.aggregate or info.default_aggregate()
+        group_by = tuple(sorted(budget.group_by))
+        filters = normal_filters(budget.filters)
+        zones = normal_zones(budget.zones)
+        if "zone-id" in group_by:
+            interval = choose_interval(info, how, budget.period, bucket_sums=False)
+            key: tuple[Any, ...] = (budget.metric, filters, group_by, budget.period, interval)
+        else:
+            overlap = not (_ZONE_BOUND & set(group_by)) and len(zones) > MAX_ZONES
+            interval = choose_interval(info, how, budget.period, bucket_sums=overlap)
+            key = (budget.metric, filters, group_by, budget.period, interval, zones)
+        groups.setdefault(key, []).append((budget, info, how))
+        zones_of.setdefault(key, set()).update(zones)
+
+    end = now.replace(microsecond=0)
+    fetches: list[Fetch] = []
+    plans: list[BudgetPlan] = []
+    for key, members in groups.items():
+        metric, filters, group_by, period_kind, interval = key[:5]
+        period = current_period(period_kind, now, tz)
+        zones = normal_zones(zones_of[key])
+        queries = _queries(metric, zones, filters, group_by, interval, period.start, end, tz)
+        fetches.append(Fetch(metric, zones, filters, group_by, interval, period, end, tz, tuple(queries)))
+        step: Step = "day" if period_kind == "month" else "hour"
+        plans.extend(BudgetPlan(b, len(fetches) - 1, info, how, step, period) for b, info, how in members)
+    order = {b.name: i for i, b in enumerate(budgets)}
+    plans.sort(key=lambda p: order[p.budget.name])
+    return Plan(tuple(fetches), tuple(plans))
+
+
+def _queries(  # noqa: PLR0917 - the fields of one Fetch
+    metric: str,
+    zones: tuple[str, ...],
+    filters: Filters,
+    group_by: tuple[str, ...],
+    interval: Interval,
+    start: datetime,
+    end: datetime,
+    tz: tzinfo,
+) -> list[Query]:
+    pieces = windows(start, end, tz)
+    longest = max(int((b - a).total_seconds()) for a, b in pieces)
+    size = zones_per_request(group_by, interval, longest)
+    return [Query(metric, chunk, filters, group_by, interval, a, b) for a, b in pieces for chunk in chunks(zones, size)]
+
+
+def zones_per_request(group_by: Sequence[str], interval: str, seconds: int) -> int:
+    """100, or fewer when grouping by zone would make one response too large (5-minute months)."""
+    if "zone-id" not in group_by:
+        return MAX_ZONES
+    buckets = seconds // INTERVAL_SECONDS[interval] + 1
+    return max(1, min(MAX_ZONES, MAX_RECORDS // buckets))
+
+
+def chunks(zones: tuple[str, ...], size: int) -> list[tuple[str, ...]]:
+    if zones == ALL_ZONES:
+        return [ALL_ZONES]
+    return [zones[i : i + size] for i in range(0, len(zones), size)]
+
+
+def windows(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
+    """[start, end] (inclusive, whole seconds) cut at UTC offset changes and into ≤ 31-day pieces.
+
+    Each piece is expressed in the fixed offset valid at its start, as the API wants both ends in one
+    offset; a piece ends one second before the next begins.
+    """
+    start = start.astimezone(timezone.utc)
+    end = end.astimezone(timezone.utc)
+    if end < start:
+        raise ValueError("window ends before it starts")
+    bounds = [start, *offset_changes(start, end, tz)]
+    out: list[tuple[datetime, datetime]] = []
+    for i, first in enumerate(bounds):
+        hi = bounds[i + 1] - _SECOND if i + 1 < len(bounds) else end
+        fixed = timezone(first.astimezone(tz).utcoffset() or timedelta(0))
+        lo = first
+        while hi - lo > MAX_WINDOW:
+            cut = lo + MAX_WINDOW
+            out.append((lo.astimezone(fixed), (cut - _SECOND).astimezone(fixed)))
+            lo = cut
+        out.append((lo.astimezone(fixed), hi.astimezone(fixed)))
+    return out
+
+
+def offset_changes(start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
+    """The instants in (start, end] where ``tz``'s UTC offset changes (to the second), in UTC."""
+    found: list[datetime] = []
+    step = timedelta(hours=1)
+    t = start
+    current = _offset(t, tz)
+    while t < end:
+        nxt = min(t + step, end)
+        if _offset(nxt, tz) != current:
+            lo, hi = t, nxt  # offset(lo) == current != offset(hi)
+            while hi - lo > _SECOND:
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if _offset(mid, tz) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(hi)
+            current = _offset(hi, tz)
+        t = nxt
+    return found
+
+
+def _offset(instant: datetime, tz: tzinfo) -> timedelta | None:
+    return instant.astimezone(tz).utcoffset()
+
+
+def split(query: Query) -> list[Query]:
+    """Two halves of a query whose answer had too many groups; [] when its zones cannot be halved."""
+    if query.zones == ALL_ZONES or len(query.zones) < 2:
+        return []
+    half = len(query.zones) // 2
+    return [replace(query, zones=query.zones[:half]), replace(query, zones=query.zones[half:])]
+
+
+def expand(query: Query, zones: Sequence[str]) -> list[Query]:
+    """A ``*`` query as requests over the resolved zone ids, 100 (or fewer, see above) at a time."""
+    ids = normal_zones(zones) if zones else ()
+    if not ids or ids == ALL_ZONES:
+        return []
+    seconds = int((query.end - query.start).total_seconds())
+    size = zones_per_request(query.group_by, query.interval, seconds)
+    return [replace(query, zones=chunk) for chunk in chunks(ids, size)]
+
+
+def day_of_bucket(bucket: datetime, query: Query, tz: tzinfo) -> datetime:
+    """The local midnight (UTC) of a ``day`` bucket: the API starts it at midnight in the query's offset."""
+    day = bucket.astimezone(query.start.tzinfo).date()
+    return local_day_start(datetime.combine(day, time(12), tzinfo=tz), tz)
+
+
+def local_day_start(instant: datetime, tz: tzinfo) -> datetime:
+    return current_period("day", instant, tz).start.astimezone(timezone.utc)
+
+
+def floor_step(instant: datetime, step: Step, tz: tzinfo) -> datetime:
+    """The start (UTC) of the local day or local hour containing ``instant``."""
+    if step == "day":
+        return local_day_start(instant, tz)
+    local = instant.astimezone(tz)
+    return local.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
