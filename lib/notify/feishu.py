@@ -1,0 +1,146 @@
+"""Feishu (飞书) and Lark custom bots: an interactive card; ``timestamp`` + ``sign`` in the body.
+
+Works with both hosts (``open.feishu.cn`` and ``open.larksuite.com``): the URL decides. Sign:
+base64(HMAC-SHA256(key=f"{timestamp}\\n{secret}", msg=b"")) with the timestamp in seconds, not
+URL-encoded. Errors come as ``code`` in the body: 11232 (rate limit) and 9499 are retried (9499 is
+"Bad Request" but also seen for transient failures), 19021 (signature or stale timestamp), 19022 (IP
+not allowed) and 19024 (keyword missing) reject.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+import requests
+
+from lib.config.models import Channel
+from lib.messages import Message, batch_title
+from lib.model import Notification
+from lib.notify import http
+from lib.notify.batch import Block, ids_of, pack
+from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
+from lib.notify.http import Answer, Verdict
+from lib.notify.types import DeliveryResult, Request
+
+KIND = "feishu"
+MAX_BODY_BYTES = 20 * 1024
+# Card elements are packed to this many bytes of JSON; the rest of the 20 KB is header and signature.
+MAX_ELEMENTS_BYTES = 18 * 1024
+LIMITS = ((5, 1.0), (100, 60.0))
+RETRY_CODES: dict[int, float | None] = {11232: 60.0, 9499: None}
+REJECT_CODES = {
+    19021: "signature check failed or timestamp not within an hour",
+    19022: "IP not allowed",
+    19024: "keyword not found in the message",
+}
+_TEMPLATES = {"critical": "red", "warning": "orange", "ok": "green", "info": "grey"}
+_FONT = {"critical": "red", "warning": "orange", "ok": "green", "info": "grey"}
+_FOOTER = "\x1f"  # separates a block's markdown from its footer note while packing
+
+
+def sign(secret: str, timestamp_s: int) -> str:
+    """The body ``sign`` for ``timestamp_s`` (seconds)."""
+    key = f"{timestamp_s}\n{secret}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
+
+
+def _md(text: str) -> str:
+    # lark_md reads <tags>; keep a literal "<" in data from opening one.
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _facts(m: Message) -> str:
+    lines = []
+    for fact in m.facts:
+        if fact.strong:
+            lines.append(f"<font color='{_FONT[m.tone]}'>**{_md(fact.label)}{m.colon}{_md(fact.value)}**</font>")
+        else:
+            lines.append(f"**{_md(fact.label)}**{m.colon}{_md(fact.value)}")
+    return "\n".join(lines)
+
+
+def _block_text(m: Message, single: bool) -> str:
+    content = _facts(m) if single else f"**{_md(m.title)}**\n{_facts(m)}"
+    return f"{content}{_FOOTER}{m.footer}"
+
+
+def _elements(text: str) -> list[dict[str, Any]]:
+    """A div for the markdown and a note for the footer (a split piece may lack either)."""
+    content, _, footer = text.partition(_FOOTER)
+    elements: list[dict[str, Any]] = []
+    if content:
+        elements.append({"tag": "div", "text": {"tag": "lark_md", "content": content}})
+    if footer:
+        elements.append({"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]})
+    return elements
+
+
+def _size(text: str) -> int:
+    # The hr between blocks is counted with each block.
+    return len(json.dumps([{"tag": "hr"}, *_elements(text)], ensure_ascii=False).encode("utf-8"))
+
+
+def _mentions(channel: Channel) -> list[dict[str, Any]]:
+    if not channel.mentions:
+        return []
+    ats = " ".join(
+        "<at id=all></at>" if who.lstrip("@").lower() == "all" else f"<at id={who}></at>" for who in channel.mentions
+    )
+    return [{"tag": "div", "text": {"tag": "lark_md", "content": ats}}]
+
+
+def render(
+    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
+) -> list[Request]:
+    """Interactive cards carrying every notification, split to stay under the 20 KB body limit."""
+    composed = messages(notifications, language, tz)
+    if not composed:
+        return []
+    single = len(composed) == 1
+    title = composed[0].title if single else batch_title(composed, language)
+    tone = composed[0].tone  # most urgent first
+    blocks = [Block(m.id, _block_text(m, single)) for m in composed]
+    mentions = _mentions(channel)
+    overhead = len(title.encode()) + 400 + len(json.dumps(mentions, ensure_ascii=False).encode())
+    groups = pack(blocks, max_bytes=MAX_ELEMENTS_BYTES, overhead=overhead, separator="", size=_size)
+    out = []
+    for index, group in enumerate(groups, 1):
+        elements: list[dict[str, Any]] = []
+        for position, block in enumerate(group):
+            if position:
+                elements.append({"tag": "hr"})
+            elements.extend(_elements(block.text))
+        elements.extend(mentions)
+        part = f" ({index}/{len(groups)})" if len(groups) > 1 else ""
+        document: dict[str, Any] = {}
+        if channel.secret:
+            timestamp = int(now.timestamp())
+            document = {"timestamp": str(timestamp), "sign": sign(channel.secret, timestamp)}
+        document.update(
+            {
+                "msg_type": "interactive",
+                "card": {
+                    "config": {"wide_screen_mode": True},
+                    "header": {"template": _TEMPLATES[tone], "title": {"tag": "plain_text", "content": title + part}},
+                    "elements": elements,
+                },
+            }
+        )
+        out.append(
+            Request("POST", channel.url, JSON_HEADERS, json_body(document), ids_of(group), KIND, limit_key=channel.url)
+        )
+    return out
+
+
+def classify(answer: Answer) -> Verdict:
+    return classify_code(answer, field="code", message_field="msg", retry=RETRY_CODES, reject=REJECT_CODES)
+
+
+def send(request: Request, session: requests.Session) -> DeliveryResult:
+    return http.send(request, session, classify)
