@@ -27,12 +27,14 @@ no signature → 403 ``AccessDenied``; malformed → 403 ``AccessDenied``; unkno
 token requires ``x-cos-security-token`` equal to it, else 403 ``InvalidToken``.
 
 Faults: ``fault(operation)`` is called for every authenticated request with the operation's name
-(``PutObject``, ``GetObject``, ``HeadObject``, ``DeleteObject``, ``ListObjects``, ``PutBucket``,
-``HeadBucket``, ``DeleteBucket``) and returns an instruction:
-``None``/``False`` → no fault; an ``int`` status (``503`` → ``SlowDown``, ``500`` → ``InternalError``);
+as CAM names it (``PutObject``, ``GetObject``, ``HeadObject``, ``DeleteObject``, ``GetBucket`` = ListObjects,
+``PutBucket``, ``HeadBucket``, ``DeleteBucket``) and returns an instruction:
+``None``/``False`` → no fault; an ``int`` status (``503`` → ``SlowDown``, ``500`` → ``InternalError``,
+others → ``InjectedFault``);
 a ``str`` code (``"SlowDown"`` → 503, ``"InternalError"`` → 500, ``"ServiceUnavailable"`` → 503);
 or a mapping ``{"latency": seconds, "status": 503, "code": "SlowDown", "message": "..."}`` (every key
-optional: latency alone only delays the answer).
+optional, ``http_status`` is an alias of ``status``; latency alone only delays the answer), or any object
+with those attributes, such as ``lib.sandbox.scenario.Fault``.
 """
 
 from __future__ import annotations
@@ -125,7 +127,8 @@ UNSUPPORTED_SUBRESOURCES = {
     "website",
 }
 OBJECT_OPERATIONS = {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}
-BUCKET_OPERATIONS = {"PUT": "PutBucket", "GET": "ListObjects", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}
+BUCKET_OPERATIONS = {"PUT": "PutBucket", "GET": "GetBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}
+FAULT_FIELDS = ("latency", "status", "http_status", "code", "message")
 FAULT_CODES = {500: "InternalError", 503: "SlowDown"}
 FAULT_STATUS = {"InternalError": 500, "SlowDown": 503, "ServiceUnavailable": 503}
 FAULT_MESSAGES = {
@@ -310,20 +313,25 @@ def interpret_fault(instruction: object) -> tuple[float, int | None, str, str]:
         status = instruction
     elif isinstance(instruction, str):
         code = instruction
-    elif isinstance(instruction, Mapping):
-        unknown = set(instruction) - {"latency", "status", "code", "message"}
+    elif isinstance(instruction, Mapping) or hasattr(instruction, "latency"):
+        if isinstance(instruction, Mapping):
+            fields = dict(instruction)
+        else:  # an object such as lib.sandbox.scenario.Fault
+            fields = {name: getattr(instruction, name, None) for name in FAULT_FIELDS}
+        unknown = set(fields) - set(FAULT_FIELDS)
         if unknown:
             raise ValueError(f"unknown COS fault fields: {sorted(unknown)}")
-        latency = float(instruction.get("latency") or 0)
-        status = int(instruction["status"]) if instruction.get("status") is not None else None
-        code = str(instruction.get("code") or "")
-        message = str(instruction.get("message") or "")
+        latency = float(fields.get("latency") or 0)
+        raw_status = fields.get("status") if fields.get("status") is not None else fields.get("http_status")
+        status = int(str(raw_status)) if raw_status is not None else None
+        code = str(fields.get("code") or "")
+        message = str(fields.get("message") or "")
     else:
         raise ValueError(f"unsupported COS fault instruction: {instruction!r}")
     if code and status is None:
         status = FAULT_STATUS.get(code, 500)
     if status is not None:
-        code = code or FAULT_CODES.get(status, "InternalError")
+        code = code or FAULT_CODES.get(status, "InjectedFault")
         message = message or FAULT_MESSAGES.get(code, "Injected fault")
     return latency, status, code, message
 
@@ -566,7 +574,7 @@ class CosService:
             return self._get_object(target, params, hdrs, head=operation == "HeadObject")
         if operation == "DeleteObject":
             return self._delete_object(target)
-        if operation == "ListObjects":
+        if operation == "GetBucket":
             return self._list_objects(target, params)
         if operation == "PutBucket":
             return self._put_bucket(target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.sandbox.cos import CosService, crc64_ecma, interpret_fault
+from lib.sandbox.cos import FAULT_MESSAGES, CosService, crc64_ecma, interpret_fault
 from lib.signing import cos_authorization
 
 HOST = "state-1250000000.cos.ap-guangzhou.myqcloud.com"
@@ -556,7 +557,7 @@ def test_fault_hook(clock: Clock) -> None:
         "PutObject": 503,
         "GetObject": "InternalError",
         "HeadObject": {"latency": 0.25},
-        "ListObjects": {"status": 500, "code": "InternalError", "message": "boom", "latency": 0.5},
+        "GetBucket": {"http_status": 500, "code": "InternalError", "message": "boom", "latency": 0.5},
     }
 
     def fault(operation: str) -> object:
@@ -576,10 +577,34 @@ def test_fault_hook(clock: Clock) -> None:
     assert (listing[0], parse_xml(listing[2]).findtext("Message")) == (500, "boom")
     assert call(svc, "DELETE", "/f")[0] == 204
     assert slept == [0.25, 0.5]
-    assert asked == ["PutObject", "PutObject", "GetObject", "HeadObject", "ListObjects", "DeleteObject"]
+    assert asked == ["PutObject", "PutObject", "GetObject", "HeadObject", "GetBucket", "DeleteObject"]
     # Unauthenticated requests never reach the hook.
     call(svc, "GET", "/f", sign=False)
     assert len(asked) == 6
+
+
+@dataclass(frozen=True)
+class ScenarioFault:
+    """The shape of lib.sandbox.scenario.Fault, the sandbox's scenario-driven instruction."""
+
+    latency: float = 0.0
+    code: str | None = None
+    message: str = ""
+    http_status: int | None = None
+
+
+@pytest.mark.parametrize(
+    ("instruction", "expected"),
+    [
+        (ScenarioFault(latency=0.1), (0.1, None, "", "")),
+        (ScenarioFault(code="SlowDown", message="slow"), (0.0, 503, "SlowDown", "slow")),
+        (ScenarioFault(http_status=500), (0.0, 500, "InternalError", FAULT_MESSAGES["InternalError"])),
+        ("ServiceUnavailable", (0.0, 503, "ServiceUnavailable", FAULT_MESSAGES["ServiceUnavailable"])),
+        (429, (0.0, 429, "InjectedFault", "Injected fault")),
+    ],
+)
+def test_fault_instruction_forms(instruction: object, expected: tuple[float, int | None, str, str]) -> None:
+    assert interpret_fault(instruction) == expected
 
 
 @pytest.mark.parametrize("bad", [True, 1.5, ["SlowDown"], {"stauts": 503}])
