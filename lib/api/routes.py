@@ -20,7 +20,7 @@ from lib.api import views
 from lib.api.auth import Principal, authenticate, configured_tokens
 from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
 from lib.api.events import Request, Response
-from lib.errors import BudgetError
+from lib.errors import BudgetError, StateError
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -186,8 +186,11 @@ def alerts(call: Call) -> Response:
         raise bad_request("cursor is too long", field="cursor")
     try:
         items, next_cursor = app.repo.list_alerts(limit=limit, cursor=cursor)
-    except (ValueError, KeyError) as exc:  # a cursor the store does not know
-        raise bad_request("cursor is not valid; start again without one", field="cursor") from exc
+    except StateError as exc:
+        # The repository refuses a malformed cursor with a plain StateError; a failing store is a StoreError.
+        if cursor is not None and type(exc) is StateError and "cursor" in str(exc):
+            raise bad_request("cursor is not valid; start again without one", field="cursor") from exc
+        raise
     return Response(200, {"items": [views.alert_view(i) for i in items], "next_cursor": next_cursor})
 
 

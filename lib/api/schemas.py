@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -12,6 +12,10 @@ from lib.api.errors import ApiProblem, bad_request, invalid_input
 
 MATCHER_KEYS = ("budget", "zone-id", "host", "proxy-id", "region-id")
 MAX_SILENCE = timedelta(days=366)
+# Instants a request may name: Tencent Cloud has no billing data before this, and far-future dates
+# would only overflow date arithmetic further down.
+EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
+MAX_AHEAD = timedelta(days=366)
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -24,6 +28,8 @@ def parse_duration(text: str) -> timedelta:
     if max(weeks, days, hours, minutes, seconds) > 10**6:
         raise ValueError("duration is too long")
     value = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if value > MAX_SILENCE:
+        raise ValueError("a silence may last at most 366 days")
     if value <= timedelta(0):
         raise ValueError("duration must be positive")
     return value
@@ -38,6 +44,13 @@ class CheckRequest(_Strict):
 
     dry_run: bool = False
     at: AwareDatetime | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _after_earliest(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value < EARLIEST:
+            raise ValueError(f"must be after {EARLIEST.date().isoformat()}")
+        return value
 
 
 class SilenceRequest(_Strict):
@@ -75,6 +88,11 @@ class SilenceRequest(_Strict):
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """(starts_at, ends_at) as of ``now``; ApiProblem 400 when the window is empty, past or too long."""
         start = self.starts_at or now
+        for name, value in (("starts_at", self.starts_at), ("ends_at", self.ends_at)):
+            if value is not None and not EARLIEST <= value <= now + MAX_AHEAD + MAX_SILENCE:
+                raise bad_request("the date is too far in the past or the future", field=name)
+        if start > now + MAX_AHEAD:
+            raise bad_request("a silence may start at most 366 days ahead", field="starts_at")
         if self.ends_at is not None:
             end, field = self.ends_at, "ends_at"
         else:
