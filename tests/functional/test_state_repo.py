@@ -1,0 +1,396 @@
+"""StateRepository semantics: ledger and migration, claims and leases, outbox, history, bounds, corruption."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lib.errors import StateError
+from lib.model import Point, Silence
+from lib.state.local import LocalStore
+from lib.state.memory import MemoryStore
+from lib.state.repo import OutboxEntry, StateRepository, encode
+from lib.state.store import ObjectStore
+
+NOW = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
+DID = "ntf_00112233445566778899aabbccddeeff.ops"
+
+
+class Clock:
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta.total_seconds()
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__("counting")
+        self.puts: list[str] = []
+
+    def put(self, key: str, data: bytes) -> None:
+        self.puts.append(key)
+        super().put(key, data)
+
+
+def entry(did: str = DID, *, attempts: int = 0, at: datetime = NOW, status: str = "pending") -> OutboxEntry:
+    return OutboxEntry(did, "ops", {"id": did.split(".", maxsplit=1)[0]}, attempts, at, "", status)  # type: ignore[arg-type]
+
+
+# -- ledger ------------------------------------------------------------------------------------------
+
+
+def test_ledger_round_trip_and_envelope() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store, clock=Clock())
+    repo.save_ledger({"schema": 7, "told": ["a"]})
+    raw = store.get("ledger.json")
+    assert raw is not None
+    assert raw.data.startswith(b'{"schema":1,"saved_at":"20261122T020000000000Z","ledger":{"schema":7')
+    loaded = repo.load_ledger()
+    assert loaded.value == {"schema": 7, "told": ["a"]}
+    assert loaded.problems == []
+
+
+def test_a_bare_ledger_from_schema_0_is_migrated() -> None:
+    store = MemoryStore()
+    store.put("ledger.json", b'{"told": ["x"]}')
+    assert StateRepository(store).load_ledger().value == {"told": ["x"]}
+
+
+def test_a_ledger_from_a_newer_version_stops_the_run_instead_of_being_overwritten() -> None:
+    store = MemoryStore()
+    store.put("ledger.json", b'{"schema": 2, "ledger": {}}')
+    with pytest.raises(StateError, match="newer version"):
+        StateRepository(store).load_ledger()
+    assert store.get("ledger.json") is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"{not json", b"\xff\xfe\x00garbage", b"[1, 2]", b'{"schema": 1, "ledger": [1]}', b'{"schema": "one"}', b""],
+)
+def test_a_corrupt_ledger_is_moved_aside_and_reported(data: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    store = MemoryStore()
+    store.put("ledger.json", data)
+    repo = StateRepository(store, clock=Clock())
+    with caplog.at_level(logging.ERROR, logger="lib.state"):
+        loaded = repo.load_ledger()
+    assert loaded.value is None
+    assert store.get("ledger.json") is None
+    aside = store.list("corrupt/")
+    assert aside == ["corrupt/ledger.json.20261122T020000000000Z"]
+    moved = store.get(aside[0])
+    assert moved is not None
+    assert moved.data == data
+    assert any("ledger.json" in p and "moved to" in p for p in loaded.problems)
+    assert loaded.problems == repo.problems
+    assert "ledger.json" in caplog.text
+
+
+def test_after_a_corrupt_ledger_nothing_already_sent_is_sent_again() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r1", now=NOW)
+    repo.mark_sent(DID, run_id="r1", now=NOW, detail={})
+    repo.save_ledger({"told": [DID]})
+    store.put("ledger.json", b"\x00\x00 torn write")
+    fresh = StateRepository(store)
+    assert fresh.load_ledger().value is None  # rules will re-decide the same crossings ...
+    assert fresh.is_sent(DID)  # ... and the markers hold them back
+    assert fresh.claim(DID, run_id="r2", now=NOW + timedelta(days=1)) is False
+
+
+# -- claims ------------------------------------------------------------------------------------------
+
+
+def test_a_live_claim_holds_and_an_expired_one_is_taken_over() -> None:
+    store = MemoryStore()
+    a, b = StateRepository(store), StateRepository(store)
+    assert a.claim(DID, run_id="run-a", now=NOW)
+    assert a.claim(DID, run_id="run-a", now=NOW) is False  # not re-entrant: one send per run
+    assert b.claim(DID, run_id="run-b", now=NOW + timedelta(minutes=4, seconds=59)) is False
+    assert b.claim(DID, run_id="run-b", now=NOW + timedelta(minutes=5)) is True
+    assert store.list("claims/") == [f"claims/{DID}/000001", f"claims/{DID}/000002"]
+
+
+def test_the_lease_is_configurable() -> None:
+    store = MemoryStore()
+    assert StateRepository(store, lease=timedelta(seconds=30)).claim(DID, run_id="a", now=NOW)
+    assert StateRepository(store).claim(DID, run_id="b", now=NOW + timedelta(seconds=31))
+
+
+def test_a_released_claim_can_be_claimed_at_once_and_only_by_its_owner() -> None:
+    store = MemoryStore()
+    a, b = StateRepository(store), StateRepository(store)
+    assert a.claim(DID, run_id="run-a", now=NOW)
+    b.release(DID, run_id="run-b")  # not b's claim: nothing happens
+    assert b.claim(DID, run_id="run-b", now=NOW) is False
+    a.release(DID, run_id="run-a")
+    assert b.claim(DID, run_id="run-b", now=NOW) is True
+
+
+def test_racing_takeover_of_a_stale_claim_has_one_winner(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    assert StateRepository(store).claim(DID, run_id="crashed", now=NOW)
+    later = NOW + timedelta(minutes=10)
+    barrier = threading.Barrier(16)
+    winners: list[str] = []
+
+    def contender(i: int) -> None:
+        repo = StateRepository(store)
+        barrier.wait()
+        if repo.claim(DID, run_id=f"run-{i}", now=later):
+            winners.append(f"run-{i}")
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+
+
+def test_a_claim_won_after_the_delivery_was_sent_is_given_back() -> None:
+    store = MemoryStore()
+    a = StateRepository(store)
+    assert a.claim(DID, run_id="slow", now=NOW)
+    a.mark_sent(DID, run_id="slow", now=NOW, detail={"status": 200})
+    # a run that checked is_sent before the marker existed, after the slow run's lease ran out
+    b = StateRepository(store)
+    assert b.claim(DID, run_id="late", now=NOW + timedelta(hours=1)) is False
+    # even when the claims were pruned away meanwhile
+    for key in store.list("claims/"):
+        store.delete(key)
+    assert b.claim(DID, run_id="later", now=NOW + timedelta(hours=2)) is False
+
+
+def test_a_corrupt_claim_counts_as_expired_and_is_reported_not_moved() -> None:
+    store = MemoryStore()
+    store.put(f"claims/{DID}/000001", b"\x00garbage")
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r", now=NOW) is True
+    assert store.get(f"claims/{DID}/000001") is not None  # its generation number stays used
+    assert any("claim marker" in p for p in repo.problems)
+
+
+def test_mark_sent_twice_is_logged_as_a_duplicate(caplog: pytest.LogCaptureFixture) -> None:
+    repo = StateRepository(MemoryStore())
+    repo.mark_sent(DID, run_id="a", now=NOW, detail={})
+    with caplog.at_level(logging.WARNING, logger="lib.state"):
+        repo.mark_sent(DID, run_id="b", now=NOW, detail={})
+    assert "already marked sent" in caplog.text
+    assert repo.is_sent(DID)
+
+
+def test_a_damaged_sent_marker_still_counts_as_sent() -> None:
+    store = MemoryStore()
+    store.put(f"sent/{DID}", b"\xff")
+    assert StateRepository(store).is_sent(DID)
+
+
+# -- outbox ------------------------------------------------------------------------------------------
+
+
+def test_outbox_due_failed_and_removal() -> None:
+    repo = StateRepository(MemoryStore())
+    repo.outbox_put(entry("ntf_a.ops", at=NOW + timedelta(minutes=2)))
+    repo.outbox_put(entry("ntf_b.ops", at=NOW - timedelta(minutes=1), attempts=2))
+    repo.outbox_put(entry("ntf_c.ops", at=NOW, status="failed"))
+    assert [e.delivery_id for e in repo.outbox_due(NOW)] == ["ntf_b.ops"]
+    assert [e.delivery_id for e in repo.outbox_due(NOW + timedelta(minutes=3))] == ["ntf_b.ops", "ntf_a.ops"]
+    assert [e.delivery_id for e in repo.outbox_failed()] == ["ntf_c.ops"]
+    assert repo.outbox_due(NOW)[0] == entry("ntf_b.ops", at=NOW - timedelta(minutes=1), attempts=2)
+    repo.outbox_remove("ntf_b.ops")
+    repo.outbox_remove("ntf_b.ops")
+    assert repo.outbox_due(NOW) == []
+
+
+def test_a_claim_intent_never_overwrites_an_entry_with_attempts() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    repo.outbox_put(entry(attempts=3, at=NOW + timedelta(minutes=30)))
+    repo.claim(DID, run_id="r", now=NOW, intent=entry())
+    assert repo.outbox_due(NOW + timedelta(hours=1))[0].attempts == 3
+
+
+def test_a_run_dying_after_its_claim_leaves_the_delivery_in_the_outbox() -> None:
+    store = MemoryStore()
+    assert StateRepository(store).claim(DID, run_id="dies", now=NOW, intent=entry())
+    later = StateRepository(store)
+    due = later.outbox_due(NOW + timedelta(minutes=1))
+    assert [e.delivery_id for e in due] == [DID]
+    assert later.claim(DID, run_id="next", now=NOW + timedelta(minutes=1)) is False  # lease still running
+    assert later.claim(DID, run_id="next", now=NOW + timedelta(minutes=6)) is True
+
+
+def test_a_corrupt_outbox_entry_is_moved_aside_and_the_others_survive() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    repo.outbox_put(entry("ntf_a.ops"))
+    store.put("outbox/ntf_b.ops.json", b'{"schema":1,"delivery_id":"ntf_b.ops"}')
+    store.put("outbox/ntf_c.ops.json", encode({"schema": 1, **entry("ntf_c.ops").to_dict(), "status": "weird"}))
+    assert [e.delivery_id for e in repo.outbox_due(NOW)] == ["ntf_a.ops"]
+    assert len(store.list("corrupt/outbox/")) == 2
+    assert len(repo.problems) == 2
+
+
+# -- silences, series, history, runs, idempotency ---------------------------------------------------
+
+
+def test_silences_round_trip_and_corrupt_ones_are_reported() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    s1 = Silence("sil/1", {"budget": "b", "zone-id": "z*"}, NOW, NOW + timedelta(hours=1), "deploy", "ops@x")
+    s2 = Silence("sil-2", {"budget": "c"}, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    repo.put_silence(s1)
+    repo.put_silence(s2)
+    store.put("silences/broken.json", b'{"schema":1,"silence":{"id":"x"}}')
+    assert repo.list_silences() == [s2, s1]
+    assert repo.problems and "silences/broken.json" in repo.problems[0]
+
+
+def test_series_merge_newer_values_and_keep_a_bounded_window() -> None:
+    store = CountingStore()
+    repo = StateRepository(store, series_days=3)
+    day = timedelta(days=1)
+    repo.save_series("traffic", "zone-id=z1", [Point(NOW - 5 * day, Decimal(1)), Point(NOW - 2 * day, Decimal(2))])
+    repo.save_series("traffic", "zone-id=z1", [Point(NOW - 2 * day, Decimal("2.50")), Point(NOW, Decimal(3))])
+    assert repo.load_series("traffic", "zone-id=z1") == [
+        Point(NOW - 2 * day, Decimal("2.50")),
+        Point(NOW, Decimal(3)),
+    ]
+    writes = len(store.puts)
+    repo.save_series("traffic", "zone-id=z1", [Point(NOW, Decimal(3))])
+    assert len(store.puts) == writes  # unchanged: not written again
+    assert repo.load_series("traffic", "") == []
+    repo.save_series("traffic", "", [Point(NOW, Decimal("0.1"))])
+    assert repo.load_series("traffic", "")[0].value == Decimal("0.1")
+
+
+def test_runs_keep_the_last_n() -> None:
+    clock = Clock()
+    store = MemoryStore()
+    repo = StateRepository(store, keep_runs=3, clock=clock)
+    for i in range(6):
+        clock.advance(timedelta(seconds=1))
+        repo.record_run({"run_id": f"r{i}"})
+    assert [r["run_id"] for r in repo.list_runs(limit=10)] == ["r5", "r4", "r3"]
+    assert len(store.list("runs/")) == 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=7), min_size=0, max_size=8), st.integers(min_value=1, max_value=9))
+def test_alert_pages_cover_every_item_once_newest_first(batches: list[int], limit: int) -> None:
+    clock = Clock()
+    repo = StateRepository(MemoryStore(), clock=clock)
+    serial = 0
+    for size in batches:
+        clock.advance(timedelta(seconds=1))
+        repo.append_alerts([{"n": serial + i} for i in range(size)])
+        serial += size
+    seen: list[int] = []
+    cursor: str | None = None
+    for _ in range(serial + 2):
+        page, cursor = repo.list_alerts(limit=limit, cursor=cursor)
+        assert len(page) <= limit
+        seen.extend(item["n"] for item in page)
+        if cursor is None:
+            break
+    assert seen == list(range(serial - 1, -1, -1))
+
+
+def test_a_bad_cursor_is_an_error_and_a_pruned_batch_continues_with_older_ones() -> None:
+    clock = Clock()
+    store = MemoryStore()
+    repo = StateRepository(store, clock=clock)
+    for n in range(3):
+        clock.advance(timedelta(seconds=1))
+        repo.append_alerts([{"n": n * 10 + i} for i in range(2)])
+    page, cursor = repo.list_alerts(limit=3)
+    assert [i["n"] for i in page] == [21, 20, 11]
+    assert cursor is not None
+    store.delete(store.list("alerts/")[1])  # the batch the cursor points into
+    rest, _ = repo.list_alerts(limit=5, cursor=cursor)
+    assert [i["n"] for i in rest] == [1, 0]
+    with pytest.raises(StateError):
+        repo.list_alerts(cursor="../../etc/passwd")
+
+
+def test_idempotent_results_expire() -> None:
+    clock = Clock()
+    repo = StateRepository(MemoryStore(), clock=clock, idempotency_ttl=timedelta(hours=1))
+    assert repo.idempotent_result("key-1") is None
+    repo.save_idempotent_result("key-1", {"run_id": "r1"})
+    assert repo.idempotent_result("key-1") == {"run_id": "r1"}
+    clock.advance(timedelta(minutes=61))
+    assert repo.idempotent_result("key-1") is None
+
+
+# -- bounded size --------------------------------------------------------------------------------------
+
+
+def _fill(repo: StateRepository, at: datetime, tag: str) -> None:
+    did = f"ntf_{tag}.ops"
+    assert repo.claim(did, run_id=tag, now=at)
+    repo.mark_sent(did, run_id=tag, now=at, detail={})
+    repo.save_series("traffic", f"zone-id={tag}", [Point(at, Decimal(1))])
+    repo.put_silence(Silence(f"s-{tag}", {"budget": "traffic"}, at, at + timedelta(hours=1)))
+    repo.save_idempotent_result(f"idem-{tag}", {"ok": True})
+    repo.append_alerts([{"tag": tag}])
+
+
+def test_prune_drops_what_is_older_than_the_retention_and_keeps_the_rest() -> None:
+    clock = Clock(NOW - timedelta(days=120))
+    store = MemoryStore()
+    repo = StateRepository(store, clock=clock)
+    _fill(repo, NOW - timedelta(days=120), "old")
+    assert repo.claim("ntf_oldpending.ops", run_id="x", now=NOW - timedelta(days=120))
+    repo.outbox_put(entry("ntf_oldpending.ops", at=NOW - timedelta(days=120)))
+    repo.outbox_put(entry("ntf_oldfailed.ops", at=NOW - timedelta(days=120), status="failed"))
+    store.put("corrupt/ledger.json.20260701T000000000000Z", b"x")
+    clock.now = NOW.timestamp()
+    _fill(repo, NOW, "new")
+    counts = repo.prune()
+    assert counts["sent"] == 1
+    assert counts["alerts"] == 1
+    assert counts["silences"] == 1
+    assert counts["series"] == 1
+    assert counts["outbox"] == 1
+    keys = store.list("")
+    assert not [k for k in keys if "old" in k and "oldpending" not in k]
+    assert "sent/ntf_new.ops" in keys
+    assert f"claims/ntf_oldpending.ops/{1:06d}" in keys  # still pending in the outbox: keep its claim
+    assert "corrupt/ledger.json.20260701T000000000000Z" not in keys
+    assert len([k for k in keys if k.startswith("idempotency/")]) == 1
+
+
+def test_pruning_runs_at_most_once_a_day_from_record_run() -> None:
+    clock = Clock()
+    repo = StateRepository(MemoryStore(), clock=clock)
+    assert repo.maybe_prune() is not None
+    clock.advance(timedelta(hours=23))
+    assert repo.maybe_prune() is None
+    clock.advance(timedelta(hours=2))
+    assert repo.maybe_prune() is not None
+
+
+def test_local_state_is_plain_utf8_json_with_lf(tmp_path: Path) -> None:
+    store: ObjectStore = LocalStore(tmp_path)
+    repo = StateRepository(store)
+    repo.save_ledger({"message": "预算\r\n超出"})
+    raw = (tmp_path / "ledger.json").read_bytes()
+    assert b"\r" not in raw
+    assert raw.count(b"\n") == 1
+    assert "预算".encode() in raw

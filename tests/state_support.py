@@ -1,0 +1,90 @@
+"""Test support for the state layer: a COS endpoint to run against (the sandbox, or its COS service).
+
+``cos_endpoint()`` prefers ``lib.sandbox.server.Sandbox``; while that is not available it serves
+``lib.sandbox.cos.CosService`` from a small local ThreadingHTTPServer; it yields None when neither is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BUCKET = "state-1250000000"
+REGION = "ap-guangzhou"
+
+
+@dataclass(frozen=True)
+class CosEndpoint:
+    url: str
+    secret_id: str
+    secret_key: str
+    kind: str  # "sandbox" or "cos-service"
+
+
+@contextlib.contextmanager
+def cos_endpoint() -> Iterator[CosEndpoint | None]:
+    try:
+        from lib.sandbox.server import Sandbox
+    except ImportError:
+        Sandbox = None
+    if Sandbox is not None:
+        with Sandbox() as sandbox:
+            yield CosEndpoint(sandbox.url, sandbox.secret_id, sandbox.secret_key, "sandbox")
+        return
+    try:
+        from lib.sandbox.cos import CosService
+    except ImportError:
+        yield None
+        return
+    service = CosService("AKIDSTATETEST", "state-test-secret")
+    with _serve(service) as url:
+        yield CosEndpoint(url, "AKIDSTATETEST", "state-test-secret", "cos-service")
+
+
+@contextlib.contextmanager
+def _serve(service: Any) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        timeout = 10
+
+        def setup(self) -> None:
+            super().setup()
+            # Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every keep-alive answer.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            raw_path, _, raw_query = self.path.partition("?")
+            status, headers, payload = service.handle(
+                self.command, self.headers.get("Host", ""), raw_path, raw_query, dict(self.headers.items()), body
+            )
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if not any(k.lower() == "content-length" for k in headers):
+                self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _any
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="cos-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
