@@ -1,0 +1,136 @@
+"""Projected period total: what the value will be at the end of the period at the recent typical rate.
+
+Method ("median rate"): split the period into steps (local days for a month, hours for a day), sum
+the series into them, and take the median of the last ``WINDOW`` complete steps that have data.
+Projection = value so far + median step total x steps remaining (the current step counts by the
+fraction left of it, so DST days and short months are exact).
+
+It waits until ``MIN_STEPS`` steps are complete (3 days into a month, 6 hours into a day), so the
+first hours of a period, or one noisy bucket, cannot trigger it; the median ignores a lone spike.
+Without a usable series (billing cost has none, or buckets coarser than a step) it falls back to
+the run rate, value x period length / elapsed, with the same waiting time. Missing steps are left
+out, never read as zero.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import Literal
+
+from lib.model import Period, Point
+from lib.periods import current_period
+
+WINDOW = 7
+MIN_STEPS: dict[str, int] = {"month": 3, "day": 6}
+STEP_NAME: dict[str, Literal["day", "hour"]] = {"month": "day", "day": "hour"}
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    value: Decimal | None  # None: not enough history yet
+    method: Literal["median-rate", "run-rate", "too-early"]
+    rate: Decimal | None = None  # per step (day or hour)
+    per: Literal["day", "hour"] = "day"
+    basis: int = 0  # complete steps the rate comes from
+
+    def detail(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "rate": None if self.rate is None else str(self.rate),
+            "per": self.per,
+            "basis": self.basis,
+        }
+
+
+def steps(kind: str, period: Period, tz: tzinfo) -> list[tuple[datetime, datetime]]:
+    """The period's steps as [start, end) pairs: local days of a month, hours of a day."""
+    out: list[tuple[datetime, datetime]] = []
+    if kind == "month":
+        cursor = period.start
+        while cursor < period.end:
+            day = current_period("day", cursor, tz)
+            out.append((day.start, day.end))
+            cursor = day.end
+    else:
+        start_utc = period.start.timestamp()
+        end_utc = period.end.timestamp()
+        t = start_utc
+        while t < end_utc:
+            out.append((_at(t, period.start.tzinfo), _at(min(t + 3600, end_utc), period.start.tzinfo)))
+            t += 3600
+    return out
+
+
+def _at(timestamp: float, tz: tzinfo | None) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz)
+
+
+def _median(values: Sequence[Decimal]) -> Decimal:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[mid]
+    return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def project(
+    kind: str, period: Period, value: Decimal, series: Sequence[Point], *, now: datetime, tz: tzinfo
+) -> Forecast:
+    """The projected total of ``period`` as of ``now``, given the value so far and the bucket series."""
+    per = STEP_NAME[kind]
+    bounds = steps(kind, period, tz)
+    starts = [start.timestamp() for start, _ in bounds]
+    now_ts = now.timestamp()
+    complete = [i for i, (_, end) in enumerate(bounds) if end.timestamp() <= now_ts]
+    if len(complete) < MIN_STEPS[kind]:
+        return Forecast(None, "too-early", per=per)
+    remaining = _remaining_steps(bounds, now_ts)
+
+    totals: dict[int, Decimal] = {}
+    inside = sorted((p for p in series if period.start <= p.time < period.end), key=lambda p: p.time)
+    if _fine_enough(inside, bounds):
+        for point in inside:
+            index = bisect.bisect_right(starts, point.time.timestamp()) - 1
+            totals[index] = totals.get(index, Decimal(0)) + point.value
+    recent = [totals[i] for i in complete if i in totals][-WINDOW:]
+    if len(recent) >= MIN_STEPS[kind]:
+        rate = _median(recent)
+        projected = value + rate * remaining
+        return Forecast(projected.quantize(CENT), "median-rate", rate.quantize(CENT), per, len(recent))
+
+    elapsed = Decimal(now_ts - period.start.timestamp())
+    total = Decimal(period.end.timestamp() - period.start.timestamp())
+    if elapsed <= 0:
+        return Forecast(None, "too-early", per=per)
+    projected = value * total / elapsed if now_ts < period.end.timestamp() else value
+    rate = value / (elapsed / (total / len(bounds)))
+    return Forecast(projected.quantize(CENT), "run-rate", rate.quantize(CENT), per, len(complete))
+
+
+def _remaining_steps(bounds: list[tuple[datetime, datetime]], now_ts: float) -> Decimal:
+    """Steps left in the period: whole future steps plus the unexpired fraction of the current one."""
+    left = Decimal(0)
+    for start, end in bounds:
+        s, e = start.timestamp(), end.timestamp()
+        if s >= now_ts:
+            left += 1
+        elif e > now_ts:
+            left += Decimal(int(e - now_ts)) / Decimal(int(e - s))
+    return left
+
+
+def _fine_enough(points: Sequence[Point], bounds: list[tuple[datetime, datetime]]) -> bool:
+    """Buckets no wider than the shortest step, so each falls inside one step."""
+    if len(points) < 2:
+        return bool(points)
+    # Timestamps, not datetime subtraction: within one tzinfo Python subtracts wall-clock times.
+    gaps = [b.time.timestamp() - a.time.timestamp() for a, b in itertools.pairwise(points)]
+    gaps = [gap for gap in gaps if gap > 0]
+    shortest_step = min(end.timestamp() - start.timestamp() for start, end in bounds)
+    return bool(gaps) and min(gaps) <= shortest_step
