@@ -105,10 +105,7 @@ class FakeTeo:
             slots = range(-(-b0 // STEP) * STEP, b1, STEP)
             stamp = bucket.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             for z in ids:
-                if bandwidth:
-                    value = max((self.level(z, t) for t in slots), default=0)
-                else:
-                    value = self.rate(z) * len(slots)
+                value = max((self.level(z, t) for t in slots), default=0) if bandwidth else self.rate(z) * len(slots)
                 groups.setdefault(z if by_zone else "", []).append((stamp, value))
             bucket += timedelta(seconds=step)
         data = []
