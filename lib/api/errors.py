@@ -14,6 +14,7 @@ from lib.errors import (
     BudgetError,
     CollectError,
     ConfigError,
+    ConfigErrors,
     CredentialError,
     DeadlineExceeded,
     DeliveryError,
@@ -106,13 +107,29 @@ def from_budget_error(exc: BudgetError) -> ApiProblem:
             status, code = cls_status, cls_code
             break
     headers = {"Retry-After": "30"} if exc.retryable and status >= 500 else None
-    details = [{"field": exc.field, "message": exc.message}] if isinstance(exc, ConfigError) and exc.field else None
-    return ApiProblem(status, code, str(exc), details=details, headers=headers)
+    return ApiProblem(status, code, str(exc), details=_config_details(exc), headers=headers)
 
 
 def not_configured(exc: BudgetError) -> ApiProblem:
     """The function itself could not start (bad configuration, no state store): not the caller's fault."""
-    return ApiProblem(503, "not_configured", f"the service is not configured correctly: {exc}")
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ApiProblem(
+        503, "not_configured", f"the service is not configured correctly: {first}", details=_config_details(exc)
+    )
+
+
+def _config_details(exc: BudgetError) -> list[dict[str, Any]] | None:
+    """One detail per configuration problem, naming the field (and YAML line) where known."""
+    if not isinstance(exc, ConfigError):
+        return None
+    problems = exc.errors if isinstance(exc, ConfigErrors) else [exc]
+    details: list[dict[str, Any]] = []
+    for problem in problems:
+        item: dict[str, Any] = {"field": problem.field or "config", "message": str(problem)}
+        if problem.line is not None:
+            item["line"] = problem.line
+        details.append(item)
+    return details if any(p.field for p in problems) else None
 
 
 def internal(request_id: str) -> ApiProblem:

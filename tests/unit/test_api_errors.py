@@ -55,6 +55,26 @@ def test_config_error_names_the_field() -> None:
     assert problem.details == [{"field": "limit", "message": "field 'limit': must be positive"}]
 
 
+def test_broken_configuration_lists_every_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.app import runtime
+    from lib.errors import ConfigErrors
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        problems = [
+            ConfigError("environment variable WECOM_URL is not set", field="channels.ops.url", line=8),
+            ConfigError("must be positive", budget="b1", field="limit", line=20),
+        ]
+        raise ConfigErrors(problems, source="budgets.yaml")
+
+    monkeypatch.setattr(runtime.App, "from_env", classmethod(broken))
+    monkeypatch.setenv("BUDGET_API_TOKEN", "env-token-123456")
+    lib.api.set_app(None)
+    status, _, body = call(None, event("GET", "/status", token="env-token-123456"))
+    assert status == 503
+    assert body["error"]["message"] == "the service is not configured correctly: budgets.yaml: 2 problems"
+    assert [(d["field"], d["line"]) for d in body["error"]["details"]] == [("channels.ops.url", 8), ("limit", 20)]
+
+
 def test_unexpected_exception_is_a_500_without_traceback(caplog: pytest.LogCaptureFixture) -> None:
     app: Any = make_app()
     app.fail_with = ZeroDivisionError("division by zero in secret place")
