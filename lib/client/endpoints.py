@@ -89,6 +89,8 @@ def parse_override(endpoint: str) -> Target:
     except ValueError as exc:
         raise ConfigError(f"bad port in {endpoint!r}", field="BUDGET_API_ENDPOINT") from exc
     hostname = parts.hostname
+    if not hostname.isascii():
+        raise ConfigError("write the host name in its ASCII (punycode) form", field="BUDGET_API_ENDPOINT")
     if ":" in hostname:  # IPv6 literal
         hostname = f"[{hostname}]"
     host = hostname if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{hostname}:{port}"

@@ -87,7 +87,8 @@ def test_override_urls(endpoint: str, url: str, host: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["ftp://x", "http://", "http://h:99999", "http://h/?q=1", "http://u:p@h", "http://h/#frag"]
+    "endpoint",
+    ["ftp://x", "http://", "http://h:99999", "http://h/?q=1", "http://u:p@h", "http://h/#frag", "http://例え.jp"],
 )
 def test_bad_overrides_name_the_variable(endpoint: str) -> None:
     with pytest.raises(ConfigError, match="BUDGET_API_ENDPOINT"):
