@@ -17,6 +17,7 @@ from lib.model import Notification
 
 Tone = Literal["critical", "warning", "ok", "info"]
 TOP_ITEMS = 5
+BATCH_NAMES = 3  # budgets named in a batch title
 ERROR_CHARS = 200
 
 _EMOJI = {"critical": "🔴", "warning": "🟠", "ok": "✅", "info": "⚠️"}
@@ -54,6 +55,7 @@ class Message:
     """A notification in words: ``title`` is one line, ``facts`` follow, ``footer`` is set small."""
 
     id: str
+    budget: str
     tone: Tone
     title: str
     facts: tuple[Fact, ...]
@@ -146,11 +148,11 @@ def group_text(group: tuple[tuple[str, str], ...], lang: str) -> str:
 
 
 def _subject(n: Notification) -> str:
-    """The budget and, when grouped, the group's values: ``edgeone-traffic (zone-1)``."""
+    """The budget and, when grouped, the group's values: ``edgeone-traffic · zone-1``."""
     if not n.group:
         return n.budget
     values = " / ".join(value for _, value in n.group)
-    return f"{n.budget} ({values})"
+    return f"{n.budget} · {values}"
 
 
 def _top_fact(n: Notification, lang: str) -> Fact | None:
@@ -234,11 +236,11 @@ def _threshold(n: Notification, tz: tzinfo, lang: str) -> tuple[Tone, str, list[
         percent = format_percent(n.percent) if n.percent is not None else _percent_of(n.value, n.limit) or "-"
         limit = _q(n.limit, n, lang)
         if lang == "zh":
-            verb = "已超限" if over else "已用"
-            title = f"预算告警：{subject} {when}{verb} {percent}（{value} / {limit}）"
+            over_text = "，已超出限额" if over else ""
+            title = f"预算告警：{subject} {when}已用 {percent}{over_text}（{value} / {limit}）"
         else:
-            verb = "over its limit at" if over else "at"
-            title = f"Budget alert: {subject} {verb} {percent} of its limit {when} ({value} of {limit})"
+            over_text = ", over the limit" if over else ""
+            title = f"Budget alert: {subject} at {percent} of its limit {when}{over_text} ({value} of {limit})"
     facts = [Fact("用量" if lang == "zh" else "Used", _usage(n, lang), strong=True)]
     level_text = _level_text(n, lang)
     if level_text:
@@ -377,13 +379,14 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
         if n.status == "resolved":
             tone = "ok"
             title = title.replace("预算告警", "预算已恢复", 1).replace("Budget alert", "Budget resolved", 1)
-    if n.kind in ("threshold", "forecast"):
+    if n.kind == "threshold":
         forecast = _forecast_fact(n, lang)
-        if forecast and n.kind == "threshold":
+        if forecast:
             facts.append(forecast)
-        elif forecast:
-            facts.append(Fact("限额" if lang == "zh" else "Limit", _q(n.limit, n, lang)))
-    if n.kind != "below":
+    if n.kind in ("threshold", "forecast"):
+        # "By when" right after "how much": the period end in the configured zone.
+        facts.insert(1, _period_fact(n, tz, lang))
+    elif n.kind != "below":
         facts.append(_period_fact(n, tz, lang))
     if n.group:
         facts.append(Fact("分组" if lang == "zh" else "Group", group_text(n.group, lang)))
@@ -394,6 +397,7 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     footer = f"{n.id} · 数据时间 {stamp}" if lang == "zh" else f"{n.id} · as of {stamp}"
     return Message(
         id=n.id,
+        budget=n.budget,
         tone=tone,
         title=f"{_EMOJI[tone]} {title}",
         facts=tuple(facts),
@@ -416,15 +420,19 @@ def render_text(n: Notification, language: str, tz: tzinfo) -> tuple[str, str]:
 
 
 def batch_title(messages: list[Message] | tuple[Message, ...], language: str) -> str:
-    """The title of a message that carries several notifications."""
+    """The title of a message that carries several notifications: counts, then the budgets named."""
     if len(messages) == 1:
         return messages[0].title
     firing = sum(1 for m in messages if m.tone != "ok")
     resolved = len(messages) - firing
+    budgets = list(dict.fromkeys(m.budget for m in messages))
+    shown = budgets[:BATCH_NAMES]
     if _lang(language) == "zh":
         parts = [f"{firing} 条告警"] if firing else []
         parts += [f"{resolved} 条恢复"] if resolved else []
-        return f"预算通知：{'，'.join(parts)}"
+        names = "、".join(shown) + (" 等" if len(budgets) > len(shown) else "")
+        return f"预算通知：{'，'.join(parts)}（{names}）"
     parts = [f"{firing} firing"] if firing else []
     parts += [f"{resolved} resolved"] if resolved else []
-    return f"Budget alerts: {', '.join(parts)}"
+    names = ", ".join(shown) + (" and more" if len(budgets) > len(shown) else "")
+    return f"Budget alerts: {', '.join(parts)} ({names})"

@@ -35,6 +35,7 @@ MAX_ELEMENTS_BYTES = 18 * 1024
 LIMITS = ((5, 1.0), (100, 60.0))
 RETRY_CODES: dict[int, float | None] = {11232: 60.0, 9499: None}
 REJECT_CODES = {
+    19001: "invalid webhook token (observed answer, not in the reference)",
     19021: "signature check failed or timestamp not within an hour",
     19022: "IP not allowed",
     19024: "keyword not found in the message",
