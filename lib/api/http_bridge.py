@@ -117,8 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._plain_error(411, "length_required", "send a Content-Length; chunked bodies are not supported")
-            return None
+            return self._read_chunked()
         raw = self.headers.get("Content-Length", "0").strip() or "0"
         if not raw.isdigit():
             self._plain_error(400, "bad_request", "Content-Length is not a number")
@@ -130,6 +129,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self.rfile.read(MAX_BODY + 1)
         return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        """A chunked body (RFC 9112 §7.1), read up to one byte past the limit like a sized one."""
+        data = bytearray()
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                self._plain_error(400, "bad_request", "malformed chunked body")
+                return None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields carry nothing the API reads
+                return bytes(data)
+            if len(data) + size > MAX_BODY:
+                self.close_connection = True
+                return bytes(data) + self.rfile.read(MAX_BODY + 1 - len(data))
+            data += self.rfile.read(size)
+            self.rfile.readline(16)  # the CRLF after each chunk
 
     def _reply(self, result: Any) -> None:
         if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):

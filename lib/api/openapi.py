@@ -222,7 +222,11 @@ _SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "dry_run": {"type": "boolean", "default": False, "description": "send nothing and write no state"},
-            "at": {"type": "string", "format": "date-time", "description": "evaluate as of this past instant"},
+            "at": {
+                "type": "string",
+                "format": "date-time",
+                "description": "evaluate as of this past instant; needs dry_run: true",
+            },
         },
     },
 }

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from lib.app.runtime import App
 
 MAX_PAGE = 200
+MAX_PROBLEMS = 20
 # A caller's clock may run a little ahead of ours; anything further is a typo, not a backtest.
 FUTURE_SLACK = timedelta(minutes=5)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -107,7 +108,7 @@ def status(call: Call) -> Response:
         runs=runs,
         failed=app.repo.outbox_failed(),
         silences=app.repo.list_silences(),
-        problems=app.repo.problems,
+        problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
     )
     return Response(200, doc)
@@ -170,6 +171,9 @@ def check(call: Call) -> Response:
     now = app.now()
     if body.at is not None and body.at > now + FUTURE_SLACK:
         raise bad_request("'at' is in the future; it evaluates as of a past instant", field="at")
+    if body.at is not None and not body.dry_run:
+        # A backtest that wrote state would move the live ledger back in time; the CLI is the tool for that.
+        raise bad_request("'at' needs \"dry_run\": true; a backtest must not change the live state", field="at")
     result = app.run_check(at=body.at, dry_run=body.dry_run, trigger="api")
     if key is not None:
         app.repo.save_idempotent_result(

@@ -142,23 +142,31 @@ def test_body_size_limit_over_http(server: tuple[str, Any]) -> None:
     assert len(app.calls) == 1
 
 
-def test_chunked_bodies_are_refused(server: tuple[str, Any]) -> None:
-    url, _ = server
+@pytest.mark.parametrize(
+    ("chunks", "status"),
+    [
+        ([b'{"dry_run"', b": true}"], 200),
+        ([b" " * 40_000, b" " * 40_000], 413),
+    ],
+)
+def test_chunked_bodies(server: tuple[str, Any], chunks: list[bytes], status: int) -> None:
+    url, app = server
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
     try:
         conn.request(
             "POST",
             "/check",
-            body=iter([b"{}"]),
+            body=iter(chunks),
             headers={"Authorization": f"Bearer {TOKENS[0]}", "Transfer-Encoding": "chunked"},
             encode_chunked=True,
         )
         resp = conn.getresponse()
-        assert resp.status == 411
-        assert json.loads(resp.read())["error"]["code"] == "length_required"
+        body = json.loads(resp.read())
+        assert resp.status == status, body
     finally:
         conn.close()
+    assert [c["dry_run"] for c in app.calls] == ([True] if status == 200 else [])
 
 
 def test_head_gets_headers_only(server: tuple[str, Any]) -> None:

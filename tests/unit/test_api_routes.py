@@ -144,7 +144,8 @@ def test_check_dry_run_and_at(app: Any) -> None:
         ({"dry_run": "maybe"}, "dry_run"),
         ({"at": "yesterday"}, "at"),
         ({"at": "2026-11-20T00:00:00"}, "at"),  # no offset: refused, not guessed
-        ({"at": "2027-01-01T00:00:00Z"}, "at"),  # the future
+        ({"at": "2027-01-01T00:00:00Z", "dry_run": True}, "at"),  # the future
+        ({"at": "2026-11-20T00:00:00Z"}, "at"),  # a backtest must be a dry run
         ({"bogus": 1}, "bogus"),
         ([1, 2], "body"),
         ({"at": "0001-01-01T00:00:00+23:59"}, "at"),
