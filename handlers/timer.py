@@ -1,0 +1,39 @@
+"""SCF timer trigger: one check run per tick; returns the result document (DESIGN §3.4).
+
+What raises and what returns: SCF retries a raised exception twice. A retry is worth it only when the
+run could not reach its state store (nothing was claimed or sent, and a moment later it may work), so
+only retryable state errors propagate. Everything else is returned in the result: fetch failures become
+``error``/``no-data`` evaluations, delivery failures wait in the outbox, and a configuration error would
+fail the same way three times. Retries never double-send: delivery markers are create-only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lib.errors import BudgetError, StateError
+
+log = logging.getLogger("handlers.timer")
+_app: Any = None  # built on the first invocation, reused while the instance stays warm
+
+
+def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    global _app
+    from lib.app.runtime import App
+
+    try:
+        if _app is None:
+            _app = App.from_env()
+        return _app.run_check(trigger="timer")
+    except StateError as exc:
+        if exc.retryable:
+            raise
+        return _failure(exc)
+    except BudgetError as exc:
+        return _failure(exc)
+
+
+def _failure(exc: BudgetError) -> dict[str, Any]:
+    log.error("check run failed: %s", exc)
+    return {"run_id": None, "evaluations": [], "notifications": [], "errors": [{"source": "run", "message": str(exc)}]}

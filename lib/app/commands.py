@@ -1,0 +1,67 @@
+"""``check``, ``invoke`` and ``serve``: the command-line faces of the timer and API handlers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lib.errors import ConfigError
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} file {path!r}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} file {path!r} is not JSON: {exc}") from exc
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with an offset (``--at``); a naive one is refused rather than guessed."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--at {text!r} is not an ISO 8601 instant") from exc
+    if value.tzinfo is None:
+        raise ConfigError(f"--at {text!r} has no UTC offset; add one, e.g. +08:00 or Z")
+    return value
+
+
+def check(args: argparse.Namespace) -> int:
+    from lib.app.pipeline import failed
+    from lib.app.runtime import App
+
+    at = parse_instant(args.at) if args.at else None
+    app = App.from_env(config_source=args.config)
+    result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        from lib.app.report import status_table
+
+        print(status_table(result))
+    return 1 if failed(result) else 0
+
+
+def invoke(args: argparse.Namespace) -> int:
+    event = _read_json(args.event, "event")
+    context = _read_json(args.context, "context") if args.context else {}
+    if args.handler == "timer":
+        from handlers.timer import main_handler
+    else:
+        from handlers.api import main_handler
+    result = main_handler(event, context)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from lib.api.http_bridge import serve as serve_http
+
+    print(f"serving the API on http://{args.host}:{args.port}", file=sys.stderr)
+    return serve_http(args.host, args.port)

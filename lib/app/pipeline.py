@@ -1,0 +1,235 @@
+"""One check run: collect → evaluate → claim → deliver → record, in the order that loses nothing.
+
+Why this order: the rules ledger is saved last. A run that dies before saving it is re-evaluated by the
+next run, which decides the same crossings with the same notification ids; the create-only delivery
+markers then say what was already sent. A run that dies after saving it has left an outbox entry for
+every claimed delivery before sending it, so the next run finds and retries those.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lib.errors import BudgetError
+from lib.model import Notification, group_label
+
+if TYPE_CHECKING:
+    from lib.app.runtime import App
+    from lib.notify import DeliveryResult
+    from lib.state.repo import OutboxEntry
+
+log = logging.getLogger("lib.app")
+
+
+def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> dict[str, Any]:
+    from lib.collectors import collect
+    from lib.rules import evaluate
+
+    now = at or app.now()
+    run_id = uuid.uuid4().hex
+    errors: list[dict[str, Any]] = []
+
+    ledger = app.repo.load_ledger()
+    errors.extend({"source": "state", "message": p} for p in ledger.problems)
+    silences = app.repo.list_silences()
+
+    observations = collect(app.config, app.client, now)
+    for obs in observations:
+        if obs.error:
+            errors.append({"source": "collect", "budget": obs.budget, "message": obs.error})
+
+    outcome = evaluate(app.config, observations, ledger.value, now, silences=silences)
+    deliveries: list[dict[str, Any]] = []
+    if dry_run:
+        for n in outcome.notifications:
+            deliveries.extend(
+                {"id": n.id, "budget": n.budget, "channel": ch, "outcome": "dry-run"} for ch in n.channels
+            )
+    else:
+        deliveries = _deliver_new(app, outcome.notifications, run_id, now)
+        deliveries.extend(_retry_outbox(app, run_id, now))
+        app.repo.save_ledger(outcome.ledger)
+        for obs in observations:
+            if obs.series:
+                app.repo.save_series(obs.budget, group_label(obs.group), list(obs.series))
+        if outcome.notifications:
+            app.repo.append_alerts([_history_item(n, deliveries) for n in outcome.notifications])
+        errors.extend({"source": "state", "message": p} for p in app.repo.problems if p not in ledger.problems)
+
+    result: dict[str, Any] = {
+        "run_id": run_id,
+        "at": now.astimezone(app.tz).isoformat(),
+        "trigger": trigger,
+        "dry_run": dry_run,
+        "evaluations": [e.to_dict() for e in outcome.evaluations],
+        "notifications": deliveries,
+        "errors": errors,
+    }
+    if not dry_run:
+        app.repo.record_run(result)
+    log.info(
+        "run %s done: %d evaluations, %d deliveries, %d errors",
+        run_id,
+        len(outcome.evaluations),
+        len(deliveries),
+        len(errors),
+    )
+    return result
+
+
+def failed(result: dict[str, Any]) -> bool:
+    """True when the run finished but something did not go through (exit status 1)."""
+    bad = {"retry", "failed", "rejected"}
+    return bool(result["errors"]) or any(d["outcome"] in bad for d in result["notifications"])
+
+
+def _deliver_new(app: App, notifications: Sequence[Notification], run_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Claim each (notification, channel) delivery; send the ones this run won, batched per channel."""
+    from lib.notify import delivery_id
+    from lib.state.repo import OutboxEntry
+
+    report: list[dict[str, Any]] = []
+    batches: dict[str, list[Notification]] = defaultdict(list)
+    for n in notifications:
+        for channel in n.channels:
+            did = delivery_id(n.id, channel)
+            if app.repo.is_sent(did) or not app.repo.claim(did, run_id=run_id, now=now):
+                report.append({"id": n.id, "budget": n.budget, "channel": channel, "outcome": "skipped"})
+                continue
+            # Write the intent before sending: if this run dies now, the next run finds it in the outbox.
+            app.repo.outbox_put(
+                OutboxEntry(
+                    delivery_id=did,
+                    channel=channel,
+                    notification=n.to_dict(),
+                    attempts=0,
+                    next_attempt_at=now,
+                    last_error="",
+                    status="pending",
+                )
+            )
+            batches[channel].append(n)
+    for channel, items in batches.items():
+        report.extend(_send(app, channel, items, {n.id: 0 for n in items}, run_id, now))
+    return report
+
+
+def _retry_outbox(app: App, run_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Retry due outbox entries whose attempt this run claims (another run may be retrying them too)."""
+    batches: dict[str, list[Notification]] = defaultdict(list)
+    attempts: dict[str, dict[str, int]] = defaultdict(dict)
+    report: list[dict[str, Any]] = []
+    for entry in app.repo.outbox_due(now):
+        n = Notification.from_dict(entry.notification)
+        if any(n.id == m.id for m in batches[entry.channel]):
+            continue  # just queued by _deliver_new in this run
+        if app.repo.is_sent(entry.delivery_id):
+            app.repo.outbox_remove(entry.delivery_id)
+            continue
+        if not app.repo.claim(entry.delivery_id, run_id=run_id, now=now):
+            continue
+        batches[entry.channel].append(n)
+        attempts[entry.channel][n.id] = entry.attempts
+    for channel, items in batches.items():
+        report.extend(_send(app, channel, items, attempts[channel], run_id, now))
+    return report
+
+
+def _send(
+    app: App,
+    channel_name: str,
+    items: list[Notification],
+    attempts: dict[str, int],
+    run_id: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    from lib.notify import deliver, delivery_id
+
+    channel = app.config.channels.get(channel_name)
+    by_id = {n.id: n for n in items}
+    if channel is None:
+        results = [_missing_channel(channel_name, items)]
+    else:
+        language = channel.language or app.config.language
+        try:
+            results = deliver(
+                channel_name, channel, items, language=language, tz=app.tz, session=app.session, now=now
+            )
+        except BudgetError as exc:
+            log.error("delivery to %s failed: %s", channel_name, exc)
+            results = [_error_result(channel_name, items, str(exc), exc.retryable)]
+    report = []
+    for res in results:
+        for nid in res.notification_ids:
+            n = by_id[nid]
+            did = delivery_id(nid, channel_name)
+            outcome = _record(app, n, did, channel_name, res, attempts.get(nid, 0), run_id, now)
+            item = {"id": nid, "budget": n.budget, "channel": channel_name, "outcome": outcome}
+            if res.outcome != "sent":
+                item["reason"] = res.reason
+            report.append(item)
+    return report
+
+
+def _record(
+    app: App,
+    n: Notification,
+    did: str,
+    channel: str,
+    res: DeliveryResult,
+    previous_attempts: int,
+    run_id: str,
+    now: datetime,
+) -> str:
+    from lib.notify import retry_schedule
+    from lib.state.repo import OutboxEntry
+
+    if res.outcome == "sent":
+        app.repo.mark_sent(did, run_id=run_id, now=now, detail={"status": res.status_code})
+        app.repo.outbox_remove(did)
+        return "sent"
+    attempts = previous_attempts + 1
+    next_at = retry_schedule(attempts, now, res.retry_after) if res.outcome == "retry" else None
+    entry: OutboxEntry = OutboxEntry(
+        delivery_id=did,
+        channel=channel,
+        notification=n.to_dict(),
+        attempts=attempts,
+        next_attempt_at=next_at or now,
+        last_error=res.reason,
+        status="pending" if next_at else "failed",
+    )
+    app.repo.outbox_put(entry)
+    app.repo.release(did, run_id=run_id)
+    log.warning("delivery %s to %s: %s (%s)", n.id, channel, res.outcome, res.reason)
+    if next_at is None:
+        return "rejected" if res.outcome == "rejected" else "failed"
+    return "retry"
+
+
+def _missing_channel(channel: str, items: list[Notification]) -> DeliveryResult:
+    return _error_result(channel, items, f"channel {channel!r} is not configured", retryable=False)
+
+
+def _error_result(channel: str, items: list[Notification], reason: str, retryable: bool) -> DeliveryResult:
+    from lib.notify import DeliveryResult
+
+    return DeliveryResult(
+        channel=channel,
+        notification_ids=tuple(n.id for n in items),
+        outcome="retry" if retryable else "rejected",
+        reason=reason,
+        status_code=None,
+        retry_after=None,
+    )
+
+
+def _history_item(n: Notification, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+    item = n.to_dict()
+    item["deliveries"] = [{"channel": d["channel"], "outcome": d["outcome"]} for d in deliveries if d["id"] == n.id]
+    return item

@@ -1,0 +1,87 @@
+"""``App``: everything a run needs, built once from the environment (DESIGN §3.2) and reused warm."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from lib.periods import zone
+
+if TYPE_CHECKING:
+    import requests
+
+    from lib.client import ApiClient
+    from lib.config.models import Config
+    from lib.state.repo import StateRepository
+    from lib.state.store import ObjectStore
+
+
+def _wall_now() -> datetime:
+    return datetime.fromtimestamp(time.time(), timezone.utc)
+
+
+@dataclass
+class App:
+    """Config, state, API client and HTTP session for one function instance; ``now`` is injectable."""
+
+    config: Config
+    store: ObjectStore
+    repo: StateRepository
+    client: ApiClient
+    session: requests.Session
+    clock: Callable[[], datetime] = _wall_now
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.config.timezone)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        config_source: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **overrides: Any,
+    ) -> App:
+        """Build from ``BUDGET_*`` variables; keyword overrides replace any part (tests, the demo)."""
+        import requests
+
+        from lib.client import ApiClient
+        from lib.config.loader import load_config
+        from lib.state import open_store
+        from lib.state.repo import StateRepository
+
+        env = dict(os.environ if environ is None else environ)
+        config = overrides.pop("config", None) or load_config(config_source, environ=env)
+        store = overrides.pop("store", None) or open_store(env.get("BUDGET_STATE"), environ=env)
+        repo = overrides.pop("repo", None) or StateRepository(store)
+        client = overrides.pop("client", None) or ApiClient.from_env(env)
+        session = overrides.pop("session", None) or requests.Session()
+        if overrides:
+            raise TypeError(f"unknown App parts: {', '.join(sorted(overrides))}")
+        return cls(
+            config=config,
+            store=store,
+            repo=repo,
+            client=client,
+            session=session,
+            clock=clock or _wall_now,
+            environ=env,
+        )
+
+    def run_check(
+        self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli"
+    ) -> dict[str, Any]:
+        """One evaluation run: collect → evaluate → claim → notify → record. Returns the result document."""
+        from lib.app.pipeline import run_check
+
+        return run_check(self, at=at, dry_run=dry_run, trigger=trigger)

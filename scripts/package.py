@@ -1,0 +1,89 @@
+"""Build the SCF code package: handlers, lib and the runtime wheels for the target interpreter.
+
+    python scripts/package.py [--out build/package] [--python-version 3.10] [--zip build/budget-alerts.zip]
+
+The wheels are chosen for manylinux x86_64 and the given CPython version (SCF's Python 3.10 runtime by
+default), whatever machine builds the package. Root-level shims are the SCF entry files
+(``timer_handler.main_handler``, ``api_handler.main_handler``): SCF wants the entry file at the zip root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The sandbox and the test receiver are development tools: they do not ship.
+EXCLUDE_DIRS = {"__pycache__", "sandbox"}
+EXCLUDE_FILES = {"receiver.py"}
+SHIMS = {
+    "timer_handler.py": '"""SCF entry file for the timer trigger."""\n\nfrom handlers.timer import main_handler\n\n'
+    '__all__ = ["main_handler"]\n',
+    "api_handler.py": '"""SCF entry file for the API-gateway trigger."""\n\nfrom handlers.api import main_handler\n\n'
+    '__all__ = ["main_handler"]\n',
+}
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if any(part in EXCLUDE_DIRS for part in rel.parts) or path.name in EXCLUDE_FILES:
+            continue
+        if path.is_file() and path.suffix in {".py", ".yaml", ".json"}:
+            target = dst / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def build(out: Path, python_version: str, platform: str) -> Path:
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    _copy_tree(ROOT / "lib", out / "lib")
+    _copy_tree(ROOT / "handlers", out / "handlers")
+    if (ROOT / "budgets.yaml").exists():  # the example config; deployments usually point BUDGET_CONFIG at COS
+        shutil.copy2(ROOT / "budgets.yaml", out / "budgets.yaml")
+    for name, text in SHIMS.items():
+        (out / name).write_text(text, encoding="utf-8")
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--target", str(out), "--only-binary=:all:", "--implementation", "cp",
+            "--python-version", python_version, "--platform", platform,
+            "-r", str(ROOT / "requirements.txt"),
+        ],
+        check=True,
+    )
+    for cache in out.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+    return out
+
+
+def make_zip(folder: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(folder))
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "build" / "package"))
+    parser.add_argument("--python-version", default="3.10")
+    parser.add_argument("--platform", default="manylinux2014_x86_64")
+    parser.add_argument("--zip", default=str(ROOT / "build" / "budget-alerts.zip"))
+    args = parser.parse_args()
+    folder = build(Path(args.out), args.python_version, args.platform)
+    archive = make_zip(folder, Path(args.zip))
+    print(f"package: {folder} ({archive.stat().st_size / 1e6:.1f} MB zipped at {archive})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
