@@ -8,7 +8,7 @@ zone), the threshold, the forecast and the largest contributors; the stable id c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -98,7 +98,7 @@ def local_time(instant: datetime, tz: tzinfo) -> str:
 
 
 def _is_month(n: Notification) -> bool:
-    return n.period.end - n.period.start > timedelta(days=2)
+    return _elapsed(n.period.start, n.period.end) > timedelta(days=2)
 
 
 def _period_name(n: Notification, tz: tzinfo, lang: str) -> str:
@@ -119,8 +119,13 @@ def _this_period(n: Notification, tz: tzinfo, lang: str) -> str:
     return _period_name(n, tz, lang)
 
 
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    # Aware datetimes sharing a tzinfo subtract as wall clocks; through UTC a DST day has 23 hours.
+    return end.astimezone(timezone.utc) - start.astimezone(timezone.utc)
+
+
 def _left(n: Notification, lang: str) -> str:
-    remaining = n.period.end - n.at
+    remaining = _elapsed(n.at, n.period.end)
     if remaining <= timedelta(0):
         return "已结束" if lang == "zh" else "ended"
     if remaining >= timedelta(days=2):

@@ -33,6 +33,13 @@ def utf8_prefix(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
+def clip(text: str, max_bytes: int) -> str:
+    """``text`` cut to ``max_bytes`` UTF-8 bytes with an ellipsis when it was longer (titles, headers)."""
+    if utf8_len(text) <= max_bytes:
+        return text
+    return utf8_prefix(text, max_bytes - 3) + "…"
+
+
 def split_text(text: str, max_bytes: int) -> list[str]:
     """Pieces of at most ``max_bytes`` bytes each, cut at a line break when one is in the last quarter."""
     if max_bytes < 4:

@@ -20,7 +20,7 @@ from lib.config.models import Channel
 from lib.messages import Message, batch_title
 from lib.model import Notification
 from lib.notify import http
-from lib.notify.batch import Block, ids_of, pack
+from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
 from lib.notify.http import Answer, Verdict
 from lib.notify.types import DeliveryResult, Request
@@ -36,6 +36,7 @@ REJECT_CODES = {
     300001: "access_token does not exist",
 }
 _PART_ROOM = 16
+MAX_TITLE_BYTES = 512  # a title is one line; a huge group value must not eat the message
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -84,7 +85,7 @@ def render(
     if not composed:
         return []
     single = len(composed) == 1
-    title = composed[0].title if single else batch_title(composed, language)
+    title = clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
     blocks = [Block(m.id, "\n".join(_facts(m) if single else [f"##### {m.title}", *_facts(m)])) for m in composed]
     at, tail = _at(channel)
     header = f"#### {title}"

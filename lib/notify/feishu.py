@@ -23,7 +23,7 @@ from lib.config.models import Channel
 from lib.messages import Message, batch_title
 from lib.model import Notification
 from lib.notify import http
-from lib.notify.batch import Block, ids_of, pack
+from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
 from lib.notify.http import Answer, Verdict
 from lib.notify.types import DeliveryResult, Request
@@ -42,6 +42,7 @@ REJECT_CODES = {
 }
 _TEMPLATES = {"critical": "red", "warning": "orange", "ok": "green", "info": "grey"}
 _FONT = {"critical": "red", "warning": "orange", "ok": "green", "info": "grey"}
+MAX_TITLE_BYTES = 512
 _FOOTER = "\x1f"  # separates a block's markdown from its footer note while packing
 
 
@@ -104,7 +105,7 @@ def render(
     if not composed:
         return []
     single = len(composed) == 1
-    title = composed[0].title if single else batch_title(composed, language)
+    title = clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
     tone = composed[0].tone  # most urgent first
     blocks = [Block(m.id, _block_text(m, single)) for m in composed]
     mentions = _mentions(channel)

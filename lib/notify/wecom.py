@@ -15,7 +15,7 @@ from lib.config.models import Channel
 from lib.messages import Message, batch_title
 from lib.model import Notification
 from lib.notify import http
-from lib.notify.batch import Block, ids_of, pack
+from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
 from lib.notify.http import Answer, Verdict
 from lib.notify.types import DeliveryResult, Request
@@ -31,6 +31,7 @@ REJECT_CODES = {
 }
 _COLORS = {"critical": "warning", "warning": "warning", "ok": "info", "info": "comment"}
 _PART_ROOM = 16  # bytes kept for " (12/34)" on split messages
+MAX_TITLE_BYTES = 512  # a title is one line; a huge group value must not eat the message
 
 
 def _facts(m: Message) -> list[str]:
@@ -55,7 +56,7 @@ def render(
     if not composed:
         return []
     single = len(composed) == 1
-    header = f"### {composed[0].title if single else batch_title(composed, language)}"
+    header = "### " + clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
     blocks = [Block(m.id, "\n".join(_facts(m) if single else [f"**{m.title}**", *_facts(m)])) for m in composed]
     tail = _mentions(channel)
     overhead = len(header.encode()) + 1 + _PART_ROOM + (len(tail.encode()) + 1 if tail else 0)
