@@ -1,0 +1,282 @@
+"""Deterministic usage generator: exact integers per 5-minute bucket, per (zone, host|proxy, region).
+
+Everything coarser (hour, day, zone, region, account) is a sum of these integers, so intervals and
+groupings agree exactly. For a series s = (zone z, member m, region r), metric M and the 5-minute bucket
+starting at UTC timestamp t (a multiple of 300), the value is
+
+    v = floor( B * (w_m / W_m) * (w_r / W_r) * daily(t) * weekly(t) * growth(t) * noise(s, t) * spike(s, t) / 288 )
+
+with the division by 288 only for amount metrics (bytes, counts, ms, s); bandwidth metrics given their
+own ``mean`` (bps) skip it. All factors are exact ratios of integers; the floor is taken once, at the end:
+
+- ``B``: the zone's ``daily`` (mean daily total) or ``mean`` (mean bps level), parsed to an integer.
+- ``w_m / W_m``: the member's weight over the sum of the zone's host weights (proxy weights for the L4
+  metrics ``l4_flux``/``l4_bandwidth``); ``w_r / W_r`` the same for billing regions. Weights are kept to
+  6 decimals: ``w = round_half_even(weight * 10**6)``.
+- ``daily(t)``: local time (scenario time zone) hour ``h`` and minute ``mm`` of t; ``P`` the pattern's
+  24 weights (each ``round_half_even(x * 10**6)``):
+  ``(P[h]*60 + (P[(h+1) % 24] - P[h]) * mm) * 24 / (60 * sum(P))`` (linear between hours, mean 1).
+- ``weekly(t)``: ``K[wd] * 7 / sum(K)`` for the local weekday ``wd`` (Monday = 0), weights likewise.
+- ``growth(t)``: ``G / 10**6`` with ``G = round_half_even((1 + g) ** k * 10**6)`` computed with Python
+  ``Decimal`` at 40 significant digits, ``k`` = local calendar days from the scenario ``epoch`` (may be
+  negative).
+- ``noise(s, t)``: ``1 + A * (2u + 1 - 2**32) / (2**32 * 10**6)`` with ``A = round_half_even(noise *
+  10**6)`` and ``u`` the big-endian uint32 number ``i`` (i = bucket index within the UTC day) of
+  ``SHAKE-256("{seed}/{metric}/{zone}/{host}/{proxy}/{region}/{utc_day}").digest(288 * 4)``,
+  ``utc_day = t // 86400``; host or proxy is the empty string for the other kind of series.
+- ``spike(s, t)``: ``S / 10**6`` with ``S = round_half_even(product of the factors of every spike whose
+  [start, end) contains t and whose zone/host/proxy/region/metrics match s (None = any) * 10**6)``.
+- Before the zone's ``created`` instant, v = 0. A zone without a spec for M has v = 0, except that a
+  bandwidth metric with no spec of its own is derived from its traffic:
+  ``v_bps = floor(v_bytes * 8 / 300)`` per series and bucket.
+
+The query side (``summed``) adds series bucket by bucket and zeroes buckets not yet reported: a bucket
+[t, t+300) is reported once ``t + 300 <= now - data_delay`` on the data clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import TYPE_CHECKING
+
+from lib.sandbox.scenario import BANDWIDTH_OF_FLUX, METRIC_UNITS, PEAK_METRICS, PROXY_METRICS, parse_quantity
+
+if TYPE_CHECKING:
+    from lib.sandbox.scenario import MetricSpec, Scenario, Zone
+
+STEP = 300
+PER_DAY = 288
+DAY = 86400
+PPM = 10**6
+NOISE_SPAN = 2**32
+_CACHE_DAYS = 8192  # day arrays kept (about 2.3 KB each)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One elementary usage series: a zone's host (L7) or proxy (L4) in one billing region."""
+
+    zone: str
+    host: str
+    proxy: str
+    region: str
+
+
+Row = Sequence[int]
+
+
+class UsageEngine:
+    """Computes and caches the 5-minute values of a scenario (thread-safe; caches are bounded)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._lock = threading.Lock()
+        self._days: OrderedDict[tuple[str, Series, int], Row] = OrderedDict()
+        self._factors: OrderedDict[tuple[str, str, int], tuple[list[int], int]] = OrderedDict()
+        self._growth: dict[tuple[Decimal, int], int] = {}
+        self._series: dict[tuple[str, str], list[Series]] = {}
+        epoch = scenario.epoch
+        offset = epoch.utcoffset()
+        self._epoch_local_day = (int(epoch.timestamp()) + int(offset.total_seconds() if offset else 0)) // DAY
+
+    # -- series --
+
+    def series(self, metric: str, zone: Zone) -> list[Series]:
+        """Every series of ``zone`` for ``metric`` (members of the right kind x regions), in a stable order."""
+        key = (metric, zone.id)
+        cached = self._series.get(key)
+        if cached is not None:
+            return cached
+        if metric in PROXY_METRICS:
+            out = [Series(zone.id, "", p, r) for p in zone.proxy_weights for r in zone.region_weights]
+        else:
+            out = [Series(zone.id, h, "", r) for h in zone.host_weights for r in zone.region_weights]
+        self._series[key] = out
+        return out
+
+    # -- the formula --
+
+    def day_row(self, metric: str, s: Series, day: int) -> Row:
+        """The 288 raw values of series ``s`` on UTC day ``day`` (no reporting cut-off)."""
+        key = (metric, s, day)
+        with self._lock:
+            row = self._days.get(key)
+            if row is not None:
+                self._days.move_to_end(key)
+                return row
+        row = self._compute(metric, s, day)
+        with self._lock:
+            self._days[key] = row
+            if len(self._days) > _CACHE_DAYS:
+                self._days.popitem(last=False)
+        return row
+
+    def _compute(self, metric: str, s: Series, day: int) -> Row:
+        zone = self.scenario.zones[s.zone]
+        spec = zone.spec.usage.get(metric)
+        if spec is None:
+            flux = BANDWIDTH_OF_FLUX.get(metric)
+            if flux is not None and flux in zone.spec.usage:
+                return _pack([v * 8 // STEP for v in self.day_row(flux, s, day)])
+            return _zeros()
+        if metric in PROXY_METRICS:
+            w_m, big_w_m = zone.proxy_weights.get(s.proxy, 0), sum(zone.proxy_weights.values())
+        else:
+            w_m, big_w_m = zone.host_weights.get(s.host, 0), sum(zone.host_weights.values())
+        w_r, big_w_r = zone.region_weights.get(s.region, 0), sum(zone.region_weights.values())
+        peak = metric in PEAK_METRICS
+        base = parse_quantity(spec.mean if peak else spec.daily, METRIC_UNITS[metric])
+        k_const = base * w_m * w_r
+        if k_const == 0:
+            return _zeros()
+        factors, f_den = self._factor_row(zone, metric, spec, day)
+        amplitude = int((spec.noise * PPM).to_integral_value(ROUND_HALF_EVEN))
+        n_den = NOISE_SPAN * PPM
+        den = (1 if peak else PER_DAY) * big_w_m * big_w_r * f_den * n_den * PPM
+        if amplitude:
+            raw = hashlib.shake_256(
+                f"{self.scenario.seed}/{metric}/{s.zone}/{s.host}/{s.proxy}/{s.region}/{day}".encode()
+            ).digest(PER_DAY * 4)
+            noise = [
+                n_den + amplitude * (2 * int.from_bytes(raw[4 * i : 4 * i + 4], "big") + 1 - NOISE_SPAN)
+                for i in range(PER_DAY)
+            ]
+        else:
+            noise = [n_den] * PER_DAY
+        spikes = self._spike_row(metric, s, day)
+        values = [k_const * f * n * sp // den for f, n, sp in zip(factors, noise, spikes, strict=True)]
+        created = zone.created_ts
+        if created is not None and created > day * DAY:
+            first = -(-(int(created) - day * DAY) // STEP)  # buckets starting before `created` are 0
+            for i in range(min(first, PER_DAY)):
+                values[i] = 0
+        return _pack(values)
+
+    def _factor_row(self, zone: Zone, metric: str, spec: MetricSpec, day: int) -> tuple[list[int], int]:
+        """daily(t) * weekly(t) * growth(t) numerators for the 288 buckets of a UTC day, and their denominator."""
+        key = (zone.id, metric, day)
+        with self._lock:
+            hit = self._factors.get(key)
+            if hit is not None:
+                return hit
+        pattern = spec.pattern if not isinstance(spec.pattern, str) else self.scenario.patterns[spec.pattern]
+        hourly = [int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.daily]
+        weekly = [int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.weekly]
+        f_den = 60 * sum(hourly) * sum(weekly) * PPM
+        tz = self.scenario.tz
+        t0 = day * DAY
+        first_offset = _offset(t0, tz)
+        same_offset = first_offset == _offset(t0 + DAY - STEP, tz)
+        row: list[int] = []
+        for i in range(PER_DAY):
+            t = t0 + i * STEP
+            local = t + (first_offset if same_offset else _offset(t, tz))
+            local_day, second = divmod(local, DAY)
+            hour, minute = second // 3600, (second % 3600) // 60
+            p_here, p_next = hourly[hour], hourly[(hour + 1) % 24]
+            daily = (p_here * 60 + (p_next - p_here) * minute) * 24
+            weekday = (local_day + 3) % 7  # 1970-01-01 was a Thursday
+            row.append(daily * weekly[weekday] * 7 * self._growth_ppm(spec.growth, local_day - self._epoch_local_day))
+        result = (row, f_den)
+        with self._lock:
+            self._factors[key] = result
+            if len(self._factors) > _CACHE_DAYS:
+                self._factors.popitem(last=False)
+        return result
+
+    def _growth_ppm(self, rate: Decimal, days: int) -> int:
+        if rate == 0:
+            return PPM
+        key = (rate, days)
+        hit = self._growth.get(key)
+        if hit is None:
+            with localcontext() as ctx:
+                ctx.prec = 40
+                hit = int(((Decimal(1) + rate) ** days * PPM).to_integral_value(ROUND_HALF_EVEN))
+            self._growth[key] = hit
+        return hit
+
+    def _spike_row(self, metric: str, s: Series, day: int) -> list[int]:
+        t0, t1 = day * DAY, (day + 1) * DAY
+        active = [
+            sp
+            for sp in self.scenario.spikes
+            if sp.start_ts < t1
+            and sp.end_ts > t0
+            and (sp.zone is None or sp.zone == s.zone)
+            and (sp.host is None or sp.host == s.host)
+            and (sp.proxy is None or sp.proxy == s.proxy)
+            and (sp.region is None or sp.region == s.region)
+            and (not sp.metrics or metric in sp.metrics)
+        ]
+        if not active:
+            return [PPM] * PER_DAY
+        row = []
+        for i in range(PER_DAY):
+            t = t0 + i * STEP
+            factor = Decimal(1)
+            for sp in active:
+                if sp.start_ts <= t < sp.end_ts:
+                    factor *= sp.factor
+            row.append(int((factor * PPM).to_integral_value(ROUND_HALF_EVEN)))
+        return row
+
+    # -- queries --
+
+    def summed(self, metric: str, series: Sequence[Series], start: int, end: int, cutoff: float) -> list[int]:
+        """5-minute values over [start, end) (multiples of 300), added over ``series``, unreported
+        buckets (ending after ``cutoff``) set to 0."""
+        if start % STEP or end % STEP:
+            raise ValueError("start and end must be multiples of 300 seconds")
+        n = max(0, (end - start) // STEP)
+        visible = min(n, max(0, int((cutoff - start) // STEP)))
+        acc = [0] * n
+        if visible == 0:
+            return acc
+        stop = start + visible * STEP
+        for s in series:
+            t = start
+            while t < stop:
+                day = t // DAY
+                i = (t - day * DAY) // STEP
+                j = min(PER_DAY, i + (stop - t) // STEP)
+                row = self.day_row(metric, s, day)
+                k = (t - start) // STEP
+                acc[k : k + (j - i)] = map(operator.add, acc[k : k + (j - i)], row[i:j])
+                t += (j - i) * STEP
+        return acc
+
+    def hourly_totals(self, metric: str, day: int) -> list[int]:
+        """24 UTC-hour totals of ``metric`` on UTC day ``day`` over every series of every zone (raw, for bills)."""
+        totals = [0] * 24
+        for zone in self.scenario.zones.values():
+            for s in self.series(metric, zone):
+                row = self.day_row(metric, s, day)
+                for h in range(24):
+                    totals[h] += sum(row[12 * h : 12 * h + 12])
+        return totals
+
+
+def _offset(ts: int, tz: object) -> int:
+    moment = datetime.fromtimestamp(ts, timezone.utc).astimezone(tz)  # type: ignore[arg-type]
+    off = moment.utcoffset()
+    return int(off.total_seconds()) if off else 0
+
+
+def _zeros() -> Row:
+    return array("q", bytes(8 * PER_DAY))
+
+
+def _pack(values: list[int]) -> Row:
+    try:
+        return array("q", values)
+    except OverflowError:
+        return values
