@@ -15,6 +15,7 @@ out, never read as zero.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +49,13 @@ class Forecast:
         }
 
 
-def steps(kind: str, period: Period, tz: tzinfo) -> list[tuple[datetime, datetime]]:
+def steps(kind: str, period: Period, tz: tzinfo) -> tuple[tuple[datetime, datetime], ...]:
     """The period's steps as [start, end) pairs: local days of a month, hours of a day."""
+    return _steps(kind, period, tz)
+
+
+@functools.lru_cache(maxsize=64)
+def _steps(kind: str, period: Period, tz: tzinfo) -> tuple[tuple[datetime, datetime], ...]:
     out: list[tuple[datetime, datetime]] = []
     if kind == "month":
         cursor = period.start
@@ -64,7 +70,7 @@ def steps(kind: str, period: Period, tz: tzinfo) -> list[tuple[datetime, datetim
         while t < end_utc:
             out.append((_at(t, period.start.tzinfo), _at(min(t + 3600, end_utc), period.start.tzinfo)))
             t += 3600
-    return out
+    return tuple(out)
 
 
 def _at(timestamp: float, tz: tzinfo | None) -> datetime:
@@ -85,52 +91,50 @@ def project(
     """The projected total of ``period`` as of ``now``, given the value so far and the bucket series."""
     per = STEP_NAME[kind]
     bounds = steps(kind, period, tz)
-    starts = [start.timestamp() for start, _ in bounds]
+    # Timestamps, not datetime subtraction: within one tzinfo Python subtracts wall-clock times.
+    edges = [(start.timestamp(), end.timestamp()) for start, end in bounds]
     now_ts = now.timestamp()
-    complete = [i for i, (_, end) in enumerate(bounds) if end.timestamp() <= now_ts]
+    complete = [i for i, (_, end) in enumerate(edges) if end <= now_ts]
     if len(complete) < MIN_STEPS[kind]:
         return Forecast(None, "too-early", per=per)
-    remaining = _remaining_steps(bounds, now_ts)
+    remaining = _remaining_steps(edges, now_ts)
 
+    low, high = edges[0][0], edges[-1][1]
+    stamped = ((p.time.timestamp(), p.value) for p in series)
+    inside = sorted(item for item in stamped if low <= item[0] < high)
     totals: dict[int, Decimal] = {}
-    inside = sorted((p for p in series if period.start <= p.time < period.end), key=lambda p: p.time)
-    if _fine_enough(inside, bounds):
-        for point in inside:
-            index = bisect.bisect_right(starts, point.time.timestamp()) - 1
-            totals[index] = totals.get(index, Decimal(0)) + point.value
+    if _fine_enough([t for t, _ in inside], edges):
+        starts = [start for start, _ in edges]
+        for t, amount in inside:
+            index = bisect.bisect_right(starts, t) - 1
+            totals[index] = totals.get(index, Decimal(0)) + amount
     recent = [totals[i] for i in complete if i in totals][-WINDOW:]
     if len(recent) >= MIN_STEPS[kind]:
         rate = _median(recent)
         projected = value + rate * remaining
         return Forecast(projected.quantize(CENT), "median-rate", rate.quantize(CENT), per, len(recent))
 
-    elapsed = Decimal(now_ts - period.start.timestamp())
-    total = Decimal(period.end.timestamp() - period.start.timestamp())
-    if elapsed <= 0:
-        return Forecast(None, "too-early", per=per)
-    projected = value * total / elapsed if now_ts < period.end.timestamp() else value
-    rate = value / (elapsed / (total / len(bounds)))
+    elapsed = Decimal(now_ts - edges[0][0])
+    total = Decimal(edges[-1][1] - edges[0][0])
+    projected = value * total / elapsed if now_ts < edges[-1][1] else value
+    rate = value * (total / len(edges)) / elapsed
     return Forecast(projected.quantize(CENT), "run-rate", rate.quantize(CENT), per, len(complete))
 
 
-def _remaining_steps(bounds: list[tuple[datetime, datetime]], now_ts: float) -> Decimal:
+def _remaining_steps(edges: list[tuple[float, float]], now_ts: float) -> Decimal:
     """Steps left in the period: whole future steps plus the unexpired fraction of the current one."""
     left = Decimal(0)
-    for start, end in bounds:
-        s, e = start.timestamp(), end.timestamp()
-        if s >= now_ts:
+    for start, end in edges:
+        if start >= now_ts:
             left += 1
-        elif e > now_ts:
-            left += Decimal(int(e - now_ts)) / Decimal(int(e - s))
+        elif end > now_ts:
+            left += Decimal(int(end - now_ts)) / Decimal(int(end - start))
     return left
 
 
-def _fine_enough(points: Sequence[Point], bounds: list[tuple[datetime, datetime]]) -> bool:
+def _fine_enough(times: list[float], edges: list[tuple[float, float]]) -> bool:
     """Buckets no wider than the shortest step, so each falls inside one step."""
-    if len(points) < 2:
-        return bool(points)
-    # Timestamps, not datetime subtraction: within one tzinfo Python subtracts wall-clock times.
-    gaps = [b.time.timestamp() - a.time.timestamp() for a, b in itertools.pairwise(points)]
-    gaps = [gap for gap in gaps if gap > 0]
-    shortest_step = min(end.timestamp() - start.timestamp() for start, end in bounds)
-    return bool(gaps) and min(gaps) <= shortest_step
+    if len(times) < 2:
+        return bool(times)
+    gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
+    return bool(gaps) and min(gaps) <= min(end - start for start, end in edges)
