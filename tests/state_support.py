@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -88,3 +89,66 @@ def _serve(service: Any) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients killed with SIGKILL reset their connections; that is the point of the test, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class CountingReceiver:
+    """A webhook receiver that counts deliveries by ``webhook-id``; ``fail_first`` ids get one 503 first."""
+
+    def __init__(self, fail_first: frozenset[str] = frozenset()) -> None:
+        self.fail_first = set(fail_first)
+        self.accepted: dict[str, list[str]] = {}  # delivery id -> run ids whose POST was answered 200
+        self.refused: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            timeout = 30
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                did, run = self.headers.get("webhook-id", ""), self.headers.get("x-run-id", "")
+                with receiver._lock:
+                    refuse = did in receiver.fail_first
+                    receiver.fail_first.discard(did)
+                    book = receiver.refused if refuse else receiver.accepted
+                    book.setdefault(did, []).append(run)
+                status = 503 if refuse else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def __enter__(self) -> CountingReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {k: len(v) for k, v in self.accepted.items()}
