@@ -36,6 +36,7 @@ TC3 = "TC3-HMAC-SHA256"
 V1_METHODS = ("HmacSHA1", "HmacSHA256")
 REQUEST_CLIENT = "BUDGET_ALERTS_0.1"  # X-TC-RequestClient: ^[0-9a-zA-Z-_,;.]+$
 EXCERPT = 300  # characters of a bad body kept in a TransportError
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)  # built once, reused
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Prepared:
 def encode_json(params: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON; anything that is not JSON or not encodable as UTF-8 is refused before sending."""
     try:
-        return json.dumps(params, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        return _JSON.encode(params).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RequestError(f"parameters are not valid UTF-8 text: {exc.reason}") from exc
     except (TypeError, ValueError) as exc:
