@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 
 ALGORITHM = "TC3-HMAC-SHA256"
 JSON_CONTENT_TYPE = "application/json"
@@ -24,7 +25,12 @@ def sha256_hex(data: bytes) -> str:
 
 def utc_date(timestamp: int) -> str:
     """The credential scope's date: the UTC calendar day of the timestamp, ``YYYY-MM-DD``."""
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+    return _utc_day(timestamp // 86400)
+
+
+@lru_cache(maxsize=64)
+def _utc_day(day: int) -> str:
+    return datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
 
 
 def credential_scope(date: str, service: str) -> str:
@@ -56,7 +62,7 @@ def string_to_sign(timestamp: int, scope: str, canonical: str) -> str:
 
 
 def _hmac_sha256(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.digest(key, msg.encode("utf-8"), "sha256")
 
 
 def derived_key(secret_key: str, date: str, service: str) -> bytes:
@@ -66,8 +72,14 @@ def derived_key(secret_key: str, date: str, service: str) -> bytes:
     return _hmac_sha256(secret_service, "tc3_request")
 
 
+@lru_cache(maxsize=16)
+def _cached_derived_key(secret_key: str, date: str, service: str) -> bytes:
+    """The derived key changes once a day per service: sign many requests with one HMAC chain."""
+    return derived_key(secret_key, date, service)
+
+
 def signature(key: bytes, to_sign: str) -> str:
-    return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode("utf-8"), "sha256").hex()
 
 
 def authorization(secret_id: str, scope: str, signed_headers: str, sig: str) -> str:
@@ -105,14 +117,15 @@ def tc3_headers(
         payload = b""
     else:
         query = ""
-    to_be_signed = {"content-type": content_type, "host": host}
     if sign_action:
-        to_be_signed["x-tc-action"] = action
-    canonical = canonical_request(method, query, to_be_signed, sha256_hex(payload))
+        block, signed = canonical_headers({"content-type": content_type, "host": host, "x-tc-action": action})
+    else:  # the SDK's form, spelled out: canonical_headers() of these two, without the sort
+        block = f"content-type:{content_type.strip().lower()}\nhost:{host.strip().lower()}\n"
+        signed = "content-type;host"
+    canonical = f"{method}\n/\n{query}\n{block}\n{signed}\n{hashlib.sha256(payload).hexdigest()}"
     date = utc_date(timestamp)
     scope = credential_scope(date, service)
-    sig = signature(derived_key(secret_key, date, service), string_to_sign(timestamp, scope, canonical))
-    _, signed = canonical_headers(to_be_signed)
+    sig = signature(_cached_derived_key(secret_key, date, service), string_to_sign(timestamp, scope, canonical))
     headers = {
         "Authorization": authorization(secret_id, scope, signed, sig),
         "Content-Type": content_type,
