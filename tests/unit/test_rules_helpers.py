@@ -66,11 +66,12 @@ def observation(
 def hourly_series(start: datetime, now: datetime, per_hour: Decimal) -> tuple[Point, ...]:
     """Hourly buckets from ``start`` up to ``now``: full hours hold ``per_hour``, the current one its share so far."""
     points = []
-    t = start
+    utc = zone("UTC")
+    t, now = start.astimezone(utc), now.astimezone(utc)  # UTC arithmetic: real hours, also on DST days
     while t < now:
         end = min(t + timedelta(hours=1), now)
         share = per_hour * Decimal(int((end - t).total_seconds())) / Decimal(3600)
-        points.append(Point(t.astimezone(zone("UTC")), share))
+        points.append(Point(t, share))
         t += timedelta(hours=1)
     return tuple(points)
 
