@@ -27,31 +27,32 @@ def _hourly(tz: str, kind: str, now: datetime, per_hour: int) -> tuple[Point, ..
 
 
 @pytest.mark.parametrize(
-    ("tz", "kind", "now", "series", "value", "expected", "method"),
+    ("tz", "kind", "now", "series", "want"),
     [
         # A month waits for 3 complete local days.
-        ("Asia/Shanghai", "month", "2026-11-03T23:59:59+08:00", "hourly10", 720, None, "too-early"),
+        ("Asia/Shanghai", "month", "2026-11-03T23:59:59+08:00", "hourly10", (720, None, "too-early")),
         # 3 days x 240: the median day is 240, 27 days remain.
-        ("Asia/Shanghai", "month", "2026-11-04T00:00:00+08:00", "hourly10", 720, 720 + 240 * 27, "median-rate"),
+        ("Asia/Shanghai", "month", "2026-11-04T00:00:00+08:00", "hourly10", (720, 720 + 240 * 27, "median-rate")),
         # One noisy day does not move the median (the run rate would say 100300 x 30 / 4 = 752250).
-        ("Asia/Shanghai", "month", "2026-11-05T00:00:00+08:00", "noisy", 100300, 100300 + 100 * 26, "median-rate"),
+        ("Asia/Shanghai", "month", "2026-11-05T00:00:00+08:00", "noisy", (100300, 100300 + 100 * 26, "median-rate")),
         # Missing days are left out, not read as zero (zeros would make the median 0).
-        ("Asia/Shanghai", "month", "2026-11-08T00:00:00+08:00", "gappy", 300, 300 + 100 * 23, "median-rate"),
+        ("Asia/Shanghai", "month", "2026-11-08T00:00:00+08:00", "gappy", (300, 300 + 100 * 23, "median-rate")),
         # The first hour of a month, however large its bucket, projects nothing.
-        ("Asia/Shanghai", "month", "2026-11-01T01:00:00+08:00", "first-hour", 10**12, None, "too-early"),
+        ("Asia/Shanghai", "month", "2026-11-01T01:00:00+08:00", "first-hour", (10**12, None, "too-early")),
         # A day waits for 6 complete hours.
-        ("Asia/Shanghai", "day", "2026-11-22T05:59:59+08:00", "hourly10", 59, None, "too-early"),
-        ("Asia/Shanghai", "day", "2026-11-22T06:00:00+08:00", "hourly10", 60, 60 + 10 * 18, "median-rate"),
+        ("Asia/Shanghai", "day", "2026-11-22T05:59:59+08:00", "hourly10", (59, None, "too-early")),
+        ("Asia/Shanghai", "day", "2026-11-22T06:00:00+08:00", "hourly10", (60, 60 + 10 * 18, "median-rate")),
         # DST: 2026-10-25 in Berlin has 25 hours, 2026-03-08 in New York 23; six hours after midnight:
-        ("Europe/Berlin", "day", "2026-10-25T05:00:00+01:00", "hourly10", 60, 250, "median-rate"),
-        ("America/New_York", "day", "2026-03-08T07:00:00-04:00", "hourly10", 60, 230, "median-rate"),
+        ("Europe/Berlin", "day", "2026-10-25T05:00:00+01:00", "hourly10", (60, 250, "median-rate")),
+        ("America/New_York", "day", "2026-03-08T07:00:00-04:00", "hourly10", (60, 230, "median-rate")),
         # No series (billing cost): the run rate, 10 of 30 days gone.
-        ("Asia/Shanghai", "month", "2026-11-11T00:00:00+08:00", "none", 2000, 6000, "run-rate"),
+        ("Asia/Shanghai", "month", "2026-11-11T00:00:00+08:00", "none", (2000, 6000, "run-rate")),
         # Buckets wider than a step (a day bucket for a day budget) cannot be split: run rate (12 of 24 h).
-        ("Asia/Shanghai", "day", "2026-11-22T12:00:00+08:00", "daybucket", 50, 100, "run-rate"),
+        ("Asia/Shanghai", "day", "2026-11-22T12:00:00+08:00", "daybucket", (50, 100, "run-rate")),
     ],
 )
-def test_projection(tz: str, kind: str, now: str, series: str, value: int, expected: int | None, method: str) -> None:
+def test_projection(tz: str, kind: str, now: str, series: str, want: tuple[int, int | None, str]) -> None:
+    value, expected, method = want  # the value so far, the projection, the method
     instant = at(now)
     points = {
         "hourly10": lambda: _hourly(tz, kind, instant, 10),

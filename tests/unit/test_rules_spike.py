@@ -24,28 +24,29 @@ def _hours(first: str, values: list[int]) -> tuple[Point, ...]:
 
 
 @pytest.mark.parametrize(
-    ("spec", "values", "now", "evaluated", "firing", "baseline"),
+    ("spec", "values", "now", "want"),
     [
         # Trailing median of 7 flat hours (100): 3x is 300.
-        ({}, [100] * 7 + [301], "2026-11-22T08:00:00+08:00", True, True, 100),
-        ({}, [100] * 7 + [300], "2026-11-22T08:00:00+08:00", True, False, 100),
+        ({}, [100] * 7 + [301], "2026-11-22T08:00:00+08:00", (True, True, 100)),
+        ({}, [100] * 7 + [300], "2026-11-22T08:00:00+08:00", (True, False, 100)),
         # The bucket still filling (07:00-08:00 at 07:59) is not judged; the last complete one is.
-        ({}, [100] * 7 + [900], "2026-11-22T07:59:00+08:00", True, False, 100),
+        ({}, [100] * 7 + [900], "2026-11-22T07:59:00+08:00", (True, False, 100)),
         # A noisy history: median 120, MAD 70 → must exceed 120 + 3 x 1.4826 x 70 = 431.35, not just 360.
-        ({}, [100, 300, 50, 280, 90, 310, 120, 400], "2026-11-22T08:00:00+08:00", True, False, 120),
-        ({}, [100, 300, 50, 280, 90, 310, 120, 432], "2026-11-22T08:00:00+08:00", True, True, 120),
+        ({}, [100, 300, 50, 280, 90, 310, 120, 400], "2026-11-22T08:00:00+08:00", (True, False, 120)),
+        ({}, [100, 300, 50, 280, 90, 310, 120, 432], "2026-11-22T08:00:00+08:00", (True, True, 120)),
         # The floor: 10x a tiny baseline is still not worth a page.
-        ({"min_value": 1000}, [1] * 7 + [10], "2026-11-22T08:00:00+08:00", True, False, 1),
-        ({"min_value": 1000}, [1] * 7 + [1000], "2026-11-22T08:00:00+08:00", True, True, 1),
+        ({"min_value": 1000}, [1] * 7 + [10], "2026-11-22T08:00:00+08:00", (True, False, 1)),
+        ({"min_value": 1000}, [1] * 7 + [1000], "2026-11-22T08:00:00+08:00", (True, True, 1)),
         # Not enough history: not judged at all (no false resolved either).
-        ({}, [100, 100, 900], "2026-11-22T03:00:00+08:00", False, False, None),
-        ({}, [100], "2026-11-22T03:00:00+08:00", False, False, None),
-        ({"window": 3}, [100, 100, 100, 900], "2026-11-22T04:00:00+08:00", True, True, 100),
+        ({}, [100, 100, 900], "2026-11-22T03:00:00+08:00", (False, False, None)),
+        ({}, [100], "2026-11-22T03:00:00+08:00", (False, False, None)),
+        ({"window": 3}, [100, 100, 100, 900], "2026-11-22T04:00:00+08:00", (True, True, 100)),
     ],
 )
 def test_median_baseline(
-    spec: dict[str, Any], values: list[int], now: str, evaluated: bool, firing: bool, baseline: int | None
+    spec: dict[str, Any], values: list[int], now: str, want: tuple[bool, bool, int | None]
 ) -> None:
+    evaluated, firing, baseline = want
     check = check_spike(Spike(**spec), _hours("2026-11-22T00:00:00+08:00", values), at(now), SH)
     assert (check.evaluated, check.firing) == (evaluated, firing)
     assert check.baseline == (None if baseline is None else Decimal(baseline))
@@ -58,7 +59,7 @@ def test_yesterday_baseline_same_local_time() -> None:
     check = check_spike(spec, series, at("2026-11-22T10:00:00+08:00"), SH)
     assert (check.evaluated, check.firing, check.baseline) == (True, True, Decimal(10))
     assert check.bucket == at("2026-11-22T09:00:00+08:00")
-    quiet = check_spike(spec, series[:-1] + (Point(series[-1].time, Decimal(50)),), at("2026-11-22T10:00:00+08:00"), SH)
+    quiet = check_spike(spec, (*series[:-1], Point(series[-1].time, Decimal(50))), at("2026-11-22T10:00:00+08:00"), SH)
     assert (quiet.evaluated, quiet.firing) == (True, False)
     # Without yesterday's bucket there is nothing to compare with.
     assert not check_spike(spec, series[24:], at("2026-11-22T10:00:00+08:00"), SH).evaluated
