@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import socket
 import threading
@@ -138,11 +139,41 @@ def summarize(kind: str, document: Any) -> str:
         elif kind == "slack":
             text = str(document.get("text", ""))
         else:
-            text = f"{document.get('id')} {document.get('status')} {document.get('kind')} {document.get('budget')}"
+            text = str(document.get("message") or "") or f"{document.get('id')} {document.get('status')}"
     except AttributeError:
         return "(unexpected shape)"
-    first = text.strip().split("\n", 1)[0].lstrip("#").strip()
+    lines = [_plain(line) for line in text.strip().split("\n") if _plain(line)]
+    if not lines:
+        return ""
+    first = lines[0]
+    if kind != "webhook" and first.startswith(("预算通知", "Budget alerts")):
+        # A batch: name the most urgent alert too, which the body carries first.
+        titles = [line for line in _bodies(kind, document) if line[:1] in _TONE_MARKS]
+        if titles:
+            first = f"{first} | {titles[0]}"
     return first[:200]
+
+
+_TONE_MARKS = ("🔴", "🟠", "✅", "⚠")
+
+
+def _plain(line: str) -> str:
+    """A line without markdown markers and tags."""
+    text = re.sub(r"<[^>]+>", "", line).strip().lstrip("#>-").strip()
+    return text.strip("*").strip()
+
+
+def _bodies(kind: str, document: dict[str, Any]) -> list[str]:
+    if kind == "wecom":
+        text = str(document.get("markdown", {}).get("content", ""))
+    elif kind == "dingtalk":
+        text = str(document.get("markdown", {}).get("text", ""))
+    elif kind == "slack":
+        text = str(document.get("text", ""))
+    else:
+        elements = (document.get("card") or {}).get("elements", [])
+        text = "\n".join(str(e.get("text", {}).get("content", "")) for e in elements if isinstance(e, dict))
+    return [_plain(line) for line in text.split("\n")][1 if kind != "feishu" else 0 :]
 
 
 class Receiver:
