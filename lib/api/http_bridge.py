@@ -234,7 +234,10 @@ class ApiServer:
             lib.api.set_app(self.app)
         self._server = make_server(self.host, self.port)
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="api-server", daemon=True)
+        # A short poll interval makes shutdown quick (tests start and stop many servers).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="api-server", daemon=True
+        )
         self._thread.start()
         return self
 

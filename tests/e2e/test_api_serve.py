@@ -292,3 +292,64 @@ def test_python_m_lib_serve(served: str) -> None:
     assert request(url, "GET", "/openapi.json")[0] == 200
     status, _, body = request(url, "POST", "/silences", raw=b"[")
     assert (status, body["error"]["code"]) == (400, "invalid_json")
+
+
+# --- the whole product behind the API ---------------------------------------------------------------
+
+
+def test_check_over_http_against_the_sandbox(tmp_path: Path) -> None:
+    """POST /check runs the real pipeline (sandbox, rules, state, receiver); the other routes show it."""
+    from lib.app.demo import DEMO_TOKEN, demo_environment
+    from lib.app.runtime import App
+    from lib.client import ApiClient, Credentials
+    from lib.notify.receiver import Receiver
+    from lib.sandbox.server import Sandbox
+
+    with Sandbox() as sandbox, Receiver() as receiver:
+        env = demo_environment(sandbox.url, receiver, str(tmp_path / "state"))
+        client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
+        app = App.from_env(env, config_source=str(ROOT / "budgets.yaml"), client=client, clock=lambda: sandbox.now)
+        try:
+            with ApiServer(app=app) as srv:
+                status, _, first = request(srv.url, "POST", "/check", token=DEMO_TOKEN)
+                assert status == 200, first
+                sent = [d for d in first["notifications"] if d["outcome"] == "sent"]
+                assert sent
+                assert len(receiver.received) >= len({d["channel"] for d in sent})
+                received_after_first = len(receiver.received)
+
+                status, _, second = request(srv.url, "POST", "/check", token=DEMO_TOKEN)
+                assert status == 200
+                assert [d for d in second["notifications"] if d["outcome"] == "sent"] == []
+                assert len(receiver.received) == received_after_first
+
+                status, _, doc = request(srv.url, "GET", "/status", token=DEMO_TOKEN)
+                assert doc["last_run"]["run_id"] == second["run_id"]
+                assert doc["firing"]
+                assert [r["run_id"] for r in doc["runs"][:2]] == [second["run_id"], first["run_id"]]
+                text = json.dumps(doc)
+                for name in ("WECOM_URL", "DINGTALK_URL", "DINGTALK_SECRET", "WEBHOOK_SECRET", "FEISHU_SECRET"):
+                    assert env[name] not in text
+
+                status, _, page = request(srv.url, "GET", "/alerts?limit=200", token=DEMO_TOKEN)
+                assert {i["id"] for i in page["items"]} == {d["id"] for d in first["notifications"]}
+
+                teo = next(e for e in doc["firing"] if e["group"])
+                group = ",".join(f"{k}={v}" for k, v in sorted(teo["group"].items()))
+                status, _, usage = request(
+                    srv.url, "GET", f"/usage?budget={teo['budget']}&group={group}", token=DEMO_TOKEN
+                )
+                assert status == 200
+                assert usage["points"]
+                assert group in usage["groups"]
+
+                status, _, dry = request(
+                    srv.url, "POST", "/check", token=DEMO_TOKEN, body={"dry_run": True, "at": sandbox.now.isoformat()}
+                )
+                assert status == 200
+                assert {d["outcome"] for d in dry["notifications"]} <= {"dry-run"}
+                assert dry["dry_run"] is True
+                assert len(receiver.received) == received_after_first
+        finally:
+            client.close()
+            app.session.close()
