@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,5 +62,4 @@ def invoke(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     from lib.api.http_bridge import serve as serve_http
 
-    print(f"serving the API on http://{args.host}:{args.port}", file=sys.stderr)
     return serve_http(args.host, args.port)
