@@ -9,7 +9,7 @@ Layout of objects (keys relative to the store; ``<…>`` parts are escaped by ``
     silences/<id>.json                   a Silence
     runs/<recorded>-<run_id>.json        the last ``keep_runs`` result documents
     alerts/<recorded>-<nonce>.json       one batch of alert-history items
-    series/<budget>/<group>.json         a usage series, trimmed to ``series_days``
+    series/<budget>.json                 usage series of every group of a budget, trimmed to ``series_days``
     idempotency/<sha256>.json            POST /check results by Idempotency-Key
     maintenance.json                     when pruning last ran
     corrupt/<key>.<timestamp>            unreadable objects, moved aside
@@ -27,8 +27,10 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -187,8 +189,10 @@ class StateRepository:
         idempotency_ttl: timedelta = timedelta(hours=24),
         prune_every: timedelta = timedelta(hours=24),
         clock: Callable[[], float] = time.time,
+        workers: int = 8,
     ) -> None:
         self.store = store
+        self.workers = workers
         self.lease = lease
         self.keep_runs = keep_runs
         self.retention = retention
@@ -198,6 +202,8 @@ class StateRepository:
         self._clock = clock
         self.problems: list[str] = []
         self._won: dict[str, tuple[int, str]] = {}  # delivery id -> (generation, run id) this object claimed
+        self._pending_series: dict[str, dict[str, list[Point]]] = {}
+        self._lock = threading.Lock()
 
     # -- documents ---------------------------------------------------------------------------------
 
@@ -270,8 +276,13 @@ class StateRepository:
     # -- alert ledger ------------------------------------------------------------------------------
 
     def load_ledger(self) -> Loaded:
-        """The rules ledger; a missing one is None, an unreadable one is moved aside and reported."""
-        before = len(self.problems)
+        """The rules ledger; a missing one is None, an unreadable one is moved aside and reported.
+
+        Loading the ledger starts a run: ``problems`` is cleared, so a repository kept warm across
+        invocations reports each run's problems once.
+        """
+        self.problems = []
+        before = 0
         ledger = self._load(LEDGER_KEY, "ledger", _ledger_field)
         if ledger is None and len(self.problems) > before:
             self._problem(
@@ -454,32 +465,62 @@ class StateRepository:
         return True
 
     # -- usage series ------------------------------------------------------------------------------
+    # One object per budget holds all its groups: a run then costs one GET and one PUT per budget, not per
+    # group (1000 groups on COS would be 2000 sequential requests). Series are a cache of provider data,
+    # so the last writer winning between two overlapping runs loses nothing the next run does not refetch.
 
-    def _series_key(self, budget: str, group_label: str) -> str:
-        return f"series/{segment(budget)}/{segment(group_label)}.json"
+    def _series_key(self, budget: str) -> str:
+        return f"series/{segment(budget)}.json"
 
-    def _series_points(self, key: str) -> dict[float, str]:
-        points = self._load(key, "series", lambda doc: {float(t): str(Decimal(str(v))) for t, v in doc["points"]})
-        return points or {}
+    def _series_doc(self, budget: str) -> dict[str, dict[float, str]]:
+        groups = self._load(self._series_key(budget), "series", _series_groups)
+        return groups or {}
 
     def save_series(self, budget: str, group_label: str, points: list[Point]) -> None:
-        """Merge points into the stored series (newer values win) and keep the last ``series_days`` days."""
-        key = self._series_key(budget, group_label)
-        existing = self._series_points(key)
-        merged = dict(existing)
-        for p in points:
-            merged[p.time.timestamp()] = str(p.value)
-        if merged:
-            horizon = max(merged) - self.series_days * 86400
-            merged = {t: v for t, v in merged.items() if t >= horizon}
+        """Queue points for (budget, group); ``flush`` (called by ``record_run``) merges and writes them."""
+        with self._lock:
+            self._pending_series.setdefault(budget, {})[group_label] = list(points)
+
+    def flush(self) -> None:
+        """Write queued series, one object per budget, a few budgets at a time."""
+        with self._lock:
+            pending, self._pending_series = self._pending_series, {}
+        if not pending:
+            return
+        jobs = sorted(pending.items())
+        if len(jobs) == 1 or self.workers <= 1:
+            for budget, groups in jobs:
+                self._write_series(budget, groups)
+            return
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="state") as pool:
+            for _ in pool.map(lambda job: self._write_series(*job), jobs):
+                pass
+
+    def _write_series(self, budget: str, groups: Mapping[str, list[Point]]) -> None:
+        existing = self._series_doc(budget)
+        merged = _merge_series(existing, groups, self.series_days * 86400)
         if merged == existing:
             return
-        rows = [[int(t) if t.is_integer() else t, merged[t]] for t in sorted(merged)]
-        self._write(key, {"budget": budget, "group": group_label, "points": rows})
+        rows = {
+            label: [[int(t) if t.is_integer() else t, points[t]] for t in sorted(points)]
+            for label, points in sorted(merged.items())
+        }
+        self._write(self._series_key(budget), {"budget": budget, "groups": rows})
 
     def load_series(self, budget: str, group_label: str) -> list[Point]:
-        points = self._series_points(self._series_key(budget, group_label))
-        return [Point(datetime.fromtimestamp(t, timezone.utc), Decimal(v)) for t, v in sorted(points.items())]
+        """The stored series of one group, with points queued in this run merged in."""
+        return self.load_budget_series(budget).get(group_label, [])
+
+    def load_budget_series(self, budget: str) -> dict[str, list[Point]]:
+        """Every group's series of one budget (for ``/usage``)."""
+        stored = self._series_doc(budget)
+        with self._lock:
+            queued = dict(self._pending_series.get(budget, {}))
+        merged = _merge_series(stored, queued, self.series_days * 86400) if queued else stored
+        return {
+            label: [Point(datetime.fromtimestamp(t, timezone.utc), Decimal(v)) for t, v in sorted(points.items())]
+            for label, points in merged.items()
+        }
 
     # -- alert history -----------------------------------------------------------------------------
 
@@ -518,6 +559,7 @@ class StateRepository:
 
     def record_run(self, result: Mapping[str, Any]) -> None:
         """Keep the run's result document; trim to the last ``keep_runs``; prune old state once a day."""
+        self.flush()
         run_id = str(result.get("run_id", "run"))
         self._write(f"runs/{_stamp(self._clock())}-{segment(run_id)}.json", {"run": dict(result)})
         keys = self.store.list("runs/")
@@ -609,8 +651,9 @@ class StateRepository:
                 self.delete_silence(silence.id)
                 counts["silences"] += 1
         for key in self.store.list("series/"):
-            points = self._series_points(key)
-            if points and max(points) < cutoff:
+            groups = self._load(key, "series", _series_groups) or {}
+            newest = max((max(points) for points in groups.values() if points), default=None)
+            if newest is not None and newest < cutoff:
                 self.store.delete(key)
                 counts["series"] += 1
         ttl_cutoff = now - self.idempotency_ttl.total_seconds()
@@ -622,6 +665,31 @@ class StateRepository:
                 counts["other"] += 1
         log.info("pruned state: %s", counts)
         return counts
+
+
+def _series_groups(doc: Mapping[str, Any]) -> dict[str, dict[float, str]]:
+    groups = doc["groups"]
+    if not isinstance(groups, dict):
+        raise TypeError("groups is not an object")
+    return {str(label): {float(t): str(Decimal(str(v))) for t, v in rows} for label, rows in groups.items()}
+
+
+def _merge_series(
+    stored: Mapping[str, dict[float, str]], queued: Mapping[str, list[Point]], window: float
+) -> dict[str, dict[float, str]]:
+    """Stored points overlaid with queued ones (newer values win), trimmed to ``window`` seconds before the
+    budget's newest point; groups with nothing left (a zone that went away) drop out."""
+    merged = {label: dict(points) for label, points in stored.items()}
+    for label, points in queued.items():
+        target = merged.setdefault(label, {})
+        for p in points:
+            target[p.time.timestamp()] = str(p.value)
+    newest = max((max(points) for points in merged.values() if points), default=None)
+    if newest is None:
+        return {}
+    horizon = newest - window
+    trimmed = {label: {t: v for t, v in points.items() if t >= horizon} for label, points in merged.items()}
+    return {label: points for label, points in trimmed.items() if points}
 
 
 def _doc_time(data: bytes, name: str) -> float | None:

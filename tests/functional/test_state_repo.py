@@ -266,17 +266,35 @@ def test_series_merge_newer_values_and_keep_a_bounded_window() -> None:
     repo = StateRepository(store, series_days=3)
     day = timedelta(days=1)
     repo.save_series("traffic", "zone-id=z1", [Point(NOW - 5 * day, Decimal(1)), Point(NOW - 2 * day, Decimal(2))])
+    repo.save_series("traffic", "zone-id=gone", [Point(NOW - 4 * day, Decimal(9))])
+    repo.flush()
     repo.save_series("traffic", "zone-id=z1", [Point(NOW - 2 * day, Decimal("2.50")), Point(NOW, Decimal(3))])
-    assert repo.load_series("traffic", "zone-id=z1") == [
-        Point(NOW - 2 * day, Decimal("2.50")),
-        Point(NOW, Decimal(3)),
-    ]
+    expected = [Point(NOW - 2 * day, Decimal("2.50")), Point(NOW, Decimal(3))]
+    assert repo.load_series("traffic", "zone-id=z1") == expected  # queued points are visible before the flush
+    repo.flush()
+    assert StateRepository(store).load_budget_series("traffic") == {"zone-id=z1": expected}  # "gone" aged out
     writes = len(store.puts)
     repo.save_series("traffic", "zone-id=z1", [Point(NOW, Decimal(3))])
+    repo.flush()
     assert len(store.puts) == writes  # unchanged: not written again
     assert repo.load_series("traffic", "") == []
     repo.save_series("traffic", "", [Point(NOW, Decimal("0.1"))])
+    repo.flush()
     assert repo.load_series("traffic", "")[0].value == Decimal("0.1")
+
+
+def test_series_are_one_object_per_budget_written_by_record_run() -> None:
+    store = CountingStore()
+    repo = StateRepository(store, workers=4)
+    for b in range(6):
+        for g in range(5):
+            repo.save_series(f"budget-{b}", f"zone-id=z{g}", [Point(NOW, Decimal(b * 10 + g))])
+    assert store.list("series/") == []
+    repo.record_run({"run_id": "r1"})
+    assert store.list("series/") == [f"series/budget-{b}.json" for b in range(6)]
+    fresh = StateRepository(store)
+    assert fresh.load_series("budget-3", "zone-id=z4") == [Point(NOW, Decimal(34))]
+    assert len(fresh.load_budget_series("budget-5")) == 5
 
 
 def test_runs_keep_the_last_n() -> None:
@@ -345,7 +363,8 @@ def _fill(repo: StateRepository, at: datetime, tag: str) -> None:
     did = f"ntf_{tag}.ops"
     assert repo.claim(did, run_id=tag, now=at)
     repo.mark_sent(did, run_id=tag, now=at, detail={})
-    repo.save_series("traffic", f"zone-id={tag}", [Point(at, Decimal(1))])
+    repo.save_series(f"traffic-{tag}", "zone-id=z1", [Point(at, Decimal(1))])
+    repo.flush()
     repo.put_silence(Silence(f"s-{tag}", {"budget": "traffic"}, at, at + timedelta(hours=1)))
     repo.save_idempotent_result(f"idem-{tag}", {"ok": True})
     repo.append_alerts([{"tag": tag}])
@@ -394,3 +413,14 @@ def test_local_state_is_plain_utf8_json_with_lf(tmp_path: Path) -> None:
     assert b"\r" not in raw
     assert raw.count(b"\n") == 1
     assert "预算".encode() in raw
+
+
+def test_a_warm_repository_reports_each_runs_problems_once() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    store.put("outbox/x.json", b"not json")
+    repo.load_ledger()
+    repo.outbox_due(NOW)
+    assert len(repo.problems) == 1
+    assert repo.load_ledger().problems == []
+    assert repo.problems == []
