@@ -13,10 +13,11 @@ Rules, from the API's limits (reference §3.1):
   ``day`` bucket (the day's peak) for the default ``max``, and ``5min`` samples for ``p95``/``avg``/
   ``sum``, or when several zone requests must be added bucket by bucket (peaks of different zone sets
   do not add up; 5-minute samples do).
-- Windows: [period start, now] with ``EndTime`` inclusive (the API returns the bucket containing
-  ``EndTime``, as in its own ``...T23:59:59+08:00`` example), whole seconds, cut where the zone's UTC
-  offset changes (the API wants both ends in one offset, and buckets follow that offset) and into
-  pieces of at most 31 days. A cut ends one second before the next piece starts.
+- Windows: [period start, now] in whole seconds, both ends in the UTC offset valid at the period's
+  start (the API wants one offset and aligns buckets to it; see ``windows`` for daylight saving), in
+  pieces of at most 31 days that meet on bucket boundaries. The window starts on a bucket boundary
+  (local midnight), so whether the API clips buckets to the window or reports them whole, the sum
+  of the buckets is the period so far.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ _SECOND = timedelta(seconds=1)
 
 @dataclass(frozen=True)
 class Query:
-    """One ``DescribeBillingData`` request; ``start``/``end`` share one fixed UTC offset, ``end`` inclusive."""
+    """One ``DescribeBillingData`` request; ``start`` and ``end`` share one fixed UTC offset."""
 
     metric: str
     zones: tuple[str, ...]
@@ -92,15 +93,6 @@ class Fetch:
     end: datetime  # the instant the data is "as of": now, in whole seconds
     tz: tzinfo
     queries: tuple[Query, ...]
-
-    @property
-    def merge(self) -> Literal["sum", "max"]:
-        """How two values for the same group and bucket combine.
-
-        They come from zone requests over overlapping groups (add up) or, for day buckets, from the
-        two offsets of a daylight-saving day (add up, except peaks, which take the larger).
-        """
-        return "max" if self.interval != "5min" and not metric_info(self.metric).additive else "sum"
 
 
 @dataclass(frozen=True)
@@ -217,54 +209,25 @@ def chunks(zones: tuple[str, ...], size: int) -> list[tuple[str, ...]]:
 
 
 def windows(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
-    """[start, end] (inclusive, whole seconds) cut at UTC offset changes and into ≤ 31-day pieces.
+    """[start, end] (whole seconds) in ≤ 31-day pieces, every piece in the UTC offset valid at ``start``.
 
-    Each piece is expressed in the fixed offset valid at its start, as the API wants both ends in one
-    offset; a piece ends one second before the next begins.
+    One offset for the whole window, even across a daylight-saving change: buckets are aligned to the
+    offset of ``StartTime``, and a bucket's value may cover the whole bucket even past the window, so
+    pieces in two offsets would count the change day twice. In one offset the pieces meet on bucket
+    boundaries and the total is exact; day buckets after the change start an hour off local midnight.
+    A piece ends one second before the next begins.
     """
-    start = start.astimezone(timezone.utc)
-    end = end.astimezone(timezone.utc)
     if end < start:
         raise ValueError("window ends before it starts")
-    bounds = [start, *offset_changes(start, end, tz)]
+    fixed = timezone(start.astimezone(tz).utcoffset() or timedelta(0))
+    lo, hi = start.astimezone(fixed), end.astimezone(fixed)
     out: list[tuple[datetime, datetime]] = []
-    for i, first in enumerate(bounds):
-        hi = bounds[i + 1] - _SECOND if i + 1 < len(bounds) else end
-        fixed = timezone(first.astimezone(tz).utcoffset() or timedelta(0))
-        lo = first
-        while hi - lo > MAX_WINDOW:
-            cut = lo + MAX_WINDOW
-            out.append((lo.astimezone(fixed), (cut - _SECOND).astimezone(fixed)))
-            lo = cut
-        out.append((lo.astimezone(fixed), hi.astimezone(fixed)))
+    while hi - lo > MAX_WINDOW:
+        cut = lo + MAX_WINDOW  # whole days from a bucket boundary: still a bucket boundary
+        out.append((lo, cut - _SECOND))
+        lo = cut
+    out.append((lo, hi))
     return out
-
-
-def offset_changes(start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
-    """The instants in (start, end] where ``tz``'s UTC offset changes (to the second), in UTC."""
-    found: list[datetime] = []
-    step = timedelta(hours=1)
-    t = start
-    current = _offset(t, tz)
-    while t < end:
-        nxt = min(t + step, end)
-        if _offset(nxt, tz) != current:
-            lo, hi = t, nxt  # offset(lo) == current != offset(hi)
-            while hi - lo > _SECOND:
-                mid = lo + (hi - lo) / 2
-                mid = mid.replace(microsecond=0)
-                if _offset(mid, tz) == current:
-                    lo = mid
-                else:
-                    hi = mid
-            found.append(hi)
-            current = _offset(hi, tz)
-        t = nxt
-    return found
-
-
-def _offset(instant: datetime, tz: tzinfo) -> timedelta | None:
-    return instant.astimezone(tz).utcoffset()
 
 
 def split(query: Query) -> list[Query]:

@@ -31,14 +31,21 @@ def zones(n: int, start: int = 0) -> list[str]:
     return [f"zone-{i:04d}" for i in range(start, start + n)]
 
 
+NOW = datetime.fromisoformat("2026-11-22T10:00:00+08:00")
+
+
 class FakeTeo:
     """A small EdgeOne: every zone uses ``rate(zone)`` per 5-minute slot (traffic) or runs at
-    ``level(zone, t)`` bps; buckets add slots (or take their peak) inside [StartTime, EndTime]."""
+    ``level(zone, t)`` bps, reported once the slot has ended by ``now``. Buckets overlapping
+    [StartTime, EndTime) are listed; each adds its slots (or takes their peak) over the whole bucket,
+    as the sandbox does, or, with ``clip``, only the slots inside [StartTime, EndTime]."""
 
     def __init__(
         self,
         all_zones: list[str],
         *,
+        now: datetime = NOW,
+        clip: bool = False,
         rate: Callable[[str], int] = lambda z: int(z[-4:]) + 1,
         level: Callable[[str, int], int] = lambda z, t: 1000,
         group_limit: int = 200,
@@ -47,6 +54,8 @@ class FakeTeo:
         deleted: frozenset[str] = frozenset(),
     ) -> None:
         self.all_zones = all_zones
+        self.now = now
+        self.clip = clip
         self.rate = rate
         self.level = level
         self.group_limit = group_limit
@@ -96,18 +105,23 @@ class FakeTeo:
         step = {"5min": STEP, "hour": 3600, "day": 86400}[p["Interval"]]
         offset = start.utcoffset() or timedelta(0)
         first = start - timedelta(seconds=(start + offset).timestamp() % step)
-        lo_s, hi_s = int(start.timestamp()), int(end.timestamp()) + 1  # EndTime inclusive
+        lo_s, hi_s = int(start.timestamp()), int(end.timestamp()) + 1
+        reported = int(self.now.timestamp()) - STEP + 1  # slots [t, t+5m) that ended by now
         bandwidth = p["MetricName"].endswith("_bandwidth")
         groups: dict[str, list[tuple[str, int]]] = {}
         bucket = first
-        while bucket <= end:
-            b0, b1 = max(int(bucket.timestamp()), lo_s), min(int(bucket.timestamp()) + step, hi_s)
-            slots = range(-(-b0 // STEP) * STEP, b1, STEP)
+        while True:
+            b0, b1 = int(bucket.timestamp()), int(bucket.timestamp()) + step
+            if self.clip:
+                b0, b1 = max(b0, lo_s), min(b1, hi_s)
+            slots = range(-(-b0 // STEP) * STEP, min(b1, reported), STEP)
             stamp = bucket.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             for z in ids:
                 value = max((self.level(z, t) for t in slots), default=0) if bandwidth else self.rate(z) * len(slots)
                 groups.setdefault(z if by_zone else "", []).append((stamp, value))
             bucket += timedelta(seconds=step)
+            if bucket >= end:
+                break
         data = []
         for key, points in groups.items():
             merged: dict[str, int] = {}
@@ -139,8 +153,8 @@ def config(tz: str, *budgets: dict[str, Any]) -> Config:
 
 
 def slots(start: datetime, now: datetime) -> int:
-    """5-minute slots whose start lies in [start, now]: what a period-so-far adds up."""
-    return int((now - start).total_seconds()) // STEP + 1
+    """5-minute slots in [start, now) that have ended: what a period so far adds up."""
+    return int((now - start).total_seconds()) // STEP
 
 
 def test_zone_batches_one_request_per_100_zones_and_values_per_zone(client: ApiClient) -> None:
@@ -181,50 +195,70 @@ def test_star_is_sent_as_is_and_an_ungrouped_budget_gets_one_total(client: ApiCl
     assert obs.value == Decimal((1 + 2 + 3) * slots(at("2026-11-01T00:00:00+08:00"), now))
 
 
-def test_month_across_spring_forward_is_two_requests_and_the_change_day_is_one_point(client: ApiClient) -> None:
-    fake = FakeTeo(["zone-0000"])
+@pytest.mark.parametrize("clip", [False, True], ids=["whole-buckets", "clipped-buckets"])
+def test_month_across_spring_forward_is_one_request_in_one_offset_and_exact(client: ApiClient, clip: bool) -> None:
     now = at("2026-03-30T12:00:00+02:00")
+    fake = FakeTeo(["zone-0000"], now=now, clip=clip)
     with serve(fake):
         (obs,) = collect(config("Europe/Berlin", {"name": "m", "zones": ["zone-0000"]}), client, now)
     assert [(p["StartTime"], p["EndTime"], p["Interval"]) for p in fake.of("DescribeBillingData")] == [
-        ("2026-03-01T00:00:00+01:00", "2026-03-29T01:59:59+01:00", "day"),
-        ("2026-03-29T03:00:00+02:00", "2026-03-30T12:00:00+02:00", "day"),
+        ("2026-03-01T00:00:00+01:00", "2026-03-30T11:00:00+01:00", "day"),
     ]
-    start = at("2026-03-01T00:00:00+01:00")
-    assert obs.value == Decimal(slots(start, now))
-    assert len(obs.series) == 30
+    assert obs.value == Decimal(slots(at("2026-03-01T00:00:00+01:00"), now))
     berlin = ZoneInfo("Europe/Berlin")
+    assert len(obs.series) == 30
     assert [p.time.astimezone(berlin).strftime("%d %H:%M") for p in obs.series[-3:]] == [
         "28 00:00",
         "29 00:00",
         "30 00:00",
     ]
-    assert obs.series[-2].value == 23 * 12  # the 23-hour day, from both pieces
+    # The change day's bucket runs from its midnight in +01:00 to 01:00 local the next day: 24 hours.
+    assert [p.value for p in obs.series[-3:]] == [288, 288, 11 * 12]
     assert sum(p.value for p in obs.series) == obs.value
 
 
-def test_day_across_fall_back_uses_hours_in_both_offsets(client: ApiClient) -> None:
-    fake = FakeTeo(["zone-0000"])
+@pytest.mark.parametrize("clip", [False, True], ids=["whole-buckets", "clipped-buckets"])
+def test_day_across_fall_back_is_one_request_and_counts_the_25th_hour(client: ApiClient, clip: bool) -> None:
     now = at("2026-11-01T12:00:00-05:00")
+    fake = FakeTeo(["zone-0000"], now=now, clip=clip)
     with serve(fake):
         (obs,) = collect(
             config("America/New_York", {"name": "d", "zones": ["zone-0000"], "period": "day"}), client, now
         )
     assert [(p["StartTime"], p["EndTime"], p["Interval"]) for p in fake.of("DescribeBillingData")] == [
-        ("2026-11-01T00:00:00-04:00", "2026-11-01T01:59:59-04:00", "hour"),
-        ("2026-11-01T01:00:00-05:00", "2026-11-01T12:00:00-05:00", "hour"),
+        ("2026-11-01T00:00:00-04:00", "2026-11-01T13:00:00-04:00", "hour"),
     ]
-    assert obs.value == Decimal(slots(at("2026-11-01T00:00:00-04:00"), now))
-    assert len(obs.series) == 14  # 00..12 local with 01:00 twice
+    assert obs.value == Decimal(13 * 12)  # 00:00-12:00 local is 13 hours today
+    ny = ZoneInfo("America/New_York")
+    assert [p.time.astimezone(ny).strftime("%H%z") for p in obs.series[:4]] == [
+        "00-0400",
+        "01-0400",
+        "01-0500",
+        "02-0500",
+    ]
+    assert len(obs.series) == 13
     assert obs.period.start == at("2026-11-01T00:00:00-04:00")
+
+
+def test_month_longer_than_31_days_is_two_pieces_without_double_counting(client: ApiClient) -> None:
+    now = at("2026-10-31T23:30:00+01:00")
+    fake = FakeTeo(["zone-0000"], now=now)
+    with serve(fake):
+        (obs,) = collect(config("Europe/Berlin", {"name": "m", "zones": ["zone-0000"]}), client, now)
+    assert [(p["StartTime"], p["EndTime"]) for p in fake.of("DescribeBillingData")] == [
+        ("2026-10-01T00:00:00+02:00", "2026-10-31T23:59:59+02:00"),
+        ("2026-11-01T00:00:00+02:00", "2026-11-01T00:30:00+02:00"),
+    ]
+    assert obs.value == Decimal(slots(at("2026-10-01T00:00:00+02:00"), now))
+    assert len(obs.series) == 31  # the last hour of October counts in 31 October
 
 
 def test_bandwidth_peak_p95_and_avg(client: ApiClient) -> None:
     def level(zone: str, t: int) -> int:
         return (t // STEP) % 100 * 1000
 
+    now = NOW
     fake = FakeTeo(["zone-0000"], level=level)
-    now = at("2026-11-22T10:00:00+08:00")
     cfg = config(
         "Asia/Shanghai",
         {"name": "peak-month", "metric": "acc_bandwidth", "zones": ["zone-0000"]},
@@ -240,12 +274,12 @@ def test_bandwidth_peak_p95_and_avg(client: ApiClient) -> None:
         ("day", "2026-11-01T00:00:00+08:00"),
     ]
     start = int(at("2026-11-22T00:00:00+08:00").timestamp())
-    samples = sorted(level("", t) for t in range(start, int(now.timestamp()) + 1, STEP))
+    samples = sorted(level("", t) for t in range(start, int(now.timestamp()) - STEP + 1, STEP))
     assert month.value == day.value == Decimal(99_000)
     assert p95.value == Decimal(samples[-(-95 * len(samples) // 100) - 1])
     assert avg.value == Decimal(sum(samples)) / len(samples)
     assert month.unit == "bps"
-    assert len(day.series) == 11 and len(month.series) == 22
+    assert len(day.series) == 10 and len(month.series) == 22
 
 
 def test_group_limit_answers_are_split_in_halves_until_they_fit(client: ApiClient) -> None:

@@ -176,40 +176,42 @@ def test_day_period_window_and_hour_buckets() -> None:
     )
 
 
-def test_month_with_spring_forward_is_cut_at_the_offset_change() -> None:
-    p = plan([budget("a")], at("2026-03-30T12:00:00+02:00"), BERLIN)
-    assert [(q.params()["StartTime"], q.params()["EndTime"]) for q in p.queries] == [
-        ("2026-03-01T00:00:00+01:00", "2026-03-29T01:59:59+01:00"),
-        ("2026-03-29T03:00:00+02:00", "2026-03-30T12:00:00+02:00"),
-    ]
+def test_month_across_spring_forward_is_one_request_in_the_offset_of_its_start() -> None:
+    (query,) = plan([budget("a")], at("2026-03-30T12:00:00+02:00"), BERLIN).queries
+    assert (query.params()["StartTime"], query.params()["EndTime"]) == (
+        "2026-03-01T00:00:00+01:00",
+        "2026-03-30T11:00:00+01:00",
+    )
 
 
-def test_day_with_fall_back_is_cut_at_the_offset_change() -> None:
-    p = plan([budget("a", period="day")], at("2026-11-01T12:00:00-05:00"), NY)
-    assert [(q.params()["StartTime"], q.params()["EndTime"]) for q in p.queries] == [
-        ("2026-11-01T00:00:00-04:00", "2026-11-01T01:59:59-04:00"),
-        ("2026-11-01T01:00:00-05:00", "2026-11-01T12:00:00-05:00"),
-    ]
+def test_day_across_fall_back_is_one_request_in_the_offset_of_its_start() -> None:
+    (query,) = plan([budget("a", period="day")], at("2026-11-01T12:00:00-05:00"), NY).queries
+    assert (query.params()["StartTime"], query.params()["EndTime"], query.interval) == (
+        "2026-11-01T00:00:00-04:00",
+        "2026-11-01T13:00:00-04:00",
+        "hour",
+    )
 
 
-def test_month_before_the_change_is_one_request() -> None:
-    (query,) = plan([budget("a")], at("2026-03-29T00:59:59+00:00"), BERLIN).queries
-    assert query.params()["EndTime"] == "2026-03-29T01:59:59+01:00"
+def test_a_month_after_the_change_starts_in_the_new_offset() -> None:
+    (query,) = plan([budget("a")], at("2026-04-02T00:00:00+00:00"), BERLIN).queries
+    assert query.params()["StartTime"] == "2026-04-01T00:00:00+02:00"
 
 
-def test_dst_pieces_times_zone_chunks() -> None:
+def test_a_month_longer_than_31_days_is_cut_on_a_bucket_boundary_times_zone_chunks() -> None:
+    # October 2026 in Berlin is 31 days and one hour long; in its last hour the window is longer than
+    # the API allows. The cut falls on midnight in the offset the whole window uses.
     p = plan(
         [budget("a", zones=zones(100), group_by=["zone-id"]), budget("b", zones=zones(50, 100), group_by=["zone-id"])],
         at("2026-10-31T23:30:00+01:00"),
         BERLIN,
     )
-    assert [(q.start.isoformat(), len(q.zones)) for q in p.queries] == [
-        ("2026-10-01T00:00:00+02:00", 100),
-        ("2026-10-01T00:00:00+02:00", 50),
-        ("2026-10-25T02:00:00+01:00", 100),
-        ("2026-10-25T02:00:00+01:00", 50),
+    assert [(q.start.isoformat(), q.end.isoformat(), len(q.zones)) for q in p.queries] == [
+        ("2026-10-01T00:00:00+02:00", "2026-10-31T23:59:59+02:00", 100),
+        ("2026-10-01T00:00:00+02:00", "2026-10-31T23:59:59+02:00", 50),
+        ("2026-11-01T00:00:00+02:00", "2026-11-01T00:30:00+02:00", 100),
+        ("2026-11-01T00:00:00+02:00", "2026-11-01T00:30:00+02:00", 50),
     ]
-    # October 2026 in Berlin is 31 days and one hour long: no piece may exceed 31 days.
     assert all(q.end - q.start <= timedelta(days=31) for q in p.queries)
 
 
@@ -256,13 +258,11 @@ def test_expand_resolves_star_into_chunks() -> None:
     assert teo_plan.expand(query(("*",)), []) == []
 
 
-def test_day_buckets_map_to_local_midnight_whatever_the_offset_of_the_request() -> None:
-    q1, q2 = plan([budget("a")], at("2026-03-30T12:00:00+02:00"), BERLIN).queries
-    # The 29th (the change day) comes back once per piece: at 23:00Z in +01:00 and 22:00Z in +02:00.
-    first = teo_plan.day_of_bucket(at("2026-03-28T23:00:00+00:00"), q1, BERLIN)
-    second = teo_plan.day_of_bucket(at("2026-03-28T22:00:00+00:00"), q2, BERLIN)
-    assert first == second == at("2026-03-28T23:00:00+00:00")
-    assert teo_plan.day_of_bucket(at("2026-03-29T22:00:00+00:00"), q2, BERLIN) == at("2026-03-29T22:00:00+00:00")
+def test_day_buckets_map_to_the_local_day_they_start_in_the_offset_of_the_request() -> None:
+    (query,) = plan([budget("a")], at("2026-03-31T12:00:00+02:00"), BERLIN).queries
+    assert teo_plan.day_of_bucket(at("2026-02-28T23:00:00+00:00"), query, BERLIN) == at("2026-02-28T23:00:00+00:00")
+    # After the change a +01:00 midnight is 01:00 local: the bucket is that local day's.
+    assert teo_plan.day_of_bucket(at("2026-03-30T23:00:00+00:00"), query, BERLIN) == at("2026-03-30T22:00:00+00:00")
 
 
 def test_floor_step_follows_local_hours_and_days() -> None:
@@ -282,10 +282,13 @@ ZONES = [ZoneInfo(n) for n in ("Asia/Shanghai", "Europe/Berlin", "America/New_Yo
     start=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31)),
     seconds=st.integers(min_value=0, max_value=100 * 86400),
 )
-def test_windows_cover_the_range_exactly_each_in_one_valid_offset(tz: ZoneInfo, start: datetime, seconds: int) -> None:
+def test_windows_cover_the_range_exactly_in_the_offset_of_the_start(
+    tz: ZoneInfo, start: datetime, seconds: int
+) -> None:
     lo = start.replace(microsecond=0, tzinfo=timezone.utc)
     hi = lo + timedelta(seconds=seconds)
     pieces = windows(lo, hi, tz)
+    offset = lo.astimezone(tz).utcoffset()
     assert pieces[0][0] == lo
     assert pieces[-1][1] == hi
     for (_, end), (nxt, _) in itertools.pairwise(pieces):
@@ -293,8 +296,9 @@ def test_windows_cover_the_range_exactly_each_in_one_valid_offset(tz: ZoneInfo, 
     for a, b in pieces:
         assert a <= b
         assert b - a <= timedelta(days=31)
-        assert a.utcoffset() == b.utcoffset() == a.astimezone(tz).utcoffset() == b.astimezone(tz).utcoffset()
+        assert a.utcoffset() == b.utcoffset() == offset
         assert a.microsecond == 0
+        assert (a - pieces[0][0]) % timedelta(days=1) == timedelta(0)  # pieces start on day buckets
 
 
 def test_metric_families_and_units() -> None:
