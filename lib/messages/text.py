@@ -188,7 +188,11 @@ def _percent_of(value: Decimal | None, limit: Decimal | None) -> str | None:
 
 
 def _is_absolute(n: Notification) -> bool:
-    return bool(n.detail.get("absolute")) or n.limit is None
+    """Whether ``level`` is an amount rather than a percent (``lib.rules`` sets ``level_kind``)."""
+    kind = n.detail.get("level_kind")
+    if kind in ("percent", "absolute"):
+        return bool(kind == "absolute")
+    return n.detail.get("absolute") is True or n.limit is None
 
 
 def _level_text(n: Notification, lang: str) -> str | None:
@@ -281,7 +285,6 @@ def _below(n: Notification, lang: str) -> tuple[Tone, str, list[Fact]]:
     subject = _subject(n)
     value = _q(n.value, n, lang)
     floor = _q(_below_threshold(n), n, lang)
-    reminder = bool(n.detail.get("repeat"))
     if n.status == "resolved":
         if lang == "zh":
             title = f"预算已恢复：{subject} 回到 {value}，高于下限 {floor}"
@@ -290,9 +293,9 @@ def _below(n: Notification, lang: str) -> tuple[Tone, str, list[Fact]]:
         tone: Tone = "ok"
     else:
         if lang == "zh":
-            title = f"预算告警：{subject} 当前 {value}，低于下限 {floor}" + ("（持续提醒）" if reminder else "")
+            title = f"预算告警：{subject} 当前 {value}，低于下限 {floor}"
         else:
-            title = f"Budget alert: {subject} is {value}, below {floor}" + (" (reminder)" if reminder else "")
+            title = f"Budget alert: {subject} is {value}, below {floor}"
         tone = "critical"
     facts = [
         Fact("当前" if lang == "zh" else "Now", value, strong=True),
@@ -362,10 +365,31 @@ def _no_data(n: Notification, lang: str) -> tuple[Tone, str, list[Fact]]:
         text = str(error)
         text = text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
         facts.append(Fact("最近错误" if lang == "zh" else "Last error", text, strong=True))
-    since = n.detail.get("since")
-    if since:
-        facts.append(Fact("开始于" if lang == "zh" else "Since", str(since)))
     return "info", title, facts
+
+
+def _is_reminder(n: Notification) -> bool:
+    """A repeat of a condition that is still firing (``lib.rules`` counts repeats in ``repeat``)."""
+    repeat = n.detail.get("repeat")
+    return repeat is True or (isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0)
+
+
+def _episode_facts(n: Notification, tz: tzinfo, lang: str) -> list[Fact]:
+    """Since when a condition holds (below, spike, no-data), and whether a silence held the message."""
+    facts = []
+    since = n.detail.get("since")
+    if since and n.kind in ("below", "spike", "no-data"):
+        try:
+            began = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
+        except ValueError:
+            shown = str(since)
+        else:
+            shown = local_time(began if began.tzinfo else began.replace(tzinfo=timezone.utc), tz)
+        facts.append(Fact("开始于" if lang == "zh" else "Since", shown))
+    if n.detail.get("held"):
+        note = "静默期间触发，静默结束后发出" if lang == "zh" else "held by a silence, sent now that it has ended"
+        facts.append(Fact("说明" if lang == "zh" else "Note", note))
+    return facts
 
 
 def compose(n: Notification, language: str, tz: tzinfo) -> Message:
@@ -398,6 +422,9 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     top = _top_fact(n, lang)
     if top:
         facts.append(top)
+    facts.extend(_episode_facts(n, tz, lang))
+    if n.status == "firing" and _is_reminder(n):
+        title += "（持续提醒）" if lang == "zh" else " (reminder)"
     stamp = local_time(n.at, tz)
     footer = f"{n.id} · 数据时间 {stamp}" if lang == "zh" else f"{n.id} · as of {stamp}"
     return Message(

@@ -125,8 +125,13 @@ def test_below_and_its_resolution() -> None:
     title, body = render_text(BALANCE_OK, "en", TZ)
     assert title == "✅ Budget resolved: low-balance is back at ¥1,520.00, above ¥1,000.00"
     assert "Period" not in body  # a balance has no period worth telling
-    reminder = replace(LOW_BALANCE, detail={"repeat": True})
+    first = replace(LOW_BALANCE, detail={"below": "1000", "repeat": 0, "since": "2026-11-22T01:30:00+00:00"})
+    title, body = render_text(first, "en", TZ)
+    assert not title.endswith("(reminder)")
+    assert "Since: 2026-11-22 09:30 UTC+8" in body
+    reminder = replace(first, detail={**first.detail, "repeat": 2})
     assert render_text(reminder, "en", TZ)[0].endswith("(reminder)")
+    assert render_text(reminder, "zh", TZ)[0].endswith("（持续提醒）")
 
 
 def test_spike_shows_ratio_and_baseline() -> None:
@@ -144,6 +149,20 @@ def test_no_data_quotes_the_error_and_never_a_zero() -> None:
     assert " 0 B" not in title + body
     long_error = replace(NO_DATA, detail={"error": "x" * 500})
     assert "x" * 199 + "…" in render_text(long_error, "en", TZ)[1]
+
+
+def test_level_kind_from_the_rules_decides_percent_or_amount() -> None:
+    """``detail["absolute"]`` lists the budget's absolute levels; ``level_kind`` says which one spoke."""
+    percent = replace(TRAFFIC, detail={"level_kind": "percent", "absolute": ["5000000000000"]})
+    assert "Threshold: 80% (8 TB)" in render_text(percent, "en", TZ)[1]
+    amount = replace(TRAFFIC, level=5e12, detail={"level_kind": "absolute", "absolute": ["5000000000000"]})
+    title, body = render_text(amount, "en", TZ)
+    assert "Threshold: 5 TB" in body and "past 5 TB" in title
+
+
+def test_held_by_a_silence_says_so() -> None:
+    held = replace(TRAFFIC, detail={"held": True})
+    assert "静默期间触发，静默结束后发出" in render_text(held, "zh", TZ)[1]
 
 
 def test_absolute_level_without_limit() -> None:
