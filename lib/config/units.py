@@ -19,6 +19,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+MAX_EXPONENT = 24
+
 Kind = Literal["bytes", "bandwidth", "count", "duration", "money"]
 
 KIND_BY_UNIT: dict[str, Kind] = {
@@ -99,6 +101,8 @@ def _number(text: str, raw: object) -> Decimal:
         raise UnitError(f"{raw!r} is not a number") from exc
     if not value.is_finite():
         raise UnitError(f"{raw!r} is not a finite number")
+    if value and value.adjusted() > MAX_EXPONENT:  # keeps later arithmetic far from Decimal overflow
+        raise UnitError(f"{raw!r} is too large")
     return value
 
 
