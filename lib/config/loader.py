@@ -99,13 +99,12 @@ def _read_cos(url: str, environ: Mapping[str, str]) -> str:
         found = store.get(key)
     except BudgetError as exc:
         raise ConfigError(f"cannot read configuration {url}: {exc}") from exc
+    finally:
+        store.close()
     if found is None:
         raise ConfigError(f"configuration {url} not found")
-    body = getattr(found, "data", found)
-    if not isinstance(body, bytes | str):
-        raise ConfigError(f"configuration {url}: unexpected object {type(found).__name__}")
     try:
-        return body.decode("utf-8") if isinstance(body, bytes) else body
+        return found.data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"configuration {url} is not UTF-8 text") from exc
 

@@ -278,13 +278,17 @@ class _FakeCosStore:
 
     built: ClassVar[list[dict[str, Any]]] = []
     objects: ClassVar[dict[str, bytes]] = {}
+    closed: ClassVar[int] = 0
 
     def __init__(self, **kwargs: Any) -> None:
         _FakeCosStore.built.append(kwargs)
 
     def get(self, key: str) -> Any:
         data = _FakeCosStore.objects.get(key)
-        return None if data is None else types.SimpleNamespace(data=data, version="v1")
+        return None if data is None else types.SimpleNamespace(data=data, etag="v1")
+
+    def close(self) -> None:
+        _FakeCosStore.closed += 1
 
 
 def test_config_from_cos(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,6 +296,7 @@ def test_config_from_cos(monkeypatch: pytest.MonkeyPatch) -> None:
     module.CosStore = _FakeCosStore  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "lib.state.cos", module)
     _FakeCosStore.built.clear()
+    _FakeCosStore.closed = 0
     _FakeCosStore.objects = {"conf/budgets.yaml": _doc(GOOD).encode("utf-8")}
     env = {
         "BUDGET_CONFIG": "cos://budgets-1250000000.ap-guangzhou/conf/budgets.yaml",
@@ -312,3 +317,4 @@ def test_config_from_cos(monkeypatch: pytest.MonkeyPatch) -> None:
     assert built["credentials"].secret_id == "AKIDtest"
     with pytest.raises(ConfigError, match="not found"):
         load_config("cos://budgets-1250000000.ap-guangzhou/missing.yaml", environ=env)
+    assert _FakeCosStore.closed == 2  # the store's HTTP session is closed every time
