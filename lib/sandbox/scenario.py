@@ -710,7 +710,7 @@ class Scenario:
         5-minute level. ``start``/``end`` default to the current month (scenario time zone) up to now."""
         if start is None or end is None:
             now = self.now()
-            start = start or now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            start = start or month_start(now, self.tz)
             end = end or now
         end = _align_up(end)
         start = _align_down(start)
