@@ -195,8 +195,10 @@ class Runner:
                 raise CollectError("DescribeZones: Zones is not a list")
             for zone in page:
                 zone_id = zone.get("ZoneId") if isinstance(zone, dict) else None
-                # Deleted sites have no billing data and DescribeBillingData would refuse them.
-                if zone_id and zone.get("Status") != "deleted":
+                # `*` means the zones bound to a plan: DescribeBillingData refuses a listed zone without
+                # one (ZoneHasNotBeenBoundToPlan), and deleted zones have no billing data.
+                bound = zone.get("Resources", True) if isinstance(zone, dict) else False
+                if zone_id and bound and zone.get("Status") != "deleted":
                     ids.append(str(zone_id))
             offset += ZONE_PAGE
             if not page or offset >= int(answer.get("TotalCount") or 0):
