@@ -133,8 +133,8 @@ def _remaining_steps(edges: list[tuple[float, float]], now_ts: float) -> Decimal
 
 
 def _fine_enough(times: list[float], edges: list[tuple[float, float]]) -> bool:
-    """Buckets no wider than the shortest step, so each falls inside one step."""
+    """Buckets no wider than a step, so each falls inside one (a month's days are 23 to 25 hours long)."""
     if len(times) < 2:
         return bool(times)
     gaps = [b - a for a, b in itertools.pairwise(times) if b > a]
-    return bool(gaps) and min(gaps) <= min(end - start for start, end in edges)
+    return bool(gaps) and min(gaps) <= max(end - start for start, end in edges)

@@ -45,6 +45,8 @@ def _hourly(tz: str, kind: str, now: datetime, per_hour: int) -> tuple[Point, ..
         # DST: 2026-10-25 in Berlin has 25 hours, 2026-03-08 in New York 23; six hours after midnight:
         ("Europe/Berlin", "day", "2026-10-25T05:00:00+01:00", "hourly10", (60, 250, "median-rate")),
         ("America/New_York", "day", "2026-03-08T07:00:00-04:00", "hourly10", (60, 230, "median-rate")),
+        # Day buckets (as the collector sends for a month) in a month with a 23-hour day still split by day.
+        ("America/New_York", "month", "2026-03-11T00:00:00-04:00", "ny-days", (1000, 1000 + 100 * 21, "median-rate")),
         # No series (billing cost): the run rate, 10 of 30 days gone.
         ("Asia/Shanghai", "month", "2026-11-11T00:00:00+08:00", "none", (2000, 6000, "run-rate")),
         # Buckets wider than a step (a day bucket for a day budget) cannot be split: run rate (12 of 24 h).
@@ -60,6 +62,15 @@ def test_projection(tz: str, kind: str, now: str, series: str, want: tuple[int, 
         "gappy": lambda: _days("2026-11-01T00:00:00+08:00", {0: 100, 1: 100, 2: 100}),
         "first-hour": lambda: (Point(at("2026-10-31T16:00:00+00:00"), Decimal(10**12)),),
         "none": lambda: (),
+        "ny-days": lambda: tuple(
+            Point(at(day).astimezone(UTC), Decimal(100))
+            for day in [
+                "2026-03-02T00:00:00-05:00",
+                "2026-03-03T00:00:00-05:00",
+                "2026-03-04T00:00:00-05:00",
+                "2026-03-05T00:00:00-05:00",
+            ]
+        ),
         "daybucket": lambda: (Point(at("2026-11-21T16:00:00+00:00"), Decimal(50)),),
     }[series]()
     period = current_period(kind, instant, zone(tz))  # type: ignore[arg-type]
