@@ -132,11 +132,13 @@ class _Server(ThreadingHTTPServer):
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
         self.served = 0
+        self.connections = 0
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.sockets_lock:
             self.open_sockets.add(request)
+            self.connections += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -200,7 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # an emulator bug must still answer, and say what broke
             status, reply_headers, payload = error_reply("InternalError", f"sandbox error: {type(exc).__name__}: {exc}")
             sys.stderr.write(f"sandbox: internal error on {self.command} {self.path}: {exc!r}\n")
-        self.server.served += 1
+        with self.server.sockets_lock:
+            self.server.served += 1
         self.send_response(status)
         has_length = any(k.lower() == "content-length" for k in reply_headers)
         for name, value in reply_headers.items():
@@ -265,7 +268,13 @@ class Sandbox:
 
     @property
     def served(self) -> int:
+        """Requests answered so far."""
         return self._server.served
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far (keep-alive reuses one for many requests)."""
+        return self._server.connections
 
     def start(self) -> Sandbox:
         if self._thread is None:
