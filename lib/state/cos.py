@@ -44,6 +44,8 @@ def cos_host(bucket: str, region: str) -> str:
 class CosStore(ObjectStore):
     """Objects under ``prefix/`` in one COS bucket (``<name>-<appid>``) of one region."""
 
+    concurrency = 8  # requests' connection pool keeps 10 per host
+
     def __init__(
         self,
         bucket: str,

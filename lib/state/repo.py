@@ -29,7 +29,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,6 +42,7 @@ from lib.state.store import ObjectStore
 
 log = logging.getLogger("lib.state")
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 
 SCHEMA = 1
 LEDGER_KEY = "ledger.json"
@@ -189,7 +190,7 @@ class StateRepository:
         idempotency_ttl: timedelta = timedelta(hours=24),
         prune_every: timedelta = timedelta(hours=24),
         clock: Callable[[], float] = time.time,
-        workers: int = 8,
+        workers: int | None = None,
     ) -> None:
         self.store = store
         self.workers = workers
@@ -423,12 +424,9 @@ class StateRepository:
         self.store.delete(self._outbox_key(delivery_id))
 
     def _outbox(self) -> list[OutboxEntry]:
-        entries = []
-        for key in self.store.list("outbox/"):
-            entry = self._load(key, "outbox", OutboxEntry.from_dict)
-            if entry is not None:
-                entries.append(entry)
-        return entries
+        keys = self.store.list("outbox/")
+        found = self._map(lambda key: self._load(key, "outbox", OutboxEntry.from_dict), keys)
+        return [entry for entry in found if entry is not None]
 
     def outbox_due(self, now: datetime) -> list[OutboxEntry]:
         """Pending deliveries whose next attempt is due, oldest first."""
@@ -447,12 +445,9 @@ class StateRepository:
         return f"silences/{segment(silence_id)}.json"
 
     def list_silences(self) -> list[Silence]:
-        out = []
-        for key in self.store.list("silences/"):
-            silence = self._load(key, "silence", lambda doc: Silence.from_dict(doc["silence"]))
-            if silence is not None:
-                out.append(silence)
-        return sorted(out, key=lambda s: (s.starts_at, s.id))
+        keys = self.store.list("silences/")
+        found = self._map(lambda key: self._load(key, "silence", lambda doc: Silence.from_dict(doc["silence"])), keys)
+        return sorted((s for s in found if s is not None), key=lambda s: (s.starts_at, s.id))
 
     def put_silence(self, silence: Silence) -> None:
         self._write(self._silence_key(silence.id), {"silence": silence.to_dict()})
@@ -487,14 +482,7 @@ class StateRepository:
             pending, self._pending_series = self._pending_series, {}
         if not pending:
             return
-        jobs = sorted(pending.items())
-        if len(jobs) == 1 or self.workers <= 1:
-            for budget, groups in jobs:
-                self._write_series(budget, groups)
-            return
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs)), thread_name_prefix="state") as pool:
-            for _ in pool.map(lambda job: self._write_series(*job), jobs):
-                pass
+        self._map(lambda job: self._write_series(*job), sorted(pending.items()))
 
     def _write_series(self, budget: str, groups: Mapping[str, list[Point]]) -> None:
         existing = self._series_doc(budget)
@@ -569,12 +557,8 @@ class StateRepository:
 
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         keys = self.store.list("runs/")[::-1][: max(0, limit)]
-        out = []
-        for key in keys:
-            doc = self._read(key, "run")
-            if doc is not None and isinstance(doc.get("run"), dict):
-                out.append(doc["run"])
-        return out
+        docs = self._map(lambda key: self._read(key, "run"), keys)
+        return [doc["run"] for doc in docs if doc is not None and isinstance(doc.get("run"), dict)]
 
     # -- idempotency -------------------------------------------------------------------------------
 
@@ -615,56 +599,76 @@ class StateRepository:
         now = self._clock()
         cutoff = now - self.retention.total_seconds()
         counts = {"sent": 0, "claims": 0, "outbox": 0, "alerts": 0, "silences": 0, "series": 0, "other": 0}
-        pending = {segment(e.delivery_id) for e in self.outbox_pending()}
-        for entry in self.outbox_failed():
-            if entry.next_attempt_at.timestamp() < cutoff:
-                self.outbox_remove(entry.delivery_id)
-                counts["outbox"] += 1
-        sent_old: set[str] = set()
-        for key in self.store.list("sent/"):
-            when = _doc_time(self._bytes(key), "sent_at")
-            if when is not None and when < cutoff:
-                sent_old.add(key[len("sent/") :])
+        outbox = self._outbox()
+        pending = {segment(e.delivery_id) for e in outbox if e.status == "pending"}
+        stale = [e.delivery_id for e in outbox if e.status == "failed" and e.next_attempt_at.timestamp() < cutoff]
+        self._map(self.outbox_remove, stale)
+        counts["outbox"] = len(stale)
+
+        sent_keys = self.store.list("sent/")
+        sent_old = {
+            key[len("sent/") :]
+            for key in self._older(sent_keys, lambda key: _doc_time(self._bytes(key), "sent_at"), cutoff)
+        }
         claims: dict[str, list[str]] = {}
         for key in self.store.list("claims/"):
             seg, _, _ = key[len("claims/") :].partition("/")
             claims.setdefault(seg, []).append(key)
-        for seg, keys in claims.items():
-            if seg in pending:
-                continue
-            newest = _doc_time(self._bytes(keys[-1]), "claimed_at")
-            if seg in sent_old or (newest is not None and newest < cutoff):
-                for key in keys:
-                    self.store.delete(key)
-                counts["claims"] += 1
-        for seg in sent_old:  # claims first: a sent marker must outlive its claims
-            self.store.delete(f"sent/{seg}")
-            counts["sent"] += 1
+        candidates = [(seg, keys) for seg, keys in claims.items() if seg not in pending]
+        old = self._map(
+            lambda item: item[0] in sent_old or _before(_doc_time(self._bytes(item[1][-1]), "claimed_at"), cutoff),
+            candidates,
+        )
+        self._map(
+            self.store.delete, [key for (_, keys), gone in zip(candidates, old, strict=True) if gone for key in keys]
+        )
+        counts["claims"] = sum(old)
+        # Claims first (above): a sent marker must outlive its claims.
+        self._map(self.store.delete, [f"sent/{seg}" for seg in sorted(sent_old)])
+        counts["sent"] = len(sent_old)
+
         for prefix, name in (("alerts/", "alerts"), ("corrupt/", "other")):
-            for key in self.store.list(prefix):
-                when = _key_time(key)
-                if when is not None and when < cutoff:
-                    self.store.delete(key)
-                    counts[name] += 1
-        for silence in self.list_silences():
-            if silence.ends_at.timestamp() < cutoff:
-                self.delete_silence(silence.id)
-                counts["silences"] += 1
-        for key in self.store.list("series/"):
+            doomed = [key for key in self.store.list(prefix) if _before(_key_time(key), cutoff)]
+            self._map(self.store.delete, doomed)
+            counts[name] += len(doomed)
+        ended = [s.id for s in self.list_silences() if s.ends_at.timestamp() < cutoff]
+        self._map(self.delete_silence, ended)
+        counts["silences"] = len(ended)
+
+        def series_newest(key: str) -> float | None:
             groups = self._load(key, "series", _series_groups) or {}
-            newest = max((max(points) for points in groups.values() if points), default=None)
-            if newest is not None and newest < cutoff:
-                self.store.delete(key)
-                counts["series"] += 1
+            return max((max(points) for points in groups.values() if points), default=None)
+
+        doomed = self._older(self.store.list("series/"), series_newest, cutoff)
+        self._map(self.store.delete, doomed)
+        counts["series"] = len(doomed)
+
+        def idempotency_saved(key: str) -> float | None:
+            saved = (self._read(key, "idempotency") or {}).get("saved_at")
+            return float(saved) if isinstance(saved, (int, float)) else None
+
         ttl_cutoff = now - self.idempotency_ttl.total_seconds()
-        for key in self.store.list("idempotency/"):
-            doc = self._read(key, "idempotency")
-            saved = doc.get("saved_at") if doc else None
-            if isinstance(saved, (int, float)) and saved < ttl_cutoff:
-                self.store.delete(key)
-                counts["other"] += 1
+        doomed = self._older(self.store.list("idempotency/"), idempotency_saved, ttl_cutoff)
+        self._map(self.store.delete, doomed)
+        counts["other"] += len(doomed)
         log.info("pruned state: %s", counts)
         return counts
+
+    def _older(self, keys: list[str], when: Callable[[str], float | None], cutoff: float) -> list[str]:
+        """The keys whose time (read in parallel where that helps) is known and before ``cutoff``."""
+        return [key for key, at in zip(keys, self._map(when, keys), strict=True) if _before(at, cutoff)]
+
+    def _map(self, fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
+        """``fn`` over ``items``, a few at a time when the store is remote (COS); in order."""
+        workers = min(self.workers or self.store.concurrency, len(items))
+        if workers <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="state") as pool:
+            return list(pool.map(fn, items))
+
+
+def _before(when: float | None, cutoff: float) -> bool:
+    return when is not None and when < cutoff
 
 
 def _series_groups(doc: Mapping[str, Any]) -> dict[str, dict[float, str]]:

@@ -70,7 +70,13 @@ def check_prefix(prefix: str) -> str:
 
 
 class ObjectStore(ABC):
-    """A flat namespace of byte objects with atomic replace and atomic create-if-absent."""
+    """A flat namespace of byte objects with atomic replace and atomic create-if-absent.
+
+    ``concurrency`` says how many requests callers may usefully have in flight at once (a remote store
+    answers faster in parallel; a local one does not). Every backend is safe to call from threads.
+    """
+
+    concurrency: int = 1
 
     @abstractmethod
     def get(self, key: str) -> Obj | None:

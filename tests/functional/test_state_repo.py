@@ -370,10 +370,11 @@ def _fill(repo: StateRepository, at: datetime, tag: str) -> None:
     repo.append_alerts([{"tag": tag}])
 
 
-def test_prune_drops_what_is_older_than_the_retention_and_keeps_the_rest() -> None:
+@pytest.mark.parametrize("workers", [1, 4])
+def test_prune_drops_what_is_older_than_the_retention_and_keeps_the_rest(workers: int) -> None:
     clock = Clock(NOW - timedelta(days=120))
     store = MemoryStore()
-    repo = StateRepository(store, clock=clock)
+    repo = StateRepository(store, clock=clock, workers=workers)
     _fill(repo, NOW - timedelta(days=120), "old")
     assert repo.claim("ntf_oldpending.ops", run_id="x", now=NOW - timedelta(days=120))
     repo.outbox_put(entry("ntf_oldpending.ops", at=NOW - timedelta(days=120)))
