@@ -1,12 +1,11 @@
-"""The real cos-python-sdk-v5 client against the sandbox COS over HTTP on 127.0.0.1."""
+"""The real cos-python-sdk-v5 client against the sandbox's COS (``lib.sandbox.server.Sandbox``) on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
 from lib.sandbox.cos import CosService
+from lib.sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -22,49 +22,6 @@ SID = "AKIDSANDBOX"
 SKEY = "sandbox-secret-key"
 REGION = "ap-guangzhou"
 BUCKET = "state-1250000000"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Forwards every request to the CosService, as the sandbox server does for COS hosts."""
-
-    protocol_version = "HTTP/1.1"
-    service: CosService
-
-    def _forward(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
-        status, headers, payload = self.service.handle(
-            self.command, self.headers.get("Host", ""), path, query, self.headers, body
-        )
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if "Content-Length" not in headers and status not in (204, 304):
-            self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
-
-    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _forward
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@contextmanager
-def serve(service: CosService) -> Iterator[int]:
-    handler = type("Handler", (_Handler,), {"service": service})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 class Recorder:
@@ -81,7 +38,9 @@ class Recorder:
 
 
 @contextmanager
-def sdk_client(port: int, *, secret_key: str = SKEY, secret_id: str = SID, token: str | None = None, retry: int = 0):
+def sdk_client(
+    port: int, *, secret_key: str = SKEY, secret_id: str = SID, token: str | None = None, retry: int = 0
+) -> Iterator[CosS3Client]:
     config = CosConfig(
         Region=REGION, SecretId=secret_id, SecretKey=secret_key, Token=token, Scheme="http", IP="127.0.0.1", Port=port
     )
@@ -98,15 +57,26 @@ def sdk_client(port: int, *, secret_key: str = SKEY, secret_id: str = SID, token
         session.close()
 
 
-@pytest.fixture
-def service() -> CosService:
-    return CosService(SID, SKEY)
+def cos_of(sandbox: Sandbox) -> CosService:
+    service = sandbox.app.cos
+    assert isinstance(service, CosService)
+    return service
 
 
 @pytest.fixture
-def port(service: CosService) -> Iterator[int]:
-    with serve(service) as bound:
-        yield bound
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(secret_id=SID, secret_key=SKEY) as running:
+        yield running
+
+
+@pytest.fixture
+def service(sandbox: Sandbox) -> CosService:
+    return cos_of(sandbox)
+
+
+@pytest.fixture
+def port(sandbox: Sandbox) -> int:
+    return sandbox.port
 
 
 @pytest.fixture
@@ -199,30 +169,52 @@ def test_conditional_get(client: CosS3Client) -> None:
 
 
 def test_security_token() -> None:
-    service = CosService(SID, SKEY, token="temporary-token")
-    with serve(service) as bound:
-        with sdk_client(bound, token="temporary-token") as good:
+    with Sandbox(secret_id=SID, secret_key=SKEY, token="temporary-token") as sandbox:
+        with sdk_client(sandbox.port, token="temporary-token") as good:
             good.put_object(Bucket=BUCKET, Key="t", Body=b"x")
         for token in (None, "another-token"):
-            with sdk_client(bound, token=token) as bad, pytest.raises(CosServiceError) as excinfo:
+            with sdk_client(sandbox.port, token=token) as bad, pytest.raises(CosServiceError) as excinfo:
                 bad.get_object(Bucket=BUCKET, Key="t")
             assert service_error(excinfo) == (403, "InvalidToken")
-    assert service.objects(BUCKET) == {"t": b"x"}
+        assert cos_of(sandbox).objects(BUCKET) == {"t": b"x"}
 
 
 def test_expired_signature() -> None:
     # The SDK signs [now-60, now+10000]; a server clock past the window sees an expired signature.
-    service = CosService(SID, SKEY, clock=lambda: time.time() + 20_000)
-    with serve(service) as bound, sdk_client(bound) as late, pytest.raises(CosServiceError) as excinfo:
+    late_clock = lambda: time.time() + 20_000  # noqa: E731
+    with (
+        Sandbox(secret_id=SID, secret_key=SKEY, signature_clock=late_clock) as sandbox,
+        sdk_client(sandbox.port) as late,
+        pytest.raises(CosServiceError) as excinfo,
+    ):
         late.put_object(Bucket=BUCKET, Key="a", Body=b"x")
     assert service_error(excinfo) == (403, "AccessDenied")
     assert excinfo.value.get_error_msg() == "Request has expired"
 
 
-def test_sdk_retries_an_injected_slowdown() -> None:
-    faults = ["SlowDown"]
-    service = CosService(SID, SKEY, fault=lambda op: faults.pop() if op == "PutObject" and faults else None)
-    with serve(service) as bound, sdk_client(bound, retry=1) as client:
-        client.put_object(Bucket=BUCKET, Key="r", Body=b"x")
-        assert client.recorder.statuses == [503, 200]  # type: ignore[attr-defined]
-    assert service.objects(BUCKET) == {"r": b"x"}
+def test_sdk_retries_a_scenario_slowdown() -> None:
+    """A scenario fault for COS reaches the client as 503 SlowDown; the SDK retries 5xx and succeeds."""
+    fault = {"product": "cos", "action": "PutObject", "count": 1, "code": "SlowDown", "http_status": 503}
+    with Sandbox({"faults": [fault]}, secret_id=SID, secret_key=SKEY) as sandbox:
+        with sdk_client(sandbox.port, retry=1) as client:
+            client.put_object(Bucket=BUCKET, Key="r", Body=b"x")
+            assert client.recorder.statuses == [503, 200]  # type: ignore[attr-defined]
+        with sdk_client(sandbox.port, retry=0) as client:
+            client.put_object(Bucket=BUCKET, Key="r2", Body=b"y")  # count: 1 — the fault fired once
+        assert cos_of(sandbox).objects(BUCKET) == {"r": b"x", "r2": b"y"}
+
+
+def test_scenario_fault_without_retry_is_visible() -> None:
+    fault = {"product": "cos", "action": "GetBucket", "code": "InternalError", "http_status": 500}
+    with Sandbox({"faults": [fault]}, secret_id=SID, secret_key=SKEY) as sandbox:
+        with sdk_client(sandbox.port) as client, pytest.raises(CosServiceError) as excinfo:
+            client.list_objects(Bucket=BUCKET)
+        assert service_error(excinfo) == (500, "InternalError")
+
+
+def test_objects_survive_a_sandbox_restart(tmp_path: Path) -> None:
+    with Sandbox(secret_id=SID, secret_key=SKEY, data_dir=str(tmp_path)) as first, sdk_client(first.port) as client:
+        etag = client.put_object(Bucket=BUCKET, Key="state/ledger.json", Body=b"{}")["ETag"]
+    with Sandbox(secret_id=SID, secret_key=SKEY, data_dir=str(tmp_path)) as second, sdk_client(second.port) as client:
+        got = client.get_object(Bucket=BUCKET, Key="state/ledger.json")
+        assert (got["ETag"], got["Body"].get_raw_stream().read()) == (etag, b"{}")
