@@ -19,7 +19,7 @@ from lib.config.checks import check_config
 from lib.config.envvars import expand
 from lib.config.models import Budget, Channel, Config, Spike
 from lib.config.yamldoc import Path, line_of, load_yaml
-from lib.errors import BudgetError, ConfigError, ConfigErrors
+from lib.errors import BudgetError, ConfigError, ConfigErrors, CredentialError
 
 DEFAULT_SOURCE = "budgets.yaml"
 _COS_URL = re.compile(r"^cos://(?P<bucket>[a-z0-9-]+-\d+)\.(?P<region>[a-z0-9-]+)/(?P<key>.+)$")
@@ -88,11 +88,15 @@ def _read_cos(url: str, environ: Mapping[str, str]) -> str:
     from lib.client.credentials import resolve_credentials
     from lib.state.cos import CosStore  # lazily: only deployments that keep the file in COS need it
 
+    try:
+        credentials = resolve_credentials(environ)
+    except CredentialError as exc:
+        raise ConfigError(f"cannot read configuration {url}: {exc}") from exc
     store = CosStore(
         bucket=bucket,
         region=region,
         prefix="",
-        credentials=resolve_credentials(environ),
+        credentials=credentials,
         endpoint=environ.get("BUDGET_COS_ENDPOINT") or None,
     )
     try:

@@ -318,3 +318,7 @@ def test_config_from_cos(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config("cos://budgets-1250000000.ap-guangzhou/missing.yaml", environ=env)
     assert _FakeCosStore.closed == 2  # the store's HTTP session is closed every time
+    no_keys = {k: v for k, v in env.items() if not k.startswith("TENCENTCLOUD_")}
+    with pytest.raises(ConfigError, match="cannot read configuration cos://") as info:
+        load_config(None, environ=no_keys)
+    assert "TENCENTCLOUD_SECRETID" in str(info.value)
