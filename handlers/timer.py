@@ -10,16 +10,19 @@ fail the same way three times. Retries never double-send: delivery markers are c
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib.errors import BudgetError, StateError
 
+if TYPE_CHECKING:
+    from lib.app.runtime import App
+
 log = logging.getLogger("handlers.timer")
-_app: Any = None  # built on the first invocation, reused while the instance stays warm
+_app: App | None = None  # built on the first invocation, reused while the instance stays warm
 
 
 def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    global _app
+    global _app  # noqa: PLW0603 - the warm-instance cache SCF reuses between invocations
     from lib.app.runtime import App
 
     try:

@@ -49,12 +49,25 @@ def build(out: Path, python_version: str, platform: str) -> Path:
         shutil.copy2(ROOT / "budgets.yaml", out / "budgets.yaml")
     for name, text in SHIMS.items():
         (out / name).write_text(text, encoding="utf-8")
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--target", str(out), "--only-binary=:all:", "--implementation", "cp",
-            "--python-version", python_version, "--platform", platform,
-            "-r", str(ROOT / "requirements.txt"),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(out),
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            python_version,
+            "--platform",
+            platform,
+            "-r",
+            str(ROOT / "requirements.txt"),
         ],
         check=True,
     )

@@ -32,9 +32,11 @@ def main(args: argparse.Namespace | None = None) -> int:
     from lib.notify.receiver import Receiver
     from lib.sandbox.server import Sandbox
 
-    with tempfile.TemporaryDirectory(prefix="budget-demo-") as state_dir, Sandbox() as sandbox, Receiver(
-        echo=_print_received
-    ) as receiver:
+    with (
+        tempfile.TemporaryDirectory(prefix="budget-demo-") as state_dir,
+        Sandbox() as sandbox,
+        Receiver(echo=_print_received) as receiver,
+    ):
         env = demo_environment(sandbox.url, receiver, state_dir)
         client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
         app = App.from_env(env, config_source=str(ROOT / "budgets.yaml"), client=client)
@@ -80,8 +82,8 @@ def demo_environment(sandbox_url: str, receiver: Any, state_dir: str) -> dict[st
 
 
 def _api_status(app: Any) -> Any:
-    import handlers.api as api
     import lib.api as api_lib
+    from handlers import api
 
     api_lib.set_app(app)
     event = {

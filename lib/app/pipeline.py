@@ -44,6 +44,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
             errors.append({"source": "collect", "budget": obs.budget, "message": obs.error})
 
     outcome = evaluate(app.config, observations, ledger.value, now, silences=silences)
+    errors.extend({"source": "rules", "message": p} for p in outcome.problems)
     deliveries: list[dict[str, Any]] = []
     if dry_run:
         for n in outcome.notifications:
@@ -51,8 +52,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
                 {"id": n.id, "budget": n.budget, "channel": ch, "outcome": "dry-run"} for ch in n.channels
             )
     else:
-        deliveries = _deliver_new(app, outcome.notifications, run_id, now)
-        deliveries.extend(_retry_outbox(app, run_id, now))
+        # Claims, leases and retry times follow the wall clock, not the evaluation instant (--at).
+        deliveries = _deliver(app, outcome.notifications, run_id, app.now())
         app.repo.save_ledger(outcome.ledger)
         for obs in observations:
             if obs.series:
@@ -88,61 +89,61 @@ def failed(result: dict[str, Any]) -> bool:
     return bool(result["errors"]) or any(d["outcome"] in bad for d in result["notifications"])
 
 
-def _deliver_new(app: App, notifications: Sequence[Notification], run_id: str, now: datetime) -> list[dict[str, Any]]:
-    """Claim each (notification, channel) delivery; send the ones this run won, batched per channel."""
+def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: datetime) -> list[dict[str, Any]]:
+    """Claim this run's new deliveries and the due outbox retries; send them in one batch per channel.
+
+    One batch per channel keeps a robot at one message per run (robots take 20 a minute). A delivery is
+    sent only by the run that won its create-only claim; the intent is in the outbox before the send.
+    """
     from lib.notify import delivery_id
     from lib.state.repo import OutboxEntry
 
     report: list[dict[str, Any]] = []
     batches: dict[str, list[Notification]] = defaultdict(list)
+    attempts: dict[str, dict[str, int]] = defaultdict(dict)
+    waiting = {e.delivery_id: e for e in app.repo.outbox_pending() + app.repo.outbox_failed()}
     for n in notifications:
         for channel in n.channels:
             did = delivery_id(n.id, channel)
-            if app.repo.is_sent(did) or not app.repo.claim(did, run_id=run_id, now=now):
+            if did in waiting:
+                # Already decided by an earlier run and waiting out its backoff (or given up): the outbox owns it.
+                outcome = "failed" if waiting[did].status == "failed" else "queued"
+                report.append({"id": n.id, "budget": n.budget, "channel": channel, "outcome": outcome})
+                continue
+            intent = OutboxEntry(
+                delivery_id=did,
+                channel=channel,
+                notification=n.to_dict(),
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+                status="pending",
+            )
+            if app.repo.is_sent(did) or not app.repo.claim(did, run_id=run_id, now=now, intent=intent):
                 report.append({"id": n.id, "budget": n.budget, "channel": channel, "outcome": "skipped"})
                 continue
-            # Write the intent before sending: if this run dies now, the next run finds it in the outbox.
-            app.repo.outbox_put(
-                OutboxEntry(
-                    delivery_id=did,
-                    channel=channel,
-                    notification=n.to_dict(),
-                    attempts=0,
-                    next_attempt_at=now,
-                    last_error="",
-                    status="pending",
-                )
-            )
             batches[channel].append(n)
-    for channel, items in batches.items():
-        report.extend(_send(app, channel, items, {n.id: 0 for n in items}, run_id, now))
-    return report
-
-
-def _retry_outbox(app: App, run_id: str, now: datetime) -> list[dict[str, Any]]:
-    """Retry due outbox entries whose attempt this run claims (another run may be retrying them too)."""
-    batches: dict[str, list[Notification]] = defaultdict(list)
-    attempts: dict[str, dict[str, int]] = defaultdict(dict)
-    report: list[dict[str, Any]] = []
+            attempts[channel][n.id] = 0
     for entry in app.repo.outbox_due(now):
         n = Notification.from_dict(entry.notification)
-        if any(n.id == m.id for m in batches[entry.channel]):
-            continue  # just queued by _deliver_new in this run
+        if n.id in attempts[entry.channel]:
+            continue  # claimed above as a new delivery in this run
         if app.repo.is_sent(entry.delivery_id):
-            app.repo.outbox_remove(entry.delivery_id)
+            app.repo.outbox_remove(entry.delivery_id)  # sent by a run that died before cleaning up
             continue
         if not app.repo.claim(entry.delivery_id, run_id=run_id, now=now):
-            continue
+            continue  # another run is retrying it right now
         batches[entry.channel].append(n)
         attempts[entry.channel][n.id] = entry.attempts
     for channel, items in batches.items():
-        report.extend(_send(app, channel, items, attempts[channel], run_id, now))
+        report.extend(_send(app, channel, items=items, attempts=attempts[channel], run_id=run_id, now=now))
     return report
 
 
 def _send(
     app: App,
     channel_name: str,
+    *,
     items: list[Notification],
     attempts: dict[str, int],
     run_id: str,
@@ -157,9 +158,7 @@ def _send(
     else:
         language = channel.language or app.config.language
         try:
-            results = deliver(
-                channel_name, channel, items, language=language, tz=app.tz, session=app.session, now=now
-            )
+            results = deliver(channel_name, channel, items, language=language, tz=app.tz, session=app.session, now=now)
         except BudgetError as exc:
             log.error("delivery to %s failed: %s", channel_name, exc)
             results = [_error_result(channel_name, items, str(exc), exc.retryable)]
@@ -168,7 +167,16 @@ def _send(
         for nid in res.notification_ids:
             n = by_id[nid]
             did = delivery_id(nid, channel_name)
-            outcome = _record(app, n, did, channel_name, res, attempts.get(nid, 0), run_id, now)
+            outcome = _record(
+                app,
+                n,
+                did=did,
+                channel=channel_name,
+                res=res,
+                previous_attempts=attempts.get(nid, 0),
+                run_id=run_id,
+                now=now,
+            )
             item = {"id": nid, "budget": n.budget, "channel": channel_name, "outcome": outcome}
             if res.outcome != "sent":
                 item["reason"] = res.reason
@@ -179,6 +187,7 @@ def _send(
 def _record(
     app: App,
     n: Notification,
+    *,
     did: str,
     channel: str,
     res: DeliveryResult,

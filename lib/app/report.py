@@ -32,11 +32,13 @@ def status_table(result: dict[str, Any]) -> str:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     sent = sum(1 for d in result["notifications"] if d["outcome"] == "sent")
-    lines.append(f"\nrun {result['run_id']} at {result['at']}: {sent} sent, "
-                 f"{len(result['notifications']) - sent} other deliveries, {len(result['errors'])} errors")
+    lines.append(
+        f"\nrun {result['run_id']} at {result['at']}: {sent} sent, "
+        f"{len(result['notifications']) - sent} other deliveries, {len(result['errors'])} errors"
+    )
     for err in result["errors"]:
         lines.append(f"  error: {err.get('budget', err['source'])}: {err['message']}")
     return "\n".join(lines)

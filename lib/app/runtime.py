@@ -78,9 +78,7 @@ class App:
             environ=env,
         )
 
-    def run_check(
-        self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli"
-    ) -> dict[str, Any]:
+    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> dict[str, Any]:
         """One evaluation run: collect → evaluate → claim → notify → record. Returns the result document."""
         from lib.app.pipeline import run_check
 
