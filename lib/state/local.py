@@ -41,7 +41,10 @@ class LocalStore(ObjectStore):
     def _sync_dir(self, directory: Path) -> None:
         if not self._fsync or os.name == "nt":  # Windows cannot open a directory to fsync it
             return
-        fd = os.open(directory, os.O_RDONLY)
+        try:
+            fd = os.open(directory, os.O_RDONLY)
+        except FileNotFoundError:
+            return  # a concurrent delete removed the emptied folder: there is nothing left to make durable
         try:
             os.fsync(fd)
         finally:
