@@ -349,9 +349,7 @@ class StateRepository:
         between claim and send leaves the delivery to be retried rather than lost.
         """
         if intent is not None:
-            self.store.put_if_absent(
-                f"outbox/{segment(delivery_id)}.json", encode({"schema": SCHEMA, **intent.to_dict()})
-            )
+            self.store.put_if_absent(self._outbox_key(delivery_id), encode({"schema": SCHEMA, **intent.to_dict()}))
         generation = 1
         won = self._create_claim(delivery_id, run_id, generation, now)
         if not won:
