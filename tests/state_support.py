@@ -52,6 +52,7 @@ def _serve(service: Any) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         timeout = 10
+        wbufsize = 1 << 16  # headers and body leave in one write
 
         def setup(self) -> None:
             super().setup()
