@@ -29,8 +29,6 @@ from types import TracebackType
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
-from requests.structures import CaseInsensitiveDict
-
 from lib.sandbox import billing, teo
 from lib.sandbox.api3 import Api3, Reply, Request, error_reply
 from lib.sandbox.scenario import Scenario
@@ -110,6 +108,7 @@ class SandboxApp:
         self.cos = _load_cos(scenario, creds, data_dir, signature_clock)
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, too_large: bool) -> Reply:
+        """Answer one request; ``headers`` has lower-case names."""
         path, _, query = target.partition("?")
         host = headers.get("host", "")
         if is_cos_host(host):
@@ -118,8 +117,7 @@ class SandboxApp:
             if self.cos is None:
                 return cos_error(501, "NotImplemented", "The sandbox was built without COS.", path)
             return self.cos.handle(method, host, path, query, headers, body)
-        lower = {k.lower(): v for k, v in headers.items()}
-        return self.api.handle(Request(method, path, query, lower, body, body_too_large=too_large))
+        return self.api.handle(Request(method, path, query, dict(headers), body, body_too_large=too_large))
 
 
 class _Server(ThreadingHTTPServer):
@@ -146,6 +144,11 @@ class _Server(ThreadingHTTPServer):
             self.open_sockets.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # the client went away mid-request: there is no one left to answer
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """Wake handler threads blocked on idle keep-alive connections so they end now."""
         with self.sockets_lock:
@@ -158,6 +161,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # headers and body are two writes: without this, delayed ACKs cost 40 ms
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -194,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send_error(400, "Bad request body framing")
             return
-        headers = CaseInsensitiveDict(self.headers.items())
+        headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             status, reply_headers, payload = self.server.app.dispatch(
                 self.command, self.path, headers, body, too_large=too_large

@@ -11,6 +11,7 @@ of the group's series). Choices where the documentation is silent are listed in 
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -53,6 +54,7 @@ def _instant(text: str, name: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=DEFAULT_OFFSET)
 
 
+@functools.lru_cache(maxsize=65536)
 def _utc(ts: int) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -9,6 +9,7 @@ spec steps, so client and server share one implementation of each step.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 from collections.abc import Mapping
@@ -52,6 +53,12 @@ class AuthError(Exception):
         self.message = message
 
 
+@functools.lru_cache(maxsize=256)
+def _derived_key(secret_key: str, date: str, service: str) -> bytes:
+    # One derivation per key, day and service, as a real gateway would cache it.
+    return tc3.derived_key(secret_key, date, service)
+
+
 def _check_time(raw: str | None, now: float, name: str) -> int:
     if raw is None or raw == "":
         raise AuthError("MissingParameter", f"The request is missing a required parameter `{name}`.")
@@ -77,16 +84,18 @@ def _lookup(secret_id: str, credentials: Mapping[str, Credential]) -> Credential
     return cred
 
 
+class AuthFailureToken(AuthError):
+    """The credential needs a session token and the request's is missing or different."""
+
+    def __init__(self) -> None:
+        super().__init__("AuthFailure.TokenFailure", "The session token is missing, invalid or expired.")
+
+
 def _check_token(cred: Credential, presented: str | None) -> None:
     if cred.token is None:
         return
     if presented is None or not hmac.compare_digest(presented.encode(), cred.token.encode()):
         raise AuthFailureToken()
-
-
-class AuthFailureToken(AuthError):
-    def __init__(self) -> None:
-        super().__init__("AuthFailure.TokenFailure", "The session token is missing, invalid or expired.")
 
 
 def _signature_failure(detail: str = "") -> AuthError:
@@ -128,19 +137,20 @@ def verify_tc3(
     else:
         payload_hash = tc3.sha256_hex(body)
     scope = tc3.credential_scope(date, service)
-    key = tc3.derived_key(cred.secret_key, date, service)
-    # The spec lower-cases header values; the official SDKs send them as they are. Both forms of a
-    # correctly signed request are accepted, each compared in constant time.
-    ok = False
-    for lower in (True, False):
-        lines = []
-        for name in signed:
-            value = headers.get(name, "").strip()
-            lines.append(f"{name}:{value.lower() if lower else value}\n")
-        canonical = f"{method.upper()}\n{path}\n{raw_query}\n{''.join(lines)}\n{signed_headers}\n{payload_hash}"
+    key = _derived_key(cred.secret_key, date, service)
+    # The spec lower-cases header values; the official SDKs send them as they are. Either form of a
+    # correctly signed request is accepted, each compared in constant time.
+    values = [headers.get(name, "").strip() for name in signed]
+    variants = [[v.lower() for v in values]]
+    if variants[0] != values:
+        variants.append(values)
+    for variant in variants:
+        lines = "".join(f"{name}:{value}\n" for name, value in zip(signed, variant, strict=True))
+        canonical = f"{method.upper()}\n{path}\n{raw_query}\n{lines}\n{signed_headers}\n{payload_hash}"
         expected = tc3.signature(key, tc3.string_to_sign(timestamp, scope, canonical))
-        ok = hmac.compare_digest(expected, presented) or ok
-    if not ok:
+        if hmac.compare_digest(expected, presented):
+            break
+    else:
         raise _signature_failure()
     _check_token(cred, headers.get("x-tc-token"))
     return Caller(secret_id=secret_id, method=tc3.ALGORITHM, service=service)

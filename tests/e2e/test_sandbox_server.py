@@ -115,7 +115,16 @@ def test_stop_does_not_wait_for_idle_connections() -> None:
     idle = socket.create_connection(("127.0.0.1", sb.port))
     try:
         idle.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        idle.recv(65536)  # answered; the connection now idles in keep-alive
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += idle.recv(65536)
+        head, _, body = reply.partition(b"\r\n\r\n")
+        length = int(
+            next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[1]
+        )
+        while len(body) < length:
+            body += idle.recv(65536)
+        assert b"MissingParameter" in body  # answered; the connection now idles in keep-alive
         began = time.monotonic()
         sb.stop()
         assert time.monotonic() - began < 2
