@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
+from lib.errors import ConfigError
 from lib.sandbox import billing, teo
 from lib.sandbox.api3 import Api3, Reply, Request, error_reply
 from lib.sandbox.scenario import Scenario
@@ -307,15 +308,20 @@ class Sandbox:
 
 def main(args: argparse.Namespace) -> int:
     """``python -m lib sandbox``: serve until SIGTERM or SIGINT."""
-    sandbox = Sandbox(
-        getattr(args, "scenario", None),
-        port=getattr(args, "port", 0) or 0,
-        secret_id=getattr(args, "secret_id", None) or "AKIDSANDBOX",
-        secret_key=getattr(args, "secret_key", None) or "sandbox-secret-key",
-        data_dir=getattr(args, "data_dir", None),
-        host=getattr(args, "host", None) or "127.0.0.1",
-        verbose=bool(getattr(args, "verbose", False)),
-    )
+    host = getattr(args, "host", None) or "127.0.0.1"
+    port = getattr(args, "port", 0) or 0
+    try:
+        sandbox = Sandbox(
+            getattr(args, "scenario", None),
+            port=port,
+            secret_id=getattr(args, "secret_id", None) or "AKIDSANDBOX",
+            secret_key=getattr(args, "secret_key", None) or "sandbox-secret-key",
+            data_dir=getattr(args, "data_dir", None),
+            host=host,
+            verbose=bool(getattr(args, "verbose", False)),
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", field="port") from exc
     stop = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:

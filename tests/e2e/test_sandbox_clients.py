@@ -263,3 +263,24 @@ def test_scenario_faults_reach_cos() -> None:
                 client.put_object(Bucket="state-1250000000", Key="k", Body=b"x")
             assert info.value.get_status_code() == 503
             client.put_object(Bucket="state-1250000000", Key="k", Body=b"x")  # count: 1, so this one passes
+
+
+def test_session_tokens_and_extra_credentials() -> None:
+    scenario = {"credentials": [{"secret_id": "AKIDSECOND", "secret_key": "second-key"}]}
+    with Sandbox(scenario, token="session-token") as sb:
+        profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=f"127.0.0.1:{sb.port}"))
+
+        def zones(cred: Any) -> int:
+            client = teo_client.TeoClient(cred, "", profile)
+            try:
+                return int(client.DescribeZones(teo_models.DescribeZonesRequest()).TotalCount)
+            finally:
+                _close(client)
+
+        assert zones(credential.Credential(sb.secret_id, sb.secret_key, "session-token")) == 0
+        assert _sdk_code(zones, credential.Credential(sb.secret_id, sb.secret_key)) == "AuthFailure.TokenFailure"
+        assert _sdk_code(zones, credential.Credential(sb.secret_id, sb.secret_key, "stale")) == (
+            "AuthFailure.TokenFailure"
+        )
+        assert zones(credential.Credential("AKIDSECOND", "second-key")) == 0
+        assert _sdk_code(zones, credential.Credential("AKIDTHIRD", "x")) == "AuthFailure.SecretIdNotFound"

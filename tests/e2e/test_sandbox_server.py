@@ -161,3 +161,45 @@ def test_cos_hosts_are_routed_to_cos(sandbox: Sandbox) -> None:
     assert reply.status_code == 403
     assert reply.headers["Content-Type"] == "application/xml"
     assert b"<Code>AccessDenied</Code>" in reply.content
+
+
+def test_cli_reports_a_busy_port() -> None:
+    with Sandbox() as sb:
+        result = subprocess.run(
+            [sys.executable, "-m", "lib", "sandbox", "--port", str(sb.port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{sb.port}" in result.stderr
+
+
+def test_cos_objects_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
+    host = {"Host": "state-1250000000.cos.ap-guangzhou.myqcloud.com"}
+    for round_trip in range(2):
+        with Sandbox(data_dir=str(tmp_path)) as sb:
+            cos = sb.app.cos
+            assert cos is not None
+            if round_trip == 0:
+                from lib.signing import cos_authorization
+
+                now = int(time.time())
+                auth = cos_authorization(
+                    sb.secret_id,
+                    sb.secret_key,
+                    method="PUT",
+                    path="/kept.txt",
+                    headers={"host": host["Host"]},
+                    params={},
+                    start=now - 60,
+                    end=now + 600,
+                )
+                reply = requests.put(
+                    sb.url + "/kept.txt", data=b"kept", timeout=10, headers={**host, "Authorization": auth}
+                )
+                assert reply.status_code == 200, reply.text
+            else:
+                assert cos.objects("state-1250000000") == {"kept.txt": b"kept"}  # type: ignore[attr-defined]
