@@ -19,7 +19,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone ``name``, or a ConfigError naming it."""
     try:
         return ZoneInfo(name)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError) as exc:  # OSError: a folder of zones such as "America"
         raise ConfigError(f"unknown time zone {name!r}", field="timezone") from exc
 
 

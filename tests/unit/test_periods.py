@@ -53,3 +53,10 @@ def test_previous_period_and_errors() -> None:
         current_period("day", datetime(2026, 1, 1), SH)
     with pytest.raises(ConfigError, match="Mars/Olympus"):
         zone("Mars/Olympus")
+
+
+@pytest.mark.parametrize("name", ["America", "Asia/Nowhere", "", "../etc/passwd", "UTC+8"])
+def test_an_unknown_zone_is_a_config_error_naming_it(name: str) -> None:
+    with pytest.raises(ConfigError, match="unknown time zone") as info:
+        zone(name)
+    assert info.value.field == "timezone"
