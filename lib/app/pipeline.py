@@ -38,6 +38,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
     errors.extend({"source": "state", "message": p} for p in ledger.problems)
     silences = app.repo.list_silences()
 
+    log.info("run %s: collecting %d budgets as of %s", run_id, len(app.config.budgets), now.isoformat())
     observations = collect(app.config, app.client, now)
     for obs in observations:
         if obs.error:
@@ -45,6 +46,9 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
     outcome = evaluate(app.config, observations, ledger.value, now, silences=silences)
     errors.extend({"source": "rules", "message": p} for p in outcome.problems)
+    log.info(
+        "run %s: %d evaluations, %d notifications decided", run_id, len(outcome.evaluations), len(outcome.notifications)
+    )
     deliveries: list[dict[str, Any]] = []
     if dry_run:
         for n in outcome.notifications:
