@@ -503,6 +503,13 @@ class Clock:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp(), self.tz)
 
+    def set(self, moment: datetime) -> None:
+        """Move the clock to ``moment`` (aware); an advancing clock ticks on from there (soak tests step it)."""
+        if moment.tzinfo is None:
+            raise ValueError("the data clock needs an aware datetime")
+        self.fixed = moment
+        self._started = self._wall()
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -653,6 +660,10 @@ class Scenario:
     def now(self) -> datetime:
         """The data clock's current instant, in the scenario's time zone."""
         return self.clock.now()
+
+    def set_now(self, moment: datetime) -> None:
+        """Move the data clock to ``moment`` (aware): usage, bills, balance and fault windows follow it."""
+        self.clock.set(moment)
 
     def visible_until(self) -> float:
         """5-minute buckets ending at or before this timestamp have been reported (``now - data_delay``)."""

@@ -271,6 +271,10 @@ class Sandbox:
         """The scenario's data clock (aware, in the scenario's time zone)."""
         return self.scenario.now()
 
+    def set_now(self, moment: datetime) -> None:
+        """Move the scenario's data clock to ``moment`` (aware); signatures stay on the wall clock."""
+        self.scenario.set_now(moment)
+
     @property
     def served(self) -> int:
         """Requests answered so far."""

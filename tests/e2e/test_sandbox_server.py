@@ -203,3 +203,32 @@ def test_cos_objects_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
                 assert reply.status_code == 200, reply.text
             else:
                 assert cos.objects("state-1250000000") == {"kept.txt": b"kept"}  # type: ignore[attr-defined]
+
+
+def test_set_now_moves_what_the_server_answers(sandbox: Sandbox) -> None:
+    """The demo's balance as seen over HTTP follows ``set_now`` (signatures stay on the wall clock)."""
+    from datetime import datetime, timedelta
+
+    def balance(session: requests.Session) -> int:
+        body = b"{}"
+        headers = tc3_headers(
+            "AKIDSANDBOX",
+            "sandbox-secret-key",
+            service="billing",
+            host=f"127.0.0.1:{sandbox.port}",
+            action="DescribeAccountBalance",
+            version="2018-07-09",
+            payload=body,
+            timestamp=int(time.time()),
+        )
+        reply = session.post(sandbox.url, data=body, headers=headers, timeout=10).json()["Response"]
+        return int(reply["RealBalance"])
+
+    start = sandbox.now
+    with requests.Session() as session:
+        before = balance(session)
+        sandbox.set_now(start - timedelta(days=2))
+        assert sandbox.now == start - timedelta(days=2)
+        earlier = balance(session)
+    assert earlier > before  # two days fewer of charges
+    assert isinstance(sandbox.now, datetime)

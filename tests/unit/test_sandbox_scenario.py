@@ -252,6 +252,33 @@ def test_fixed_real_and_advancing_clocks() -> None:
     assert fixed.now().tzinfo is not None
 
 
+def test_set_now_moves_the_data_clock_usage_and_fault_windows() -> None:
+    wall = [1_000_000.0]
+    data = {**copy.deepcopy(SMALL), "faults": [{"product": "teo", "start": "2026-11-05T00:00:00+08:00", "code": "X"}]}
+    sc = Scenario.from_dict(data, wall=lambda: wall[0])
+    zone = next(iter(sc.zones))
+    sc.set_now(local(2026, 11, 3))
+    assert sc.now() == local(2026, 11, 3)
+    early = sc.usage("acc_flux", zone)
+    assert sc.fault_for("teo", "DescribeBillingData") is None
+    sc.set_now(local(2026, 11, 6))
+    wall[0] += 3600  # a fixed clock does not tick with the wall
+    assert sc.now() == local(2026, 11, 6)
+    assert sc.usage("acc_flux", zone) > early > 0
+    assert sc.fault_for("teo", "DescribeBillingData") is not None
+    with pytest.raises(ValueError, match="aware"):
+        sc.set_now(datetime(2026, 11, 6))  # a naive instant is refused
+
+
+def test_set_now_on_an_advancing_clock_ticks_on_from_there() -> None:
+    wall = [1_000_000.0]
+    moving = Scenario.from_dict({"clock": {"now": "2026-11-22T10:00:00+08:00", "advance": True}}, wall=lambda: wall[0])
+    wall[0] += 600
+    moving.set_now(local(2026, 11, 1))
+    wall[0] += 90
+    assert moving.now() == local(2026, 11, 1, 0, 1, 30)
+
+
 def _with_faults(*faults: dict[str, Any]) -> Scenario:
     return small(faults=list(faults))
 
