@@ -78,6 +78,8 @@ def p95(samples: Sequence[Decimal]) -> Decimal:
 
 def aggregate(how: Aggregate, samples: Sequence[Decimal]) -> Decimal:
     """The period's value from its bucket values (a successful answer with no buckets used nothing)."""
+    if len(samples) == 1:
+        return samples[0]  # every aggregate of one sample is the sample (and no new object)
     if how == "sum":
         return sum(samples, Decimal(0))
     if not samples:

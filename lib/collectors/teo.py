@@ -13,7 +13,7 @@ started); every other budget goes on.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -72,19 +72,31 @@ class Result:
             raise CollectError(f"{ACTION}: Data is not a list")
         fields = [GROUP_FIELDS[d] for d in self.fetch.group_by]
         day = self.fetch.interval == "day"
+        times: dict[Any, datetime] = {}  # every group repeats the same few bucket times
+        values: dict[int, Decimal] = {}
         for record in records:
             try:
                 dims = tuple(str(record[f]) for f in fields)
-                when = parse_time(str(record["Time"]))
-                value = number(record["Value"])
+                raw = record["Time"]
+                when = times.get(raw)
+                if when is None:
+                    when = parse_time(str(raw))
+                    if day:
+                        when = teo_plan.day_of_bucket(when, query, self.fetch.tz)
+                    times[raw] = when
+                raw_value = record["Value"]
+                value = values.get(raw_value) if type(raw_value) is int else None
+                if value is None:
+                    value = number(raw_value)
+                    if type(raw_value) is int:
+                        values[raw_value] = value  # zeros and repeats share one Decimal
             except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
                 raise CollectError(f"{ACTION}: unexpected record {str(record)[:200]}") from exc
-            if day:
-                when = teo_plan.day_of_bucket(when, query, self.fetch.tz)
             # The same group and bucket twice: zone requests over groups that span zones (no zone-id
             # in group_by). They add up: amounts, and 5-minute bandwidth samples (planned for this).
             slot = self.buckets.setdefault(dims, {})
-            slot[when] = slot.get(when, Decimal(0)) + value
+            old = slot.get(when)
+            slot[when] = value if old is None else old + value
 
 
 def parse_time(text: str) -> datetime:
@@ -123,12 +135,16 @@ class Runner:
             self.calls[action] = self.calls.get(action, 0) + 1
         return self.client.call(SERVICE, VERSION, action, params)
 
-    def run(self, plan: Plan) -> list[Result]:
+    def run(self, plan: Plan, on_done: Callable[[int, Result], None] | None = None) -> list[Result]:
+        """Every fetch's Result; ``on_done(index, result)`` runs (on this thread) as soon as a fetch has
+        all its answers, so reducing it overlaps the requests still in flight."""
         results = [Result(f) for f in plan.fetches]
+        outstanding = [0] * len(plan.fetches)
         pending: dict[Future[_Answer], tuple[int, Query]] = {}
 
         def submit(index: int, query: Query) -> None:
             pending[self.pool.submit(self._ask, query)] = (index, query)
+            outstanding[index] += 1
 
         for index, fetch in enumerate(plan.fetches):
             for query in fetch.queries:
@@ -138,22 +154,24 @@ class Runner:
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in done:
                     index, query = pending.pop(future)
+                    outstanding[index] -= 1
                     result = results[index]
-                    if future.cancelled() or result.error is not None:
-                        continue
-                    result.requests += 1
-                    try:
-                        answer = future.result()
-                        if answer.children:
-                            for child in answer.children:
-                                submit(index, child)
-                        elif answer.data is not None:
-                            result.add(query, answer.data)
-                    except BudgetError as exc:
-                        result.error = describe(exc)
-                        for other, (i, _) in pending.items():
-                            if i == index:
-                                other.cancel()  # not started yet: do not spend requests on a lost cause
+                    if not future.cancelled() and result.error is None:
+                        result.requests += 1
+                        try:
+                            answer = future.result()
+                            if answer.children:
+                                for child in answer.children:
+                                    submit(index, child)
+                            elif answer.data is not None:
+                                result.add(query, answer.data)
+                        except BudgetError as exc:
+                            result.error = describe(exc)
+                            for other, (i, _) in pending.items():
+                                if i == index:
+                                    other.cancel()  # not started yet: spend no requests on a lost cause
+                    if outstanding[index] == 0 and on_done is not None:
+                        on_done(index, results[index])
         finally:
             for other in pending:
                 other.cancel()
@@ -219,18 +237,35 @@ def collect(
     if pool is None:
         with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="teo") as own:
             return collect(budgets, client, now, tz, own)
-    runner = Runner(client, pool)
-    results = runner.run(plan)
-    quotas: Quotas | str | None = None
+    plans: Future[list[dict[str, Any]]] | None = None
     if any(bp.budget.limit == "plan" for bp in plan.budgets):
-        try:
-            quotas = Quotas(fetch_plans(client))
-        except BudgetError as exc:
-            quotas = describe(exc)
-    out: list[Observation] = []
-    for bp in plan.budgets:
-        out.extend(observe(bp, results[bp.fetch], quotas, tz))
-    return out
+        plans = pool.submit(fetch_plans, client)  # in flight with the usage requests
+    quotas: list[Quotas | str] = []
+
+    def quota() -> Quotas | str | None:
+        if plans is None:
+            return None
+        if not quotas:
+            try:
+                quotas.append(Quotas(plans.result()))
+            except BudgetError as exc:
+                quotas.append(describe(exc))
+        return quotas[0]
+
+    members: dict[int, list[int]] = {}
+    for i, bp in enumerate(plan.budgets):
+        members.setdefault(bp.fetch, []).append(i)
+    found: list[list[Observation]] = [[] for _ in plan.budgets]
+
+    def finish(index: int, result: Result) -> None:
+        steps: dict[str, dict[datetime, datetime]] = {}  # bucket -> series step, shared by the budgets
+        for i in members[index]:
+            bp = plan.budgets[i]
+            found[i] = observe(bp, result, quota(), tz, steps.setdefault(bp.step, {}))
+        result.buckets = {}  # the observations hold what is needed: free the rest now
+
+    Runner(client, pool).run(plan, on_done=finish)
+    return [obs for group in found for obs in group]
 
 
 def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
@@ -238,8 +273,15 @@ def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
     return None if zones == ALL_ZONES else zones
 
 
-def observe(bp: BudgetPlan, result: Result, quotas: Quotas | str | None, tz: tzinfo) -> list[Observation]:
-    """The Observations of one budget from its fetch's result."""
+def observe(
+    bp: BudgetPlan,
+    result: Result,
+    quotas: Quotas | str | None,
+    tz: tzinfo,
+    steps: dict[datetime, datetime] | None = None,
+) -> list[Observation]:
+    """The Observations of one budget from its fetch's result (``steps``: a cache for ``series``)."""
+    steps = {} if steps is None else steps
     budget, fetch = bp.budget, result.fetch
     zones = _explicit_zones(budget)
     per_zone = fetch.group_by == ("zone-id",) and zones is not None
@@ -279,7 +321,7 @@ def observe(bp: BudgetPlan, result: Result, quotas: Quotas | str | None, tz: tzi
                 period=bp.period,
                 value=value,
                 unit=bp.info.unit,
-                series=series(slot, bp, tz),
+                series=series(slot, bp, tz, steps),
                 limit=limit,
                 as_of=fetch.end,
             )
@@ -300,18 +342,26 @@ def _plan_limit(
         return None, describe(exc)
 
 
-def series(slot: dict[datetime, Decimal], bp: BudgetPlan, tz: tzinfo) -> tuple[Point, ...]:
+def series(
+    slot: dict[datetime, Decimal], bp: BudgetPlan, tz: tzinfo, steps: dict[datetime, datetime] | None = None
+) -> tuple[Point, ...]:
     """One point per local day (month budgets) or local hour (day budgets), for forecasts and charts.
 
     Additive metrics add their buckets up; bandwidth reduces each day/hour with the budget's aggregate
-    (the daily peak, for the default).
+    (the daily peak, for the default). ``steps`` caches bucket -> step across groups of one fetch.
     """
-    steps: dict[datetime, list[Decimal]] = {}
-    # A day bucket asked in the offset the month started with can begin after the month's last local
-    # midnight (the last hour of a month that ended daylight saving): it counts in that last day.
-    last = teo_plan.floor_step(bp.period.end - timedelta(seconds=1), bp.step, tz)
+    steps = {} if steps is None else steps
+    found: dict[datetime, list[Decimal]] = {}
+    last: datetime | None = None
     for when in sorted(slot):
-        step = min(teo_plan.floor_step(when, bp.step, tz), last)
-        steps.setdefault(step, []).append(slot[when])
+        step = steps.get(when)
+        if step is None:
+            if last is None:
+                # A day bucket asked in the offset the month started with can begin after the month's
+                # last local midnight (the last hour of a month that ended daylight saving): it counts
+                # in that last day.
+                last = teo_plan.floor_step(bp.period.end - timedelta(seconds=1), bp.step, tz)
+            step = steps[when] = min(teo_plan.floor_step(when, bp.step, tz), last)
+        found.setdefault(step, []).append(slot[when])
     how = "sum" if bp.info.additive else bp.aggregate
-    return tuple(Point(start, aggregate(how, values)) for start, values in sorted(steps.items()))
+    return tuple(Point(start, aggregate(how, values)) for start, values in sorted(found.items()))
