@@ -12,6 +12,7 @@ started); every other budget goes on.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
@@ -30,6 +31,8 @@ from lib.model import GroupKey, Observation, Point, group_key
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
+
+log = logging.getLogger("lib.collectors")
 
 SERVICE, VERSION = "teo", "2022-09-01"
 ACTION = "DescribeBillingData"
@@ -62,7 +65,6 @@ class Result:
     fetch: Fetch
     buckets: dict[tuple[str, ...], dict[datetime, Decimal]] = field(default_factory=dict)
     error: str | None = None
-    requests: int = 0
 
     def add(self, query: Query, data: dict[str, Any]) -> None:
         records = data.get("Data")
@@ -157,7 +159,6 @@ class Runner:
                     outstanding[index] -= 1
                     result = results[index]
                     if not future.cancelled() and result.error is None:
-                        result.requests += 1
                         try:
                             answer = future.result()
                             if answer.children:
@@ -264,7 +265,14 @@ def collect(
             found[i] = observe(bp, result, quota(), tz, steps.setdefault(bp.step, {}))
         result.buckets = {}  # the observations hold what is needed: free the rest now
 
-    Runner(client, pool).run(plan, on_done=finish)
+    runner = Runner(client, pool)
+    runner.run(plan, on_done=finish)
+    log.info(
+        "teo: %d budgets, %d planned requests; calls: %s",
+        len(plan.budgets),
+        len(plan.queries),
+        ", ".join(f"{n} {action}" for action, n in sorted(runner.calls.items())) or "nothing",
+    )
     return [obs for group in found for obs in group]
 
 
