@@ -4,7 +4,8 @@ Rules, from the API's limits (reference §3.1):
 
 - Budgets that ask the same question share it: same metric, filters, group-by, interval and period.
   When the group-by includes ``zone-id`` their zone lists are merged (each budget later keeps its own
-  zones' groups); otherwise a different zone list is a different question.
+  zones' groups; ``*`` stays apart from listed zones); otherwise a different zone list is a different
+  question.
 - ``ZoneIds`` go 100 per request; ``*`` is passed through as is (one request for every zone). It is
   only resolved into zone ids, with ``DescribeZones``, when the API answers that the result has too
   many groups (see ``split``/``expand``, used by the executor).
@@ -154,7 +155,9 @@ def plan(budgets: Sequence[Budget], now: datetime, tz: tzinfo) -> Plan:
         zones = normal_zones(budget.zones)
         if "zone-id" in group_by:
             interval = choose_interval(info, how, budget.period, bucket_sums=False)
-            key: tuple[Any, ...] = (budget.metric, filters, group_by, budget.period, interval)
+            # Listed zones merge with listed zones only: sent explicitly, a wrong id is an API error
+            # rather than a zone silently missing from a "*" answer.
+            key: tuple[Any, ...] = (budget.metric, filters, group_by, budget.period, interval, zones == ALL_ZONES)
         else:
             overlap = not (_ZONE_BOUND & set(group_by)) and len(zones) > MAX_ZONES
             interval = choose_interval(info, how, budget.period, bucket_sums=overlap)

@@ -119,9 +119,18 @@ def test_zone_lists_stay_apart_without_zone_grouping() -> None:
     assert [q.zones for q in p.queries] == [tuple(zones(3)), tuple(zones(3, 1))]
 
 
-def test_star_is_passed_through_and_absorbs_explicit_zones_when_grouped_by_zone() -> None:
-    p = plan([budget("a", group_by=["zone-id"]), budget("b", zones=zones(5), group_by=["zone-id"])], NOW, SH)
-    assert [q.zones for q in p.queries] == [("*",)]
+def test_star_is_passed_through_and_kept_apart_from_listed_zones() -> None:
+    p = plan(
+        [
+            budget("a", group_by=["zone-id"]),
+            budget("b", zones=zones(5), group_by=["zone-id"]),
+            budget("c", group_by=["zone-id"], limit="plan"),
+        ],
+        NOW,
+        SH,
+    )
+    assert [bp.fetch for bp in p.budgets] == [0, 1, 0]
+    assert [q.zones for q in p.queries] == [("*",), tuple(zones(5))]
 
 
 def test_thousand_zones_six_metrics_is_sixty_requests() -> None:
