@@ -19,6 +19,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import socket
 import threading
 from collections import Counter
@@ -146,10 +147,15 @@ def base_config(**extra_channels: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Stepper:
-    """One clock for the sandbox's data and the App: ``tick()`` moves both, as the timer would."""
+    """One clock for the sandbox's data and the App: ``tick()`` moves both, as the timer would.
+
+    ``skip(delta)`` moves only the App's clock (claims, leases, retry times), so a test can jump past a
+    retry schedule of hours without the usage moving on and crossing new levels.
+    """
 
     def __init__(self, sandbox: Sandbox, start: datetime = T0) -> None:
         self.sandbox = sandbox
+        self.ahead = timedelta(0)
         self.set(start)
 
     def set(self, when: datetime) -> None:
@@ -158,10 +164,14 @@ class Stepper:
 
     def tick(self, delta: timedelta = TICK) -> datetime:
         self.set(self.current + delta)
-        return self.current
+        return self()
+
+    def skip(self, delta: timedelta) -> datetime:
+        self.ahead += delta
+        return self()
 
     def __call__(self) -> datetime:
-        return self.current
+        return self.current + self.ahead
 
 
 def fast_client(url: str, sandbox: Sandbox, **options: Any) -> ApiClient:
@@ -310,6 +320,23 @@ def tally(receiver: Receiver, expected: Sequence[Descriptor]) -> Tally:
     lost = sum(max(0, n - by_descriptor[d]) for d, n in wanted.items())
     unexpected = tuple(sorted((d for d in by_descriptor if d not in wanted), key=repr))
     return Tally(len(expected), sent, doubled, lost, unexpected, len(hooks))
+
+
+_NOTIFICATION_ID = re.compile(r"ntf_[0-9a-f]{32}")
+
+
+def chat_ids(receiver: Receiver, kind: str) -> Counter[str]:
+    """Notification ids in the messages a chat robot accepted (each message names its notifications' ids)."""
+    found: Counter[str] = Counter()
+    for r in receiver.received:
+        if r.kind == kind and r.accepted:
+            found.update(set(_NOTIFICATION_ID.findall(r.body.decode("utf-8"))))
+    return found
+
+
+def hook_ids(receiver: Receiver) -> Counter[str]:
+    """``webhook-id`` of every POST the generic webhook accepted."""
+    return Counter(r.headers.get("webhook-id", "") for r in receiver.received if r.kind == "webhook" and r.accepted)
 
 
 def report(fault: str, runs: int, result: Tally, note: str = "") -> None:
