@@ -10,6 +10,8 @@ fail the same way three times. Retries never double-send: delivery markers are c
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from lib.errors import BudgetError, StateError
@@ -38,5 +40,15 @@ def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, An
 
 
 def _failure(exc: BudgetError) -> dict[str, Any]:
+    """A run that could not start or finish, in the result document's shape (DESIGN §3.4); ``at`` in UTC,
+    since the configuration (and its time zone) may be what failed."""
     log.error("check run failed: %s", exc)
-    return {"run_id": None, "evaluations": [], "notifications": [], "errors": [{"source": "run", "message": str(exc)}]}
+    return {
+        "run_id": None,
+        "at": datetime.fromtimestamp(time.time(), timezone.utc).isoformat(),
+        "trigger": "timer",
+        "dry_run": False,
+        "evaluations": [],
+        "notifications": [],
+        "errors": [{"source": "run", "message": str(exc)}],
+    }
