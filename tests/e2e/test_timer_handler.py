@@ -1,0 +1,560 @@
+"""End-to-end: the SCF timer handler with ``events/`` against the sandbox and the local webhook receiver.
+
+The handler runs on the wall clock, as in SCF, so the sandbox serves a scenario built around the wall
+clock (``live_scenario``): its data clock is fixed at the moment the test starts, and every number the
+run should see follows from a formula (flat traffic, a fixed hourly price), whatever the date.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from handlers import timer
+from lib.app.demo import demo_environment
+from lib.errors import StateError, StoreError
+from lib.notify.receiver import Receiver
+from lib.sandbox.server import Sandbox
+from lib.state import open_store
+from lib.state.repo import StateRepository
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "budgets.yaml"
+TIMER_EVENT = ROOT / "events" / "timer.json"
+CONTEXT = ROOT / "events" / "context.json"
+TZ = ZoneInfo("Asia/Shanghai")  # the time zone of budgets.yaml and of the scenario
+
+ZONE = "zone-live0001"
+DAILY_BYTES = 6 * 10**15  # 6 PB a day: one 5-minute bucket (20.8 TB) passes 100 % of the 10 TB budget
+PER_BUCKET = DAILY_BYTES // 288  # the sandbox floors each flat 5-minute value once
+HOURLY_YUAN = 10_000  # a fixed-price product: 240,000 yuan a day, charged at the end of each UTC hour
+CASH = 20_500  # two charged hours after ``as_of`` leave 500 yuan: below the 1,000 of low-balance
+BUCKET, REGION = "state-1250000000", "ap-guangzhou"
+STATUSES = {"ok", "firing", "resolved", "no-data", "error"}
+EVALUATION_FIELDS = {"budget", "group", "period", "value", "unit", "limit", "percent", "forecast", "level", "status"}
+CREDENTIAL_VARIABLES = (
+    "TENCENTCLOUD_SECRETID",
+    "TENCENTCLOUD_SECRETKEY",
+    "TENCENTCLOUD_SESSIONTOKEN",
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_TOKEN",
+    "TCCLI_PROFILE",
+)
+
+
+def live_scenario(now: datetime, *, faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One zone with flat traffic and an account with a fixed hourly charge; the data clock is ``now``."""
+    now = now.astimezone(TZ).replace(microsecond=0)
+    start = now - timedelta(days=400)
+    as_of = now.replace(minute=0, second=0) - timedelta(hours=2)
+    return {
+        "version": 1,
+        "name": "live",
+        "timezone": "Asia/Shanghai",
+        "epoch": start.isoformat(),
+        "clock": {"now": now.isoformat()},
+        "plans": [
+            {
+                "id": "edgeone-live0001",
+                "type": "plan-enterprise",
+                "area": "global",
+                "pay_mode": 1,
+                "enabled": start.isoformat(),
+                "expires": (now + timedelta(days=400)).isoformat(),
+                "capacity": {"AccTrafficCapacity": "10 TB"},
+            }
+        ],
+        "zones": [
+            {
+                "id": ZONE,
+                "name": "live.example.com",
+                "plan": "edgeone-live0001",
+                "created": start.isoformat(),
+                "hosts": {"www.live.example.com": 100},
+                "regions": {"CH": 100},
+                "usage": {"acc_flux": {"daily": DAILY_BYTES}},
+            }
+        ],
+        "billing": {
+            "currency": "CNY",
+            "as_of": as_of.isoformat(),
+            "cash": CASH,
+            "products": [{"code": "p_cvm", "name": "云服务器", "pay_mode": "postPay", "daily": HOURLY_YUAN * 24}],
+        },
+        "faults": faults or [],
+    }
+
+
+def month_start(moment: datetime) -> datetime:
+    local = moment.astimezone(TZ)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def expected_values(data_now: datetime) -> dict[str, Decimal]:
+    """What each budget of budgets.yaml must read at the scenario's data clock."""
+    elapsed = data_now - month_start(data_now)
+    buckets = elapsed // timedelta(minutes=5)
+    hours = elapsed // timedelta(hours=1)  # the month starts on a UTC hour: +08:00 midnight
+    return {
+        "edgeone-traffic": Decimal(buckets * PER_BUCKET),
+        "monthly-spend": Decimal(hours * HOURLY_YUAN),
+        "low-balance": Decimal(CASH - 2 * HOURLY_YUAN),
+    }
+
+
+def expected_status(budget: str, value: Decimal) -> str:
+    limits = {"edgeone-traffic": (Decimal("1e13"), Decimal(50)), "monthly-spend": (Decimal(5000), Decimal(80))}
+    if budget == "low-balance":
+        return "firing" if value < 1000 else "ok"
+    limit, lowest = limits[budget]
+    return "firing" if value * 100 >= limit * lowest else "ok"
+
+
+def budget_channels() -> dict[str, list[str]]:
+    doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    return {b["name"]: list(b["channels"]) for b in doc["budgets"]}
+
+
+def channel_kinds() -> dict[str, str]:
+    doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    return {name: ch["type"] for name, ch in doc["channels"].items()}
+
+
+def wait_past_month_end() -> None:
+    """The scenario's data clock and the run must fall in the same month: never start in its last seconds."""
+    now = datetime.now(timezone.utc)
+    nxt = (month_start(now) + timedelta(days=32)).replace(day=1)
+    if nxt - now < timedelta(seconds=30):
+        time.sleep((nxt - now).total_seconds() + 1)
+
+
+@dataclass
+class Live:
+    sandbox: Sandbox
+    receiver: Receiver
+    env: dict[str, str]
+    state_dir: Path
+
+    @property
+    def data_now(self) -> datetime:
+        return self.sandbox.now
+
+
+@pytest.fixture
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
+    wait_past_month_end()
+    faults = getattr(request, "param", None)
+    state_dir = tmp_path / "state"
+    with Sandbox(live_scenario(datetime.now(timezone.utc), faults=faults)) as sandbox, Receiver() as receiver:
+        env = demo_environment(sandbox.url, receiver, str(state_dir))
+        env.update(
+            BUDGET_CONFIG=str(CONFIG),
+            TENCENTCLOUD_SECRETID=sandbox.secret_id,  # the names SCF gives the execution role's keys
+            TENCENTCLOUD_SECRETKEY=sandbox.secret_key,
+            HOME=str(tmp_path / "home"),  # no tccli profile of the machine can stand in for a missing key
+        )
+        yield Live(sandbox, receiver, env, state_dir)
+
+
+def close_app(app: Any) -> None:
+    app.session.close()
+    app.client.close()
+    app.store.close()
+
+
+@pytest.fixture
+def scf(live: Live, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    """The process environment of an SCF instance (cold: no ``App`` built yet) for the timer handler."""
+    for name in list(os.environ):
+        if name.startswith("BUDGET_") or name in CREDENTIAL_VARIABLES:
+            monkeypatch.delenv(name)
+    for name, value in live.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(timer, "_app", None)
+    yield live
+    if timer._app is not None:
+        close_app(timer._app)
+
+
+def cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SCF starts a new instance: the warm ``App`` is gone."""
+    if timer._app is not None:
+        close_app(timer._app)
+    monkeypatch.setattr(timer, "_app", None)
+
+
+def invoke() -> dict[str, Any]:
+    event = json.loads(TIMER_EVENT.read_text(encoding="utf-8"))
+    context = json.loads(CONTEXT.read_text(encoding="utf-8"))
+    result = timer.main_handler(event, context)
+    json.dumps(result)  # SCF serialises the return value: it must be plain JSON
+    return result
+
+
+def sent(result: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((d["budget"], d["channel"]) for d in result["notifications"] if d["outcome"] == "sent")
+
+
+def expected_requests(pairs: list[tuple[str, str]]) -> int:
+    """One batch per chat channel per run; the generic webhook posts one event per notification."""
+    kinds = channel_kinds()
+    chats = {ch for _, ch in pairs if kinds[ch] != "webhook"}
+    return len(chats) + sum(1 for _, ch in pairs if kinds[ch] == "webhook")
+
+
+def assert_result_shape(result: dict[str, Any]) -> None:
+    """DESIGN §3.4: the fields that stay."""
+    assert {"run_id", "at", "evaluations", "notifications", "errors"} <= set(result)
+    assert re.fullmatch(r"[0-9a-f]{32}", result["run_id"])
+    assert datetime.fromisoformat(result["at"]).utcoffset() == timedelta(hours=8)
+    for e in result["evaluations"]:
+        assert set(e) >= EVALUATION_FIELDS, e
+        assert e["status"] in STATUSES
+        assert isinstance(e["group"], dict)
+        start = datetime.fromisoformat(e["period"]["start"])
+        end = datetime.fromisoformat(e["period"]["end"])
+        assert start < end
+    for n in result["notifications"]:
+        assert {"id", "budget", "channel", "outcome"} <= set(n), n
+        assert re.fullmatch(r"ntf_[0-9a-f]{32}", n["id"])
+    assert isinstance(result["errors"], list)
+
+
+# --- the sample events ---------------------------------------------------------------------------
+
+
+def test_sample_events_are_shaped_like_scf_ones() -> None:
+    """events/timer.json and events/context.json as SCF sends them (reference §1.4, §2.1) and as deployed."""
+    event = json.loads(TIMER_EVENT.read_text(encoding="utf-8"))
+    assert set(event) == {"Type", "TriggerName", "Time", "Message"}
+    assert event["Type"].lower() == "timer"
+    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,59}", event["TriggerName"])
+    assert event["Time"].endswith("Z")
+    assert datetime.fromisoformat(event["Time"].replace("Z", "+00:00")).utcoffset() == timedelta(0)
+    assert isinstance(event["Message"], str)
+    assert len(event["Message"].encode()) <= 4096
+
+    context = json.loads(CONTEXT.read_text(encoding="utf-8"))
+    documented = {
+        "memory_limit_in_mb",
+        "time_limit_in_ms",
+        "request_id",
+        "environment",
+        "environ",
+        "function_version",
+        "function_name",
+        "namespace",
+        "tencentcloud_region",
+        "tencentcloud_appid",
+        "tencentcloud_uin",
+    }
+    assert set(context) == documented
+    assert json.loads(context["environment"])["SCF_NAMESPACE"] == context["namespace"]
+    assert all("=" in pair for pair in context["environ"].split(";"))
+    assert context["memory_limit_in_mb"] == 64 or context["memory_limit_in_mb"] % 128 == 0
+
+    # The sample matches what serverless.yml deploys: the trigger's name, the timer's memory and timeout.
+    deployed = yaml.safe_load((ROOT / "serverless.yml").read_text(encoding="utf-8"))["inputs"]
+    trigger = next(t for t in deployed["triggers"] if t["type"] == "timer")
+    assert trigger["parameters"]["name"] == event["TriggerName"]
+    assert deployed["functions"]["timer"]["timeout"] * 1000 == context["time_limit_in_ms"]
+    assert deployed["memorySize"] == context["memory_limit_in_mb"]
+
+
+# --- in process: main_handler(event, context) -----------------------------------------------------
+
+
+def test_timer_run_sends_each_crossing_once(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = expected_values(scf.data_now)
+    statuses = {budget: expected_status(budget, value) for budget, value in values.items()}
+    channels = budget_channels()
+    firing = sorted((b, ch) for b, s in statuses.items() if s == "firing" for ch in channels[b])
+
+    first = invoke()
+    assert_result_shape(first)
+    assert first["trigger"] == "timer"
+    assert first["errors"] == []
+    at = datetime.fromisoformat(first["at"])
+    assert abs(at - datetime.now(timezone.utc)) < timedelta(minutes=1)  # the wall clock, as in SCF
+    by_budget = {e["budget"]: e for e in first["evaluations"]}
+    assert set(by_budget) == set(values)
+    for budget, value in values.items():
+        e = by_budget[budget]
+        assert Decimal(str(e["value"])) == value, budget
+        assert e["status"] == statuses[budget], budget
+        assert e["period"]["start"] == month_start(scf.data_now).isoformat()
+    assert by_budget["edgeone-traffic"]["group"] == {"zone-id": ZONE}
+    assert by_budget["edgeone-traffic"]["unit"] == "B"
+    assert by_budget["low-balance"]["limit"] == 1000
+    if statuses["edgeone-traffic"] == "firing":
+        assert by_budget["edgeone-traffic"]["level"] == 100  # past every threshold at once: the highest is told
+    assert "low-balance" in dict(firing)  # the scenario always has a low balance: the run always alerts
+    assert sent(first) == firing
+    assert len(first["notifications"]) == len(firing)
+
+    received = scf.receiver.received
+    kinds = channel_kinds()
+    assert {r.kind for r in received} == {kinds[ch] for _, ch in firing}
+    assert len(received) == expected_requests(firing)
+    assert all(r.accepted for r in received), [(r.kind, r.status, r.answer) for r in received]
+    for r in received:
+        verify_signature(r, scf.receiver)
+    webhook_ids = sorted(r.headers["webhook-id"] for r in received if r.kind == "webhook")
+    assert webhook_ids == sorted(d["id"] for d in first["notifications"] if d["channel"] == "audit")
+    for r in (r for r in received if r.kind == "webhook"):
+        body = r.json
+        assert body["type"] == "budget.alert"
+        assert body["id"] == r.headers["webhook-id"]
+        assert body["status"] == "firing"
+        assert body["budget"] in channels
+        assert Decimal(str(body["value"])) == values[body["budget"]]
+    text = json.dumps(first)
+    for name in ("DINGTALK_SECRET", "FEISHU_SECRET", "WEBHOOK_SECRET"):
+        assert scf.env[name] not in text
+    assert (scf.state_dir / "ledger.json").is_file()
+    assert len(list((scf.state_dir / "sent").iterdir())) == len(firing)  # one create-only marker per delivery
+
+    # The next tick on the same warm instance: same crossings, nothing new.
+    second = invoke()
+    assert_result_shape(second)
+    assert second["run_id"] != first["run_id"]
+    assert sent(second) == []
+    assert len(scf.receiver.received) == len(received)
+    assert [e["status"] for e in second["evaluations"]] == [e["status"] for e in first["evaluations"]]
+
+    # A new instance (cold start) reads the same state folder: still nothing new.
+    cold_start(monkeypatch)
+    third = invoke()
+    assert sent(third) == []
+    assert len(scf.receiver.received) == len(received)
+    runs = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).list_runs()
+    assert [r["run_id"] for r in runs[:3]] == [third["run_id"], second["run_id"], first["run_id"]]
+
+
+def verify_signature(r: Any, receiver: Receiver) -> None:
+    """Recompute each platform's signature with our own code (not the receiver's)."""
+    if r.kind == "webhook":
+        secret = receiver.secret("webhook")
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        signed = f"{r.headers['webhook-id']}.{r.headers['webhook-timestamp']}.".encode() + r.body
+        expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+        assert f"v1,{expected}" in r.headers["webhook-signature"].split()
+        assert abs(int(r.headers["webhook-timestamp"]) - time.time()) < 300
+    elif r.kind == "dingtalk":
+        secret = receiver.secret("dingtalk")
+        ts = r.query["timestamp"]
+        mac = hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
+        assert r.query["sign"] == base64.b64encode(mac).decode()
+        assert abs(int(ts) / 1000 - time.time()) < 3600
+    elif r.kind == "feishu":
+        secret = receiver.secret("feishu")
+        ts = r.json["timestamp"]
+        mac = hmac.new(f"{ts}\n{secret}".encode(), b"", hashlib.sha256).digest()
+        assert r.json["sign"] == base64.b64encode(mac).decode()
+        assert abs(int(ts) - time.time()) < 3600
+    elif r.kind == "wecom":
+        assert r.query["key"] == receiver.token
+    assert r.verified is not False
+
+
+def test_timer_run_with_state_on_cos(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deployed shape: BUDGET_STATE on COS (the sandbox's), warm and cold invocations."""
+    url = f"cos://{BUCKET}.{REGION}/budget-state"
+    monkeypatch.setenv("BUDGET_STATE", url)
+    monkeypatch.setenv("BUDGET_COS_ENDPOINT", scf.sandbox.url)
+    scf.sandbox.app.cos.create_bucket(BUCKET, REGION)  # type: ignore[union-attr]
+
+    first = invoke()
+    assert_result_shape(first)
+    assert first["errors"] == []
+    assert sent(first)
+    count = len(scf.receiver.received)
+    assert count >= 1
+    assert sent(invoke()) == []
+    cold_start(monkeypatch)
+    third = invoke()
+    assert sent(third) == []
+    assert len(scf.receiver.received) == count
+    assert not scf.state_dir.exists()  # nothing went to the local folder
+
+    env = {**scf.env, "BUDGET_STATE": url, "BUDGET_COS_ENDPOINT": scf.sandbox.url}
+    store = open_store(url, environ=env)
+    try:
+        repo = StateRepository(store)
+        assert [r["run_id"] for r in repo.list_runs()][:1] == [third["run_id"]]
+        assert repo.load_ledger().value is not None
+    finally:
+        store.close()
+
+
+# --- what raises and what returns -------------------------------------------------------------------
+
+
+def test_configuration_error_is_returned_not_raised(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retry would fail the same way: the run returns its error (SCF logs it) instead of raising."""
+    monkeypatch.setenv("BUDGET_CONFIG", str(scf.state_dir / "missing.yaml"))
+    result = invoke()
+    assert {"run_id", "at", "evaluations", "notifications", "errors"} <= set(result)
+    assert result["run_id"] is None
+    assert (result["evaluations"], result["notifications"]) == ([], [])
+    assert [e["source"] for e in result["errors"]] == ["run"]
+    assert "missing.yaml" in result["errors"][0]["message"]
+    assert abs(datetime.fromisoformat(result["at"]) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert scf.receiver.received == []
+
+
+def test_missing_credentials_make_error_evaluations_then_a_no_data_alert(
+    scf: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No execution role: each fetch fails (never read as zero); after ``no_data_after`` runs, someone is told."""
+    monkeypatch.delenv("TENCENTCLOUD_SECRETID")
+    monkeypatch.delenv("TENCENTCLOUD_SECRETKEY")
+    result = invoke()
+    assert_result_shape(result)
+    assert {e["status"] for e in result["evaluations"]} == {"error"}
+    assert all(e["value"] is None for e in result["evaluations"])
+    assert {e["source"] for e in result["errors"]} == {"collect"}
+    assert all("TENCENTCLOUD_SECRETID" in e["message"] for e in result["errors"])
+    assert result["notifications"] == []
+    invoke()
+    third = invoke()  # no_data_after defaults to 3 consecutive failed runs
+    assert sent(third)
+    kinds = {r.json["kind"] for r in scf.receiver.received if r.kind == "webhook"}
+    assert kinds == {"no-data"}
+    assert scf.sandbox.secret_key not in json.dumps(third)
+
+
+def test_missing_state_bucket_is_returned_not_raised(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NoSuchBucket does not heal by itself: no retry, the error says which bucket."""
+    monkeypatch.setenv("BUDGET_STATE", f"cos://absent-1250000000.{REGION}/budget-state")
+    monkeypatch.setenv("BUDGET_COS_ENDPOINT", scf.sandbox.url)
+    result = invoke()
+    assert result["run_id"] is None
+    assert "NoSuchBucket" in result["errors"][0]["message"]
+    assert scf.receiver.received == []
+
+
+def test_failing_channel_is_returned_and_waits_in_the_outbox(scf: Live) -> None:
+    """A webhook that is down is the outbox's business, not a reason for SCF to run the check again."""
+    scf.receiver.fail("wecom", times=10, error="busy")
+    result = invoke()
+    outcomes = {d["channel"]: d["outcome"] for d in result["notifications"]}
+    if "ops" in outcomes:  # ops (WeCom) alerts for traffic, which fires after the month's first bucket
+        assert outcomes["ops"] == "retry"
+        assert next(d for d in result["notifications"] if d["channel"] == "ops")["reason"]
+    assert outcomes["finance"] == "sent"
+    waiting = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).outbox_pending()
+    assert {e.channel for e in waiting} == ({"ops"} if "ops" in outcomes else set())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "live", [[{"product": "cos", "action": "GetObject", "http_status": 503, "count": 4}]], indirect=True
+)
+def test_unreachable_state_raises_so_scf_retries(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """COS answering 503 to every attempt: nothing was claimed or sent, so a retry is worth it."""
+    monkeypatch.setenv("BUDGET_STATE", f"cos://{BUCKET}.{REGION}/budget-state")
+    monkeypatch.setenv("BUDGET_COS_ENDPOINT", scf.sandbox.url)
+    scf.sandbox.app.cos.create_bucket(BUCKET, REGION)  # type: ignore[union-attr]
+    with pytest.raises(StateError) as caught:
+        invoke()
+    assert caught.value.retryable
+    assert scf.receiver.received == []
+    # SCF's retry: the fault has passed (its count is spent), and the run goes through once.
+    retried = invoke()
+    assert retried["errors"] == []
+    assert sent(retried)
+    assert len(scf.receiver.received) >= 1
+
+
+def test_a_retried_run_never_sends_twice(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run dies after sending (saving the ledger fails); SCF's two retries find every delivery done."""
+    original = StateRepository.save_ledger
+    failures = {"left": 1}
+
+    def flaky_save(self: StateRepository, ledger: dict[str, Any]) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreError("COS PUT 'ledger.json': HTTP 503", status=503, retryable=True)
+        original(self, ledger)
+
+    monkeypatch.setattr(StateRepository, "save_ledger", flaky_save)
+    with pytest.raises(StateError):
+        invoke()
+    delivered = len(scf.receiver.received)
+    assert delivered >= 1
+    retry = invoke()  # SCF's first retry, on the warm instance
+    assert sent(retry) == []
+    assert retry["notifications"]
+    assert {d["outcome"] for d in retry["notifications"]} == {"skipped"}
+    cold_start(monkeypatch)
+    assert sent(invoke()) == []  # the second retry, on a fresh instance
+    assert len(scf.receiver.received) == delivered
+
+
+# --- out of process: python -m lib invoke timer ------------------------------------------------------
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not (k.startswith("BUDGET_") or k in CREDENTIAL_VARIABLES)}
+    return subprocess.run(
+        [sys.executable, "-m", "lib", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_invoke_timer_as_a_subprocess(live: Live) -> None:
+    args = ["invoke", "timer", "--event", str(TIMER_EVENT), "--context", str(CONTEXT)]
+    first = run_cli(args, live.env)
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout)
+    assert_result_shape(result)
+    assert result["trigger"] == "timer"
+    assert result["errors"] == []
+    values = expected_values(live.data_now)
+    assert {e["budget"]: Decimal(str(e["value"])) for e in result["evaluations"]} == values
+    assert ("low-balance", "finance") in sent(result)
+    delivered = len(live.receiver.received)
+    assert delivered == expected_requests(sent(result))
+
+    second = run_cli(args, live.env)
+    assert second.returncode == 0, second.stderr
+    assert sent(json.loads(second.stdout)) == []
+    assert len(live.receiver.received) == delivered
+
+
+def test_invoke_timer_with_a_bad_event_file_is_a_usage_error(live: Live, tmp_path: Path) -> None:
+    bad = tmp_path / "event.json"
+    bad.write_text("{not json", encoding="utf-8")
+    proc = run_cli(["invoke", "timer", "--event", str(bad)], live.env)
+    assert proc.returncode == 2
+    assert "not JSON" in proc.stderr
+    missing = run_cli(["invoke", "timer", "--event", str(tmp_path / "absent.json")], live.env)
+    assert missing.returncode == 2
+    assert "absent.json" in missing.stderr
+    assert live.receiver.received == []
