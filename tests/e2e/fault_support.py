@@ -274,6 +274,13 @@ def rig(
             proxy=mangler,
         )
         stack.callback(the_rig.close)
+        if state == "cos":
+            # The bucket exists before the function runs (the sandbox creates a bucket at its first PUT).
+            root = CosStore(
+                BUCKET, REGION, "", Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url
+            )
+            with contextlib.closing(root):
+                root.put("created-by-tests", b"")
         yield the_rig
 
 
