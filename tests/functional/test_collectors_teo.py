@@ -412,3 +412,15 @@ def test_failed_describe_plans_fails_only_plan_budgets(client: ApiClient) -> Non
         plan, fixed = collect(cfg, client, at("2026-11-22T10:00:00+08:00"))
     assert plan.value is None and plan.error == "UnauthorizedOperation.CamUnauthorized: no teo:DescribePlans"
     assert fixed.ok and fixed.limit == Decimal(10**12)
+
+
+def test_the_collector_paces_just_under_the_clients_limit() -> None:
+    from lib.client.ratelimit import unlimited
+    from lib.collectors.teo import PACE, pacer
+
+    with ApiClient(Credentials("AKIDcollectors", "collectors-secret")) as product:
+        bucket = pacer(product)
+        assert bucket is not None and bucket.rate == pytest.approx(50 * PACE) and PACE < 1
+    with ApiClient(Credentials("AKIDcollectors", "collectors-secret"), rate_limiter=unlimited()) as free:
+        assert pacer(free) is None
+    assert pacer(object()) is None
