@@ -8,7 +8,8 @@ Rules, from the API's limits (reference §3.1):
   question.
 - ``ZoneIds`` go 100 per request; ``*`` is passed through as is (one request for every zone). It is
   only resolved into zone ids, with ``DescribeZones``, when the API answers that the result has too
-  many groups (see ``split``/``expand``, used by the executor).
+  many groups, or when grouped by zone at 5 minutes over a month (``too_big_for_star``); see
+  ``split``/``expand``, used by the executor.
 - Interval: the coarsest that answers the question. Additive metrics: ``day`` buckets for a month,
   ``hour`` for a day. Bandwidth: ``5min`` for a day (exact and only 288 samples); for a month the
   ``day`` bucket (the day's peak) for the default ``max``, and ``5min`` samples for ``p95``/``avg``/
@@ -203,6 +204,12 @@ def zones_per_request(group_by: Sequence[str], interval: str, seconds: int) -> i
         return MAX_ZONES
     buckets = seconds // INTERVAL_SECONDS[interval] + 1
     return max(1, min(MAX_ZONES, MAX_RECORDS // buckets))
+
+
+def too_big_for_star(query: Query) -> bool:
+    """True when ``*`` grouped by zone would answer more records than ``MAX_RECORDS`` allows for 100 zones."""
+    seconds = int((query.end - query.start).total_seconds())
+    return "zone-id" in query.group_by and zones_per_request(query.group_by, query.interval, seconds) < MAX_ZONES
 
 
 def chunks(zones: tuple[str, ...], size: int) -> list[tuple[str, ...]]:

@@ -322,6 +322,18 @@ def test_star_grouped_by_zone_over_the_limit_is_resolved_with_paginated_describe
     assert len(obs) == 257 and all(o.ok for o in obs)
 
 
+def test_star_by_zone_at_5_minutes_over_a_month_is_resolved_first(client: ApiClient) -> None:
+    fake = FakeTeo(zones(12), level=lambda z, t: 7)
+    cfg = config("Asia/Shanghai", {"name": "p", "metric": "acc_bandwidth", "aggregate": "p95", "group_by": ["zone-id"]})
+    with serve(fake):
+        obs = collect(cfg, client, NOW)
+    assert fake.of("DescribeZones") == [{"Offset": 0, "Limit": 100}]
+    data = fake.of("DescribeBillingData")
+    assert all(p["ZoneIds"] != ["*"] and p["Interval"] == "5min" for p in data)
+    assert sorted(len(p["ZoneIds"]) for p in data) == [4, 8]  # 50,000 records // 6,169 samples = 8 zones
+    assert [o.value for o in obs] == [7] * 12
+
+
 def test_one_zone_over_the_limit_is_an_error_not_an_endless_split(client: ApiClient) -> None:
     fake = FakeTeo(zones(2), group_limit=0)
     cfg = config("Asia/Shanghai", {"name": "z", "zones": zones(2), "group_by": ["zone-id"]})
