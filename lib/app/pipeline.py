@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lib.errors import BudgetError
+from lib.errors import BudgetError, StateError
 from lib.model import Notification, group_label
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
     run_id = uuid.uuid4().hex
     errors: list[dict[str, Any]] = []
 
+    if not dry_run:
+        app.repo.write_pending_markers()  # sends of an earlier run whose markers failed: recorded before anything else
     ledger = app.repo.load_ledger()
     errors.extend({"source": "state", "message": p} for p in ledger.problems)
     silences = app.repo.list_silences()
@@ -167,24 +169,32 @@ def _send(
             log.error("delivery to %s failed: %s", channel_name, exc)
             results = [_error_result(channel_name, items, str(exc), exc.retryable)]
     report = []
+    failure: StateError | None = None
     for res in results:
         for nid in res.notification_ids:
             n = by_id[nid]
             did = delivery_id(nid, channel_name)
-            outcome = _record(
-                app,
-                n,
-                did=did,
-                channel=channel_name,
-                res=res,
-                previous_attempts=attempts.get(nid, 0),
-                run_id=run_id,
-                now=now,
-            )
+            try:
+                outcome = _record(
+                    app,
+                    n,
+                    did=did,
+                    channel=channel_name,
+                    res=res,
+                    previous_attempts=attempts.get(nid, 0),
+                    run_id=run_id,
+                    now=now,
+                )
+            except StateError as exc:
+                # Record the rest of what went out before giving up: an unrecorded send is a send repeated later.
+                failure = failure or exc
+                continue
             item = {"id": nid, "budget": n.budget, "channel": channel_name, "outcome": outcome}
             if res.outcome != "sent":
                 item["reason"] = res.reason
             report.append(item)
+    if failure is not None:
+        raise failure
     return report
 
 

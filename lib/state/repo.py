@@ -203,6 +203,9 @@ class StateRepository:
         self._clock = clock
         self.problems: list[str] = []
         self._won: dict[str, tuple[int, str]] = {}  # delivery id -> (generation, run id) this object claimed
+        # Deliveries the channel accepted whose sent marker could not be written (the store failed after
+        # the send): they count as sent here, and write_pending_markers() writes them at the next run.
+        self._unmarked: dict[str, bytes] = {}
         self._pending_series: dict[str, dict[str, list[Point]]] = {}
         self._lock = threading.Lock()
 
@@ -305,6 +308,9 @@ class StateRepository:
 
     def is_sent(self, delivery_id: str) -> bool:
         """Whether a run recorded this delivery as sent (the marker counts even if its content is damaged)."""
+        with self._lock:
+            if delivery_id in self._unmarked:
+                return True
         return self.store.get_meta(self._sent_key(delivery_id)) is not None
 
     def _generations(self, delivery_id: str) -> list[int]:
@@ -407,8 +413,30 @@ class StateRepository:
         """Record the delivery as sent (create-only; a second marker means a duplicate was sent)."""
         doc = {"schema": SCHEMA, "run_id": run_id, "sent_at": now.isoformat(), "detail": dict(detail)}
         self._won.pop(delivery_id, None)
-        if not self.store.put_if_absent(self._sent_key(delivery_id), encode(doc)):
+        data = encode(doc)
+        try:
+            created = self.store.put_if_absent(self._sent_key(delivery_id), data)
+        except StateError:
+            # It was sent: remember that, or the outbox intent would send it again once the claim expires.
+            with self._lock:
+                self._unmarked[delivery_id] = data
+            raise
+        if not created:
             log.warning("delivery %s was already marked sent by another run; run %s sent it again", delivery_id, run_id)
+
+    def write_pending_markers(self) -> int:
+        """Write the sent markers that an earlier run of this object could not; raises StoreError if it still cannot.
+
+        Called first in a run: a run whose store failed after a send raised (SCF retries it), and the
+        retry on the same warm instance records what was sent before it sends anything.
+        """
+        with self._lock:
+            pending = sorted(self._unmarked.items())
+        for delivery_id, data in pending:
+            self.store.put_if_absent(self._sent_key(delivery_id), data)
+            with self._lock:
+                self._unmarked.pop(delivery_id, None)
+        return len(pending)
 
     # -- outbox ------------------------------------------------------------------------------------
 
