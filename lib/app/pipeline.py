@@ -64,6 +64,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         for obs in observations:
             if obs.series:
                 app.repo.save_series(obs.budget, group_label(obs.group), list(obs.series))
+        app.repo.flush()  # write the series now, so a damaged series object is reported in this run's errors
         if outcome.notifications:
             app.repo.append_alerts([_history_item(n, deliveries) for n in outcome.notifications])
         errors.extend({"source": "state", "message": p} for p in app.repo.problems if p not in ledger.problems)
