@@ -776,6 +776,11 @@ class Scenario:
         message = error.message or f"injected fault ({error.code or error.http_status})"
         return Fault(latency=latency, code=error.code, message=message, http_status=error.http_status)
 
+    def fault_counts(self) -> list[tuple[int, int]]:
+        """(calls matched, faults fired) per entry of ``faults``, in file order (soak reports count them)."""
+        with self._fault_lock:
+            return list(zip(self._fault_seen, self._fault_fired, strict=True))
+
 
 def _chance(seed: int, index: int, n: int, rate: Decimal) -> bool:
     if rate >= 1:

@@ -297,6 +297,7 @@ def test_faults_fire_deterministically_with_skip_count_and_rate() -> None:
     assert fired[2] is not None
     assert fired[2].code == "RequestLimitExceeded"
     assert sc.fault_for("billing", "DescribeZones") is None or sc.fault_for("teo", "DescribePlans") is None
+    assert sc.fault_counts() == [(9, 3)]  # 9 calls matched (product defaults to *), 3 fired (skip 2, count 3)
 
 
 def test_fault_windows_latency_and_http_status() -> None:
