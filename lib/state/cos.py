@@ -160,7 +160,8 @@ class CosStore(ObjectStore):
         request_id = resp.headers.get("x-cos-request-id", "")
         retryable = resp.status_code >= 500 or resp.status_code == 429 or code in _RETRY_CODES
         hint = ""
-        if code == "RequestTimeTooSkewed":
+        if code == "RequestTimeTooSkewed" or (code == "AccessDenied" and "expired" in message.lower()):
+            # COS answers a signature whose time window has passed with AccessDenied "Request has expired".
             hint = " (check the machine's clock)"
         elif code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken", "AccessDenied"):
             hint = " (check the credentials and the CAM policy on the bucket and prefix)"
