@@ -78,6 +78,7 @@ def test_api_5xx_errors_then_no_data_then_data_returns(tmp_path: Path) -> None:
         assert counted.exact, counted
 
 
+@pytest.mark.slow
 def test_api_timeouts_after_a_healthy_run_never_resolve_falsely(tmp_path: Path) -> None:
     # Billing answers 1.5 s late (the client gives up after 0.4 s) from the 2nd to the 4th run.
     faults = [{"product": "billing", "action": "*", "latency": "1500ms", "start": at(5), "end": at(35)}]

@@ -5,6 +5,7 @@ nothing is ever sent twice. State lives in the sandbox's COS (``cos://`` + ``BUD
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def _fired(r: object) -> list[int]:
     return list(r.sandbox.scenario._fault_fired)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_cos_5xx_answers_are_retried_by_the_store(tmp_path: Path) -> None:
     faults = [
         {"product": "cos", "action": "GetObject", "http_status": 500, "count": 2},
@@ -43,6 +45,7 @@ def test_cos_5xx_answers_are_retried_by_the_store(tmp_path: Path) -> None:
         assert counted.exact, counted
 
 
+@pytest.mark.slow
 def test_cos_slow_answers_time_out_and_are_retried(tmp_path: Path) -> None:
     faults = [
         # Beyond the store's 0.5 s read timeout: the client gives up and retries; a PUT still lands late.
@@ -88,3 +91,16 @@ def test_cos_unreachable_timer_raises_retryable_and_scf_retry_sends_once(tmp_pat
         counted = tally(r.receiver, FIRST_RUN)
         report("COS unreachable (503) for 2 timer invocations", 4, counted, "handler raised, SCF retried")
         assert counted.exact, counted
+
+
+@pytest.mark.parametrize(("skew", "code"), [(-3600.0, "Request has expired"), (3600.0, "RequestTimeTooSkewed")])
+def test_cos_signature_from_a_skewed_clock_is_a_clear_error_not_a_retry(tmp_path: Path, skew: float, code: str) -> None:
+    with rig(tmp_path, state="cos") as r:
+        skewed = r.store(clock=lambda: time.time() + skew, retries=1, backoff=0.01)
+        with timer_app(r.app(store=skewed)) as invoke:
+            result = invoke()  # returned, not raised: SCF's retries would fail the same way
+        assert result["run_id"] is None
+        message = result["errors"][0]["message"]
+        assert code in message and "check the machine's clock" in message
+        assert r.receiver.received == []
+        assert r.store().list("") == []  # nothing written under the prefix

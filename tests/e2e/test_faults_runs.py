@@ -57,6 +57,28 @@ def test_scf_retry_after_state_fails_between_send_and_marker_sends_nothing_twice
         assert counted.exact, counted
 
 
+def test_scf_retry_after_state_fails_while_claiming_delivers_once_after_the_lease(tmp_path: Path) -> None:
+    # COS refuses the third delivery's claim: the run raises before sending anything. The two claims it
+    # holds keep their deliveries back until the lease ends; the third goes out with SCF's retry.
+    fault = {"product": "cos", "action": "PutObject", "http_status": 503, "count": 2}
+    fault["skip"] = PUTS_BEFORE_FIRST_MARKER - 1
+    with rig(tmp_path, faults=[fault], state="cos") as r:
+        app = r.app(store=r.store(retries=1, backoff=0.01))
+        with timer_app(app) as invoke:
+            with pytest.raises(StateError) as raised:
+                invoke()
+            assert raised.value.retryable and "/claims/" in str(raised.value)
+            assert r.receiver.received == []
+            retried = [outcomes(invoke()) for _ in range(2)]
+            assert [c["sent"] for c in retried] == [1, 0]
+            r.clock.skip(timedelta(minutes=6))
+            r.clock.tick()
+            assert outcomes(invoke()) == {"sent": 2}  # taken over from the outbox intents
+        counted = tally(r.receiver, FIRST_RUN)
+        report("COS refuses a claim (run raises before sending)", 4, counted, "2 of 3 late by the 5-min lease")
+        assert counted.exact, counted
+
+
 def test_scf_retry_on_a_fresh_instance_repeats_at_most_the_unmarked_send(tmp_path: Path) -> None:
     # As above, but SCF's retry lands on a cold instance: only the one send whose marker failed is unknown
     # to the state. It goes out again once its claim's lease is over, under the same webhook-id.

@@ -73,6 +73,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
         assert counted.exact, counted
 
 
+@pytest.mark.slow
 def test_webhook_down_for_good_gives_up_after_max_attempts(tmp_path: Path) -> None:
     with rig(tmp_path) as r:
         r.receiver.fail("webhook", times=1000, error="unavailable")
