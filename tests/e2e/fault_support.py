@@ -484,6 +484,7 @@ def api_status(app: App) -> dict[str, Any]:
     import lib.api as api_lib
     from handlers import api
 
+    previous = api_lib.current_app()
     api_lib.set_app(app)
     try:
         event = {
@@ -495,7 +496,7 @@ def api_status(app: App) -> dict[str, Any]:
         }
         response = api.main_handler(event, {})
     finally:
-        api_lib.set_app(None)
+        api_lib.set_app(previous)
     assert response["statusCode"] == 200, response
     document: dict[str, Any] = json.loads(response["body"])
     return document
