@@ -65,7 +65,8 @@ def advance(
         told_at = datetime.fromisoformat(episode.told_at or now.isoformat())
         ordinal = int((now.timestamp() - told_at.timestamp()) // repeat)
         if ordinal > episode.ordinal:
-            if held:  # repeats are reminders: a silence skips them rather than holding them
+            if held:  # repeats are reminders: a silence skips them (consumed, so none is owed when it ends)
+                episode.ordinal = ordinal
                 return None, True
             episode.ordinal = ordinal
             return Action("firing", episode_label(episode, tz), ordinal, episode.since or now.isoformat()), False

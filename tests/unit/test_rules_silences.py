@@ -67,6 +67,21 @@ def test_repeats_are_skipped_during_a_silence_and_resume_after() -> None:
     assert [(n.detail["repeat"], n.at.hour) for n in runner.sent] == [(0, 9), (4, 13), (5, 14)]
 
 
+def test_a_repeat_due_inside_a_silence_is_not_sent_when_it_ends() -> None:
+    """Skipped, not queued: the silence ends at 12:30, after the 12:00 repeat; the next one is 13:00's."""
+    cfg = config(budget("balance", source="billing", metric="balance", below=1000, repeat="1h"))
+    runner = Runner(cfg)
+    silence = _silence(1, 3.5)
+    for half_hours in range(11):
+        now = T0 + timedelta(minutes=30 * half_hours)
+        runner.step(now, [observation(cfg, "balance", 500, now, unit="CNY")], [silence])
+    assert [(n.detail["repeat"], n.at.strftime("%H:%M")) for n in runner.sent] == [
+        (0, "09:00"),
+        (4, "13:00"),
+        (5, "14:00"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("matchers", "silenced"),
     [
