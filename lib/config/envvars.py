@@ -3,7 +3,8 @@
 ``${VAR}`` is replaced by the variable's value; ``${VAR:-default}`` falls back when it is unset or
 empty; ``$${`` writes a literal ``${``. A missing variable is an error naming it (never its value).
 Only values are expanded, never keys, and only after YAML parsing, so a value cannot change the
-document's structure.
+document's structure; an expanded value is never expanded again. ``used`` collects which variable gave
+which value, so an error about the value can name the variable instead of showing it (it may be a secret).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class ExpansionProblem(ValueError):
         self.message = message
 
 
-def expand_text(text: str, environ: Mapping[str, str]) -> str:
+def expand_text(text: str, environ: Mapping[str, str], used: dict[str, str] | None = None) -> str:
     """``text`` with every ``${VAR}`` replaced; raises ValueError naming the first problem."""
 
     def replace(match: re.Match[str]) -> str:
@@ -39,6 +40,8 @@ def expand_text(text: str, environ: Mapping[str, str]) -> str:
             raise ValueError(f"${{{inner}}} is not a variable reference: names are letters, digits and _")
         value = environ.get(name)
         if value:
+            if used is not None:
+                used[name] = value
             return value
         if sep:
             return default
@@ -49,25 +52,43 @@ def expand_text(text: str, environ: Mapping[str, str]) -> str:
     return _TOKEN.sub(replace, text)
 
 
-def expand(data: Any, environ: Mapping[str, str], path: Path = ()) -> tuple[Any, list[ExpansionProblem]]:
+def expand(
+    data: Any, environ: Mapping[str, str], path: Path = (), *, used: dict[str, str] | None = None
+) -> tuple[Any, list[ExpansionProblem]]:
     """A copy of ``data`` with every string value expanded, and every problem found (all, not just the first)."""
     problems: list[ExpansionProblem] = []
     if isinstance(data, str):
         try:
-            return expand_text(data, environ), problems
+            return expand_text(data, environ, used), problems
         except ValueError as exc:
             return data, [ExpansionProblem(path, str(exc))]
     if isinstance(data, dict):
         out: dict[Any, Any] = {}
         for key, value in data.items():
-            out[key], found = expand(value, environ, (*path, str(key)))
+            out[key], found = expand(value, environ, (*path, str(key)), used=used)
             problems.extend(found)
         return out, problems
     if isinstance(data, list):
         items = []
         for index, value in enumerate(data):
-            item, found = expand(value, environ, (*path, index))
+            item, found = expand(value, environ, (*path, index), used=used)
             items.append(item)
             problems.extend(found)
         return items, problems
     return data, problems
+
+
+# Shorter values are not secrets, and masking them would garble unrelated words of a message.
+MIN_HIDDEN = 6
+
+
+def hide_values(text: str, used: Mapping[str, str]) -> str:
+    """``text`` with every expanded value (of ``MIN_HIDDEN`` characters or more) written as its ``${VAR}``."""
+    for name, value in sorted(used.items(), key=lambda item: len(item[1]), reverse=True):
+        if len(value) < MIN_HIDDEN:
+            continue
+        # Messages quote values with repr(), which escapes quotes, backslashes and control characters.
+        for form in (value, repr(value)[1:-1], repr(value)):
+            if form in text:
+                text = text.replace(form, "${" + name + "}")
+    return text

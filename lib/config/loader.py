@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from lib.config.checks import check_config
-from lib.config.envvars import expand
+from lib.config.envvars import expand, hide_values
 from lib.config.models import Budget, Channel, Config, Spike
 from lib.config.yamldoc import Path, line_of, load_yaml
 from lib.errors import BudgetError, ConfigError, ConfigErrors, CredentialError
@@ -47,18 +47,37 @@ def parse_config(text: str, *, environ: Mapping[str, str], source: str = DEFAULT
         raise ConfigErrors(
             [ConfigError("the file must be a mapping with timezone, channels and budgets", line=1)], source=source
         )
-    data, expansion_problems = expand(data, environ)
+    used: dict[str, str] = {}
+    data, expansion_problems = expand(data, environ, used=used)
     errors = [_error(data, lines, p.path, p.message) for p in expansion_problems]
     if errors:
         raise ConfigErrors(errors, source=source)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigErrors(_validation_errors(data, lines, exc), source=source) from exc
+        # Validators quote the bad value; when it came from ${VAR} it may be a secret: name the variable.
+        errors = [_hidden(e, used) for e in _validation_errors(data, lines, exc)]
+        raise ConfigErrors(errors, source=source) from exc
     problems = check_config(config)
     if problems:
-        raise ConfigErrors([_error(data, lines, path, message) for path, message in problems], source=source)
+        errors = [_hidden(_error(data, lines, path, message), used) for path, message in problems]
+        raise ConfigErrors(errors, source=source)
     return config
+
+
+def _hidden(error: ConfigError, used: Mapping[str, str]) -> ConfigError:
+    """``error`` with every value that came from an environment variable shown as ``${VAR}``."""
+    if not used:
+        return error
+    budget = hide_values(error.budget, used) if error.budget else None
+    return ConfigError(hide_values(_bare_message(error), used), budget=budget, field=error.field, line=error.line)
+
+
+def _bare_message(error: ConfigError) -> str:
+    """The message without the 'budget …, field …, line …: ' prefix ConfigError puts in front."""
+    text = str(error)
+    prefix = str(ConfigError("", budget=error.budget, field=error.field, line=error.line))
+    return text[len(prefix) :] if prefix and text.startswith(prefix) else text
 
 
 def _read_file(name: str) -> str:
