@@ -86,9 +86,9 @@ class Spike(Strict):
 
     baseline: Literal["yesterday", "median"] = "median"
     window: int = Field(default=7, ge=3, le=1000)  # trailing buckets for the median baseline
-    factor: float = Field(default=3.0, gt=1.0)  # value must exceed baseline * factor ...
+    factor: float = Field(default=3.0, gt=1.0, allow_inf_nan=False)  # value must exceed baseline * factor ...
     min_value: Quantity = Decimal(0)  # ... and this absolute floor, so idle zones do not page
-    spread: float = Field(default=3.0, ge=0.0)  # median: also above median + spread * 1.4826 * MAD
+    spread: float = Field(default=3.0, ge=0.0, allow_inf_nan=False)  # median: also above median + spread * 1.4826 * MAD
 
 
 def _unit_for(info: ValidationInfo) -> str | None:
