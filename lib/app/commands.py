@@ -13,11 +13,19 @@ from lib.errors import ConfigError
 
 def _read_json(path: str, what: str) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read {what} file {path!r}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} file {path!r} is not UTF-8 text") from exc
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{what} file {path!r} is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{what} file {path!r} is nested too deeply") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{what} file {path!r} has a number too long to read") from exc
 
 
 def parse_instant(text: str) -> datetime:
