@@ -160,7 +160,7 @@ class Stepper:
 
     def set(self, when: datetime) -> None:
         self.current = when
-        self.sandbox.scenario.clock.fixed = when
+        self.sandbox.set_now(when)
 
     def tick(self, delta: timedelta = TICK) -> datetime:
         self.set(self.current + delta)
@@ -365,6 +365,11 @@ def report(fault: str, runs: int, result: Tally, note: str = "") -> None:
     if target:
         with open(target, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def fired(sandbox: Sandbox) -> list[int]:
+    """How many times each injected fault fired, in scenario order."""
+    return [n for _, n in sandbox.scenario.fault_counts()]
 
 
 def outcomes(result: Mapping[str, Any]) -> Counter[str]:

@@ -16,6 +16,7 @@ from tests.e2e.fault_support import (
     FIRST_RUN,
     at,
     fast_client,
+    fired,
     outcomes,
     report,
     rig,
@@ -130,7 +131,7 @@ def test_api_throttling_is_retried_and_persistent_throttling_is_an_error(tmp_pat
     with rig(tmp_path, faults=faults) as r:
         app = r.app()
         first = app.run_check(trigger="timer")
-        assert r.sandbox.scenario._fault_fired[0] == 1  # the one-off throttle did happen
+        assert fired(r.sandbox)[0] == 1  # the one-off throttle did happen
         assert rows(first, "traffic")[0]["status"] == "firing"
         _assert_failed_rows(first, "balance", "RequestLimitExceeded")
         assert sorted(d["budget"] for d in first["notifications"]) == ["spend", "traffic"]

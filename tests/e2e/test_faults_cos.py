@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 
 from lib.errors import StateError
-from tests.e2e.fault_support import FIRST_RUN, outcomes, report, rig, tally, timer_app
+from tests.e2e.fault_support import FIRST_RUN, fired, outcomes, report, rig, tally, timer_app
 
 pytestmark = pytest.mark.e2e
-
-
-def _fired(r: object) -> list[int]:
-    return list(r.sandbox.scenario._fault_fired)  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow
@@ -38,7 +34,7 @@ def test_cos_5xx_answers_are_retried_by_the_store(tmp_path: Path) -> None:
         r.clock.tick()
         second = app.run_check(trigger="timer")
         assert second["errors"] == [] and outcomes(second) == {}
-        assert _fired(r) == [2, 2, 2, 2, 2]  # every fault did happen
+        assert fired(r.sandbox) == [2, 2, 2, 2, 2]  # every fault did happen
         assert len(app.repo.list_runs()) == 2
         counted = tally(r.receiver, FIRST_RUN)
         report("COS 5xx on every action (2 in a row each)", 2, counted, "retried by the store")
@@ -66,7 +62,7 @@ def test_cos_slow_answers_time_out_and_are_retried(tmp_path: Path) -> None:
         r.clock.skip(timedelta(minutes=6))  # past every claim's lease
         r.clock.tick()
         assert outcomes(app.run_check(trigger="timer")) == {}
-        assert _fired(r) == [2, 2, 4]
+        assert fired(r.sandbox) == [2, 2, 4]
         counted = tally(r.receiver, FIRST_RUN)
         report("COS answers 1 s late (timeouts) or 200 ms late", 4, counted, "retried by the store")
         assert counted.exact, counted
