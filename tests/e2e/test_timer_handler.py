@@ -558,3 +558,23 @@ def test_invoke_timer_with_a_bad_event_file_is_a_usage_error(live: Live, tmp_pat
     assert missing.returncode == 2
     assert "absent.json" in missing.stderr
     assert live.receiver.received == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "live", [[{"product": "cos", "action": "GetObject", "http_status": 503, "count": 4}]], indirect=True
+)
+def test_invoke_timer_exits_1_when_the_handler_raises(live: Live) -> None:
+    """What SCF would count as a failed invocation (and retry) is exit status 1 locally, without a traceback."""
+    live.sandbox.app.cos.create_bucket(BUCKET, REGION)  # type: ignore[union-attr]
+    env = {**live.env, "BUDGET_STATE": f"cos://{BUCKET}.{REGION}/budget-state", "BUDGET_COS_ENDPOINT": live.sandbox.url}
+    args = ["invoke", "timer", "--event", str(TIMER_EVENT), "--context", str(CONTEXT)]
+    failed = run_cli(args, env)
+    assert failed.returncode == 1
+    assert "error: COS GET" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert failed.stdout == ""
+    assert live.receiver.received == []
+    retried = run_cli(args, env)  # the fault's count is spent: SCF's retry goes through
+    assert retried.returncode == 0, retried.stderr
+    assert sent(json.loads(retried.stdout))
