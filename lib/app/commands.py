@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,12 @@ def _read_json(path: str, what: str) -> Any:
         raise ConfigError(f"{what} file {path!r} has a number too long to read") from exc
 
 
+# Tencent Cloud has no billing data before EARLIEST (the API's bound too); LATEST is far enough from
+# year 9999 that period and forecast arithmetic (next month, local midnight) cannot overflow.
+EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
 def parse_instant(text: str) -> datetime:
     """An ISO 8601 instant with an offset (``--at``); a naive one is refused rather than guessed."""
     try:
@@ -36,6 +42,12 @@ def parse_instant(text: str) -> datetime:
         raise ConfigError(f"--at {text!r} is not an ISO 8601 instant") from exc
     if value.tzinfo is None:
         raise ConfigError(f"--at {text!r} has no UTC offset; add one, e.g. +08:00 or Z")
+    try:
+        in_range = EARLIEST <= value < LATEST
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        in_range = False
+    if not in_range:
+        raise ConfigError(f"--at {text!r} is out of range: use an instant from 2010-01-01 to 9000-01-01")
     return value
 
 
@@ -43,7 +55,7 @@ def check(args: argparse.Namespace) -> int:
     from lib.app.pipeline import failed
     from lib.app.runtime import App
 
-    at = parse_instant(args.at) if args.at else None
+    at = parse_instant(args.at) if args.at is not None else None  # --at '' is a mistake, not 'now'
     app = App.from_env(config_source=args.config)
     result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
     if args.json:
