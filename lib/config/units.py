@@ -111,7 +111,14 @@ def _plain(raw: object) -> Decimal | None:
     if isinstance(raw, bool):
         raise UnitError(f"{raw!r} is not a quantity")
     if isinstance(raw, int | Decimal):
-        return Decimal(raw)
+        value = Decimal(raw)
+        # The same bounds as written text: a 30-digit YAML integer must not bypass MAX_EXPONENT.
+        if not value.is_finite():
+            raise UnitError(f"{raw!r} is not a finite number")
+        if value and value.adjusted() > MAX_EXPONENT:
+            shown = repr(raw) if value.adjusted() < 40 else f"a number of {value.adjusted() + 1} digits"
+            raise UnitError(f"{shown} is too large")
+        return value
     if isinstance(raw, float):
         # str() keeps what the user wrote for short decimals (0.1 stays 0.1, not 0.1000000000000000055…).
         return _number(str(raw), raw)
