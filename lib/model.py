@@ -68,6 +68,8 @@ class Observation:
 
     ``value`` is None when the data is missing: ``error`` says why when a fetch failed, and
     ``ready=False`` marks data the provider has not finished (billing ``Ready=0``). Never a zero.
+    ``series`` holds the period's points only; ``history`` the points just before the period that a
+    spike rule needs for its baseline (empty without one). Neither value, forecast nor charts read it.
     """
 
     budget: str
@@ -81,6 +83,7 @@ class Observation:
     error: str | None = None
     ready: bool = True
     as_of: datetime | None = None
+    history: tuple[Point, ...] = ()
 
     @property
     def ok(self) -> bool:

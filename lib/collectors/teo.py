@@ -354,8 +354,11 @@ def observe(
         if error is not None:
             out.append(Observation(budget.name, key, bp.period, None, bp.info.unit, error=error, as_of=fetch.end))
             continue
-        times = sorted(slot)
-        value = aggregate(bp.aggregate, [slot[t] for t in times])
+        start = bp.period.start
+        # A request reaching back for a spike baseline also answers buckets before the period: the
+        # value and the series are the period's own buckets only, exactly as without the lookback.
+        value = aggregate(bp.aggregate, [slot[t] for t in sorted(slot) if t >= start])
+        points = series(slot, bp, tz, steps)
         out.append(
             Observation(
                 budget=budget.name,
@@ -363,12 +366,21 @@ def observe(
                 period=bp.period,
                 value=value,
                 unit=bp.info.unit,
-                series=series(slot, bp, tz, steps),
+                series=tuple(p for p in points if p.time >= start),
                 limit=limit,
                 as_of=fetch.end,
+                history=history(points, bp),
             )
         )
     return out
+
+
+def history(points: Sequence[Point], bp: BudgetPlan) -> tuple[Point, ...]:
+    """The points before the period that this budget's spike rule asked for (its own lookback only)."""
+    if bp.since is None:
+        return ()
+    since, start = bp.since, bp.period.start
+    return tuple(p for p in points if since <= p.time < start)
 
 
 def _plan_limit(

@@ -20,6 +20,11 @@ Rules, from the API's limits (reference §3.1):
   pieces of at most 31 days that meet on bucket boundaries. The window starts on a bucket boundary
   (local midnight), so whether the API clips buckets to the window or reports them whole, the sum
   of the buckets is the period so far.
+- Lookback: a budget with a ``spike`` rule also needs buckets from before its period (``lookback``):
+  the bucket judged right after the period starts is the previous period's last, and its baseline
+  lies ``window`` buckets (median) or one local day (yesterday) before that. A shared request starts
+  at the earliest lookback of its budgets, still in the offset of the period's start (so the period's
+  own buckets are the same as without it) and on a bucket boundary; each budget keeps its own part.
 """
 
 from __future__ import annotations
@@ -95,6 +100,7 @@ class Fetch:
     end: datetime  # the instant the data is "as of": now, in whole seconds
     tz: tzinfo
     queries: tuple[Query, ...]
+    start: datetime | None = None  # where the requests start, before the period for a lookback (UTC)
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class BudgetPlan:
     aggregate: Aggregate
     step: Step  # series granularity: day points for a month, hour points for a day
     period: Period
+    since: datetime | None = None  # start (UTC) of the oldest step of history a spike rule needs
 
 
 @dataclass(frozen=True)
@@ -172,11 +179,17 @@ def plan(budgets: Sequence[Budget], now: datetime, tz: tzinfo) -> Plan:
     for key, members in groups.items():
         metric, filters, group_by, period_kind, interval = key[:5]
         period = current_period(period_kind, now, tz)
-        zones = normal_zones(zones_of[key])
-        queries = _queries(metric, zones, filters, group_by, interval, period.start, end, tz)
-        fetches.append(Fetch(metric, zones, filters, group_by, interval, period, end, tz, tuple(queries)))
         step: Step = "day" if period_kind == "month" else "hour"
-        plans.extend(BudgetPlan(b, len(fetches) - 1, info, how, step, period) for b, info, how in members)
+        since = [lookback(b, period, step, tz) for b, _, _ in members]
+        # Budgets differing only in lookback share the request: it reaches back as far as the widest.
+        start = bucket_start(min([period.start, *(s for s in since if s is not None)]), interval, period.start, tz)
+        zones = normal_zones(zones_of[key])
+        queries = _queries(metric, zones, filters, group_by, interval, start, end, tz, anchor=period.start)
+        fetches.append(Fetch(metric, zones, filters, group_by, interval, period, end, tz, tuple(queries), start))
+        plans.extend(
+            BudgetPlan(b, len(fetches) - 1, info, how, step, period, s)
+            for (b, info, how), s in zip(members, since, strict=True)
+        )
     order = {b.name: i for i, b in enumerate(budgets)}
     plans.sort(key=lambda p: order[p.budget.name])
     return Plan(tuple(fetches), tuple(plans))
@@ -191,8 +204,10 @@ def _queries(  # noqa: PLR0917 - the fields of one Fetch
     start: datetime,
     end: datetime,
     tz: tzinfo,
+    *,
+    anchor: datetime | None = None,
 ) -> list[Query]:
-    pieces = windows(start, end, tz)
+    pieces = windows(start, end, tz, anchor=anchor)
     longest = max(int((b - a).total_seconds()) for a, b in pieces)
     size = zones_per_request(group_by, interval, longest)
     return [Query(metric, chunk, filters, group_by, interval, a, b) for a, b in pieces for chunk in chunks(zones, size)]
@@ -218,8 +233,11 @@ def chunks(zones: tuple[str, ...], size: int) -> list[tuple[str, ...]]:
     return [zones[i : i + size] for i in range(0, len(zones), size)]
 
 
-def windows(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
-    """[start, end] (whole seconds) in ≤ 31-day pieces, every piece in the UTC offset valid at ``start``.
+def windows(
+    start: datetime, end: datetime, tz: tzinfo, *, anchor: datetime | None = None
+) -> list[tuple[datetime, datetime]]:
+    """[start, end] (whole seconds) in ≤ 31-day pieces, every piece in the UTC offset valid at ``anchor``
+    (default ``start``; the period's start when the window reaches back before it for a lookback).
 
     One offset for the whole window, even across a daylight-saving change: buckets are aligned to the
     offset of ``StartTime``, and a bucket's value may cover the whole bucket even past the window, so
@@ -229,7 +247,7 @@ def windows(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, 
     """
     if end < start:
         raise ValueError("window ends before it starts")
-    fixed = timezone(start.astimezone(tz).utcoffset() or timedelta(0))
+    fixed = fixed_offset(anchor if anchor is not None else start, tz)
     lo, hi = start.astimezone(fixed), end.astimezone(fixed)
     out: list[tuple[datetime, datetime]] = []
     while hi - lo > MAX_WINDOW:
@@ -238,6 +256,52 @@ def windows(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, 
         lo = cut
     out.append((lo, hi))
     return out
+
+
+def fixed_offset(instant: datetime, tz: tzinfo) -> timezone:
+    """The UTC offset in force in ``tz`` at ``instant``, as a fixed zone (what a request is sent in)."""
+    return timezone(instant.astimezone(tz).utcoffset() or timedelta(0))
+
+
+def lookback(budget: Budget, period: Period, step: Step, tz: tzinfo) -> datetime | None:
+    """The start (UTC) of the oldest step before ``period`` that the budget's spike rule can compare with.
+
+    Right after the period starts, the latest complete step is the previous period's last one (the
+    last day of a month only ends at midnight). Its baseline is the ``window`` steps before it
+    (median), or the same local time one day earlier (yesterday, 23 to 25 hours on DST days). None
+    without a spike rule: such a budget needs nothing before its period.
+    """
+    spec = budget.spike
+    if spec is None:
+        return None
+    local = period.start.astimezone(tz)
+    if step == "day":
+        back = 2 if spec.baseline == "yesterday" else spec.window + 1
+        day = local.date() - timedelta(days=back)
+        return local_day_start(datetime.combine(day, time(12), tzinfo=tz), tz)
+    judged = period.start.astimezone(timezone.utc) - timedelta(hours=1)
+    if spec.baseline != "yesterday":
+        return judged - timedelta(hours=spec.window)
+    # The wall time a day earlier, as the spike rule computes it.
+    wall = judged.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+    return floor_step(wall.replace(tzinfo=tz), "hour", tz)
+
+
+def bucket_start(instant: datetime, interval: Interval, anchor: datetime, tz: tzinfo) -> datetime:
+    """Where a request that must cover ``instant`` starts, on a bucket of ``anchor``'s UTC offset.
+
+    A lookback reaching across a daylight-saving change starts at a local midnight that is 23:00 or
+    01:00 in the period's offset, and the request must start on one of that offset's buckets. Day
+    buckets are taken by date (the bucket of the same date, as ``day_of_bucket`` maps them back);
+    5-minute and hour buckets by time (the one containing ``instant``).
+    """
+    fixed = fixed_offset(anchor, tz)
+    if interval == "day":
+        day = instant.astimezone(tz).date()
+        return datetime.combine(day, time(0), tzinfo=fixed).astimezone(timezone.utc)
+    local = instant.astimezone(fixed)
+    into = (local.hour * 3600 + local.minute * 60 + local.second) % INTERVAL_SECONDS[interval]
+    return (local - timedelta(seconds=into, microseconds=local.microsecond)).astimezone(timezone.utc)
 
 
 def split(query: Query) -> list[Query]:
