@@ -211,7 +211,10 @@ class _Run:
     def _spike(self, case: _Case) -> None:
         spec = case.budget.spike
         assert spec is not None
-        check: SpikeCheck = check_spike(spec, case.obs.series, self.now, self.tz)
+        # The points before the period (the collector's lookback) give the first buckets of a period,
+        # and the previous period's last one, a baseline; the forecast never sees them.
+        points = (*case.obs.history, *case.obs.series)
+        check: SpikeCheck = check_spike(spec, points, self.now, self.tz)
         if not check.evaluated:  # too little history: neither a spike nor the end of one
             return
         self._episode(case, "spike", check.firing, detail=check.detail(spec), value=check.value)

@@ -7,9 +7,11 @@ Baselines:
   to a standard deviation), so a naturally noisy series does not page.
 
 In both cases the value must exceed baseline x ``factor`` and be at least ``min_value``. Only
-complete buckets count (start + width <= now): a bucket still filling would read low. Bucket width is
-the smallest gap between points. Without enough history the check is not made (neither firing nor
-resolved).
+complete buckets count: a bucket still filling would read low. Bucket width is the smallest gap
+between points; buckets of about a day (23 hours or more: a DST day is 23 or 25) are local days and
+end at the next local midnight, others end at start + width. Without enough history the check is
+not made (neither firing nor resolved). The points may reach back before the period (the
+collector's lookback), so the first buckets of a period have a baseline too.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from lib.config.models import Spike
 from lib.model import Point
+from lib.periods import current_period
 
 MAD_SCALE = Decimal("1.4826")
 MIN_HISTORY = 3
+DAY_LIKE = 23 * 3600  # the shortest local day: wider buckets are days, which end at local midnight
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,11 @@ def _median(values: Sequence[Decimal]) -> Decimal:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _day_end(start: float, tz: tzinfo) -> float:
+    """The next local midnight after the instant ``start`` (a day bucket's end)."""
+    return current_period("day", datetime.fromtimestamp(start, timezone.utc), tz).end.timestamp()
+
+
 def check_spike(spec: Spike, series: Sequence[Point], now: datetime, tz: tzinfo) -> SpikeCheck:
     by_time: dict[float, Point] = {}
     for point in series:
@@ -70,12 +79,16 @@ def check_spike(spec: Spike, series: Sequence[Point], now: datetime, tz: tzinfo)
     if len(times) < 2:
         return SpikeCheck(False, reason="not enough history")
     width = min(b - a for a, b in itertools.pairwise(times))
-    complete = [t for t in times if t + width <= now.timestamp()]
+    # Day buckets by the calendar: with a 23-hour DST day among them, start + width would call a
+    # normal day complete an hour early (and a 25-hour day two hours early), reading it low.
+    daily = width >= DAY_LIKE
+    now_ts = now.timestamp()
+    complete = [t for t in times if (_day_end(t, tz) if daily else t + width) <= now_ts]
     if not complete:
         return SpikeCheck(False, reason="no complete bucket yet")
     current = by_time[complete[-1]]
     value = current.value
-    width_seconds = int(width)
+    width_seconds = int(_day_end(complete[-1], tz) - complete[-1]) if daily else int(width)
 
     def verdict(
         reason: str, baseline: Decimal | None = None, threshold: Decimal | None = None, mad: Decimal | None = None
