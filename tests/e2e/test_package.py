@@ -51,13 +51,11 @@ def _build(tmp_path: Path, python_version: str) -> Path:
     return out
 
 
-def test_package_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    package = _build(tmp_path, here)
+def _import_in_clean_interpreter(python: str, package: Path, cwd: Path) -> None:
     # -I: isolated (no user site, no PYTHON* variables); -S: no site-packages; the package is the only path.
     proc = subprocess.run(
         [
-            sys.executable,
+            python,
             "-I",
             "-S",
             "-c",
@@ -67,16 +65,100 @@ def test_package_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=cwd,
     )
     assert proc.returncode == 0, proc.stderr
     assert "imports ok" in proc.stdout
 
 
-def test_package_for_the_scf_runtime_carries_cpython_310_wheels(tmp_path: Path) -> None:
-    package = _build(tmp_path, "3.10")
+def test_package_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    _import_in_clean_interpreter(sys.executable, _build(tmp_path, here), tmp_path)
+
+
+@pytest.fixture(scope="module")
+def package310(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package as ``make package`` builds it for SCF, built once for the tests below."""
+    return _build(tmp_path_factory.mktemp("package"), "3.10")
+
+
+def test_package_for_the_scf_runtime_carries_cpython_310_wheels(package310: Path) -> None:
+    package = package310
     natives = sorted(p.name for p in package.rglob("*.so"))
     assert natives, "pydantic-core and pyyaml ship compiled extensions"
     assert all("cpython-310-x86_64-linux-gnu" in name for name in natives), natives
     assert not list(package.rglob("sandbox")), "the sandbox is a development tool and does not ship"
     assert (package / "timer_handler.py").is_file() and (package / "api_handler.py").is_file()
+
+
+def test_package_imports_on_python_310_itself(package310: Path, tmp_path: Path) -> None:
+    """The SCF runtime is CPython 3.10: where this machine has one, the real package must import on it."""
+    from scripts.package import find_interpreter
+
+    python310 = find_interpreter("3.10")
+    if python310 is None:
+        pytest.skip("no CPython 3.10 on this machine")
+    package = package310
+    assert list(package.glob("lib/__pycache__/*.cpython-310.pyc")), "byte code compiled for 3.10 ships"
+    _import_in_clean_interpreter(python310, package, tmp_path)
+
+
+def test_the_shipped_package_runs_the_timer_on_python_310(package310: Path, tmp_path: Path) -> None:
+    """The real SCF path on the SCF runtime: package only, CPython 3.10, the timer event, sandbox and robots."""
+    import json
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from lib.app.demo import demo_environment
+    from lib.notify.receiver import Receiver
+    from lib.sandbox.server import Sandbox
+    from scripts.package import find_interpreter
+    from tests.e2e.test_timer_handler import (
+        CONFIG,
+        CONTEXT,
+        TIMER_EVENT,
+        expected_requests,
+        expected_values,
+        live_scenario,
+        sent,
+        wait_past_month_end,
+    )
+
+    python310 = find_interpreter("3.10")
+    if python310 is None:
+        pytest.skip("no CPython 3.10 on this machine")
+    package = package310
+    invoke = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import timer_handler; "
+        "event = json.load(open(sys.argv[2])); context = json.load(open(sys.argv[3])); "
+        "print(json.dumps(timer_handler.main_handler(event, context)))"
+    )
+    wait_past_month_end()
+    with Sandbox(live_scenario(datetime.now(timezone.utc))) as sandbox, Receiver() as receiver:
+        env = demo_environment(sandbox.url, receiver, str(tmp_path / "state"))
+        env.update(
+            BUDGET_CONFIG=str(CONFIG),
+            TENCENTCLOUD_SECRETID=sandbox.secret_id,
+            TENCENTCLOUD_SECRETKEY=sandbox.secret_key,
+            HOME=str(tmp_path),
+            PATH="/usr/bin:/bin",
+        )
+        runs = []
+        for _ in range(2):
+            proc = subprocess.run(
+                [python310, "-I", "-S", "-c", invoke, str(package), str(TIMER_EVENT), str(CONTEXT)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=tmp_path,
+                env=env,
+            )
+            assert proc.returncode == 0, proc.stderr
+            runs.append(json.loads(proc.stdout))
+        first, second = runs
+        assert first["errors"] == []
+        assert {e["budget"]: Decimal(str(e["value"])) for e in first["evaluations"]} == expected_values(sandbox.now)
+        assert sent(first), "the crossings of the live scenario are told"
+        assert len(receiver.received) == expected_requests(sent(first))
+        assert sent(second) == []
+        assert len(receiver.received) == expected_requests(sent(first))
