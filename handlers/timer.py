@@ -30,6 +30,8 @@ def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, An
     try:
         if _app is None:
             _app = App.from_env()
+        else:
+            _app.reload_config()  # a warm instance picks up an edited budgets.yaml on the next tick
         return _app.run_check(trigger="timer")
     except StateError as exc:
         if exc.retryable:

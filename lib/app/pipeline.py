@@ -36,6 +36,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
     if not dry_run:
         app.repo.write_pending_markers()  # sends of an earlier run whose markers failed: recorded before anything else
+    errors.extend({"source": "config", "message": p} for p in app.config_problems)
+    app.config_problems.clear()
     ledger = app.repo.load_ledger()
     errors.extend({"source": "state", "message": p} for p in ledger.problems)
     silences = app.repo.list_silences()

@@ -35,6 +35,30 @@ class App:
     session: requests.Session
     clock: Callable[[], datetime] = _wall_now
     environ: Mapping[str, str] = field(default_factory=dict)
+    config_source: str | None = None  # where ``reload_config`` reads from; None: the configuration was given
+    config_problems: list[str] = field(default_factory=list)  # reported in the next run's errors
+
+    def reload_config(self) -> bool:
+        """Read the configuration again, so an edited ``budgets.yaml`` (file or COS) applies on the next tick.
+
+        A warm SCF instance lives for hours; without this, edits would wait for a new instance. A broken
+        edit never stops the alerts: the previous configuration stays in force and the run reports why.
+        Returns True when the configuration changed.
+        """
+        from lib.config.loader import load_config
+        from lib.errors import ConfigError
+
+        if self.config_source is None:
+            return False
+        try:
+            fresh = load_config(self.config_source, environ=self.environ)
+        except ConfigError as exc:
+            self.config_problems.append(f"configuration not reloaded, the previous one stays in force: {exc}")
+            return False
+        if fresh == self.config:
+            return False
+        self.config = fresh
+        return True
 
     @property
     def tz(self) -> tzinfo:
@@ -61,7 +85,9 @@ class App:
         from lib.state.repo import StateRepository
 
         env = dict(os.environ if environ is None else environ)
-        config = overrides.pop("config", None) or load_config(config_source, environ=env)
+        given = overrides.pop("config", None)
+        source = None if given is not None else (config_source or env.get("BUDGET_CONFIG") or "budgets.yaml")
+        config = given or load_config(source, environ=env)
         store = overrides.pop("store", None) or open_store(env.get("BUDGET_STATE"), environ=env)
         repo = overrides.pop("repo", None) or StateRepository(store)
         client = overrides.pop("client", None) or ApiClient.from_env(env)
@@ -76,6 +102,7 @@ class App:
             session=session,
             clock=clock or _wall_now,
             environ=env,
+            config_source=source,
         )
 
     def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> dict[str, Any]:

@@ -578,3 +578,26 @@ def test_invoke_timer_exits_1_when_the_handler_raises(live: Live) -> None:
     retried = run_cli(args, env)  # the fault's count is spent: SCF's retry goes through
     assert retried.returncode == 0, retried.stderr
     assert sent(json.loads(retried.stdout))
+
+
+def test_a_warm_instance_picks_up_an_edited_configuration(
+    scf: Live, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "budgets.yaml"
+    original = CONFIG.read_text(encoding="utf-8")
+    config.write_text(original, encoding="utf-8")
+    monkeypatch.setenv("BUDGET_CONFIG", str(config))
+    first = invoke()
+    assert {e["budget"] for e in first["evaluations"]} == {"edgeone-traffic", "monthly-spend", "low-balance"}
+
+    config.write_text(original + "\n  - {name: broken, source: teo}\n", encoding="utf-8")
+    broken = invoke()
+    assert any(e["source"] == "config" and "previous one stays in force" in e["message"] for e in broken["errors"])
+    assert {e["budget"] for e in broken["evaluations"]} == {"edgeone-traffic", "monthly-spend", "low-balance"}
+
+    data = yaml.safe_load(original)
+    data["budgets"] = [b for b in data["budgets"] if b["name"] != "monthly-spend"]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    edited = invoke()
+    assert [e for e in edited["errors"] if e["source"] == "config"] == []
+    assert {e["budget"] for e in edited["evaluations"]} == {"edgeone-traffic", "low-balance"}
