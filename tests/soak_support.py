@@ -121,6 +121,7 @@ def _gb(n: int | str) -> Decimal:
 # Worked by hand from tests/soak/month.yaml. zone-a: 1 GB per 5-minute bucket (288 GB/day), zone-b 0.5 GB;
 # a bucket [t, t+5m) is visible at t+5m, so the run at T sees every bucket that ended by T.
 # Spike extras on zone-a: SA1 +576 GB (3rd), SA2 +696 GB (10th), SA3 +9 GB a bucket, 108 GB (16th 02:00-03:00).
+# Spike rule: the latest complete hour against the median of the 6 complete hours before it, whatever day.
 # Money: 10 yuan per hour ended since 1 Nov 00:00 (h hours): cost = 10h; balance = 2000 + top-ups - 10h.
 EXPECTED: tuple[Expected, ...] = (
     Expected(at(3, 20, 40), "ops", "traffic-day", "threshold", level=100, zone=ZONE_A, value=_gb(440),
@@ -165,6 +166,11 @@ EXPECTED: tuple[Expected, ...] = (
         audit_at=at(14, 1, 20),
         note="audit down 21:00-01:00: tries 22:40 22:50 23:00 23:10 23:20 23:40 00:20 (+60 min) -> 01:20",
     ),
+    Expected(at(16, 3), "ops", "traffic-spike", "spike", zone=ZONE_A,
+             note="hour 02 (120 GB) complete at 03:00; its baseline is the 6 hours before, 20:00-02:00 across "
+             "midnight (the collector fetches a lookback before the day): 12 GB"),
+    Expected(at(16, 4), "ops", "traffic-spike", "spike", "resolved", zone=ZONE_A,
+             note="hour 03 (12 GB) complete at 04:00"),
     *_both(Expected(at(16, 2, 50), "ops", "traffic-month", "forecast", value=_gb(5716), forecast=_gb(10002),
                     note="projection = 8640 GB + extras: 1272 + 9 x 10 = 1362 at 02:50 -> 10002 GB >= 10 TB "
                     "(9993 GB at 02:40); the median day is 288 GB")),
