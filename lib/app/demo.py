@@ -43,16 +43,17 @@ def main(args: argparse.Namespace | None = None) -> int:
     ):
         env = demo_environment(sandbox.url, receiver, state_dir)
         client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
-        app = App.from_env(env, config_source=str(ROOT / "budgets.yaml"), client=client)
+        # The scenario's data clock is the demo's "now": a run at that instant, not a backtest.
+        app = App.from_env(env, config_source=str(ROOT / "budgets.yaml"), client=client, clock=lambda: sandbox.now)
         now = sandbox.now
         _banner(f"sandbox at {sandbox.url}, receiver at {receiver.url('webhook')}, state in {state_dir}")
 
         _banner(f"check #1 as of {now.isoformat()}: alerts fire")
-        first = app.run_check(at=now, trigger="demo")
+        first = app.run_check(trigger="demo")
         print(status_table(first))
 
         _banner("check #2, same instant: nothing new is sent")
-        second = app.run_check(at=now, trigger="demo")
+        second = app.run_check(trigger="demo")
         print(status_table(second))
         resent = [d for d in second["notifications"] if d["outcome"] == "sent"]
 

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lib.errors import BudgetError, StateError
@@ -20,6 +20,7 @@ from lib.model import Notification, group_label
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
+    from lib.config.models import Config
     from lib.notify import DeliveryResult
     from lib.state.repo import OutboxEntry
 
@@ -42,8 +43,9 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
     errors.extend({"source": "state", "message": p} for p in ledger.problems)
     silences = app.repo.list_silences()
 
-    log.info("run %s: collecting %d budgets as of %s", run_id, len(app.config.budgets), now.isoformat())
-    observations = collect(app.config, app.client, now)
+    collected, skipped = _backtest_view(app, at)
+    log.info("run %s: collecting %d budgets as of %s", run_id, len(collected.budgets), now.isoformat())
+    observations = collect(collected, app.client, now)
     for obs in observations:
         if obs.error:
             errors.append({"source": "collect", "budget": obs.budget, "message": obs.error})
@@ -77,6 +79,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         "trigger": trigger,
         "dry_run": dry_run,
         "evaluations": [e.to_dict() for e in outcome.evaluations],
+        "skipped": skipped,
         "notifications": deliveries,
         "errors": errors,
     }
@@ -90,6 +93,25 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         len(errors),
     )
     return result
+
+
+# An --at instant this close to the clock is "now", not a backtest (a timer tick, a demo clock).
+BACKTEST_SLACK = timedelta(minutes=15)
+
+
+def _backtest_view(app: App, at: datetime | None) -> tuple[Config, list[dict[str, str]]]:
+    """The budgets a run can answer as of ``at``, and the ones it skips with the reason.
+
+    Billing reports cost and balance only as they are now: evaluated as of a past instant they would be
+    today's numbers under an old date, so a backtest leaves billing budgets out (their state untouched)
+    rather than show a wrong figure. EdgeOne usage has history and is backtested.
+    """
+    if at is None or app.now() - at <= BACKTEST_SLACK:
+        return app.config, []
+    kept = tuple(b for b in app.config.budgets if b.source != "billing")
+    reason = "billing reports cost and balance only as of now, not for a past instant"
+    skipped = [{"budget": b.name, "reason": reason} for b in app.config.budgets if b.source == "billing"]
+    return app.config.model_copy(update={"budgets": kept}), skipped
 
 
 def failed(result: dict[str, Any]) -> bool:
