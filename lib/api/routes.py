@@ -251,7 +251,8 @@ def _int_param(request: Request, name: str, *, default: int, low: int, high: int
     raw = request.query.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isdigit() alone accepts '²' and '٣', which int() refuses or reads as another number.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise bad_request(f"{name} must be a whole number from {low} to {high}", field=name)
     return int(raw)
 
