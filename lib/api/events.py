@@ -57,8 +57,9 @@ class Request:
         except json.JSONDecodeError as exc:
             msg = f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
             raise bad_request(msg, field="body", code="invalid_json") from exc
-        except ValueError as exc:  # NaN / Infinity, refused by _refuse_constant
-            raise bad_request(f"the body is not JSON: {exc}", field="body", code="invalid_json") from exc
+        except ValueError as exc:  # NaN / Infinity, refused by _refuse_constant; an integer of 4,300+ digits
+            reason = "a number has too many digits" if "digits" in str(exc) else str(exc)
+            raise bad_request(f"the body is not JSON: {reason}", field="body", code="invalid_json") from exc
         except RecursionError as exc:
             raise bad_request("the body is nested too deeply", field="body", code="invalid_json") from exc
 
@@ -164,7 +165,10 @@ def _body(raw: Any, is_base64: bool) -> bytes:
     if raw is None:
         return b""
     if isinstance(raw, (dict, list)):  # hand-written events for `invoke` sometimes carry the object itself
-        raw = json.dumps(raw)
+        try:
+            raw = json.dumps(raw)
+        except (TypeError, ValueError, RecursionError) as exc:  # nested too deeply, a cycle, a non-text key
+            raise bad_request("the event body object cannot be written as JSON", field="body") from exc
     if not isinstance(raw, str):
         raise bad_request("the event body is not a string", field="body")
     if is_base64:
@@ -224,7 +228,12 @@ def integrated_response(response: Response, *, request_id: str, secrets: tuple[s
     if response.body is None:
         body = ""
     else:
-        body = json.dumps(jsonable(response.body, secrets), ensure_ascii=False, separators=(",", ":"))
+        doc = jsonable(response.body, secrets)
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        try:
+            body.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate echoed from the request: \uXXXX escapes keep it valid UTF-8
+            body = json.dumps(doc, separators=(",", ":"))
         headers["Content-Type"] = JSON_TYPE
     headers.update(response.headers)
     return {"isBase64Encoded": False, "statusCode": response.status, "headers": headers, "body": body}
