@@ -7,6 +7,7 @@ hand-worked table. Exit status 0 when everything matched within the time limit, 
     python scripts/soak.py            # the whole month (must finish in under 2 minutes)
     python scripts/soak.py --fast     # the five days that `make test` runs
     python scripts/soak.py --list     # also print every delivery with the step it arrived in
+    python scripts/soak.py --store cos  # state in the sandbox's COS, with COS blips (slower: ~3 min)
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state-dir", help="folder to hold the state folder (default: /dev/shm when writable, else the temp dir)"
     )
+    parser.add_argument(
+        "--store",
+        choices=("file", "cos"),
+        default="file",
+        help="state in a local folder (default) or the sandbox's COS",
+    )
     parser.add_argument("--no-overlap", action="store_true", help="never run two function instances at once")
     parser.add_argument(
         "--time-limit", type=float, default=120.0, help="seconds the month may take (0: no limit; default 120)"
@@ -41,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     start, end = FAST if args.fast else MONTH
     print(f"soak: {start:%Y-%m-%d} .. {end:%Y-%m-%d}, a timer run every 10 minutes ...", flush=True)
-    report = run_soak(start, end, state_dir=args.state_dir, overlap=not args.no_overlap)
+    report = run_soak(start, end, state_dir=args.state_dir, overlap=not args.no_overlap, store=args.store)
     if args.list:
         for d in report.deliveries:
             p = d.payload
@@ -52,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{p.get('status')}  {d.webhook_id}")  # fmt: skip
     print(report.table())
     problems = list(report.problems)
-    if not args.fast and args.time_limit and report.wall > args.time_limit:
+    # The 2-minute promise is for the month on a local folder; COS adds a dozen HTTP requests to every run.
+    if not args.fast and args.store == "file" and args.time_limit and report.wall > args.time_limit:
         problems.append(f"the month took {report.wall:.1f} s, over the {args.time_limit:g} s limit")
     for problem in problems:
         print(f"  - {problem}")

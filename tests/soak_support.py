@@ -39,6 +39,7 @@ STEP = timedelta(minutes=10)
 ZONE_A = "zone-2soakaaaaaaa"
 ZONE_B = "zone-2soakbbbbbbb"
 API_TOKEN = "soak-token"
+COS_STATE = "cos://soak-1250000000.ap-guangzhou/state"
 GB = 10**9
 
 
@@ -309,6 +310,10 @@ class Report:
     api_faults: int = 0
     runs_with_fetch_errors: int = 0
     webhook_refusals: int = 0
+    cos_faults: int = 0
+    state_failures: int = 0  # runs that raised a retryable state error
+    scf_retries: int = 0
+    lost_steps: int = 0  # steps whose three attempts all failed
     silences: int = 0
     outage_steps: int = 0
     state: str = ""
@@ -328,6 +333,11 @@ class Report:
             ("unexpected", self.unexpected),
             ("API faults injected (fired)", self.api_faults),
             ("runs with fetch errors", self.runs_with_fetch_errors),
+            ("COS faults injected (fired)", self.cos_faults),
+            (
+                "runs failed on state (SCF retried)",
+                f"{self.state_failures} ({self.scf_retries} retries, {self.lost_steps} steps lost)",
+            ),
             ("webhook requests refused (outages)", self.webhook_refusals),
             ("steps with audit webhook down", self.outage_steps),
             ("silences created", self.silences),
@@ -348,8 +358,14 @@ def state_parent() -> str | None:
 class Soak:
     """Sandbox + two receivers + a local state folder + ``App``s whose clocks are the step's instant."""
 
-    def __init__(self, *, state_dir: str | None = None, overlap: bool = True) -> None:
+    def __init__(self, *, state_dir: str | None = None, overlap: bool = True, store: str = "file") -> None:
+        if store not in ("file", "cos"):
+            raise ValueError(f"store must be file or cos, not {store!r}")
         self.now = at(1)
+        self.store_kind = store
+        self._lock = threading.Lock()
+        self._state_failures = 0
+        self._scf_retries = 0
         self.overlap = overlap
         self._state_parent = state_dir
         self._stack = ExitStack()
@@ -363,12 +379,17 @@ class Soak:
                 tempfile.TemporaryDirectory(prefix="budget-soak-", dir=self._state_parent or state_parent())
             )
             self.sandbox = self._stack.enter_context(Sandbox(SCENARIO))
+            if self.store_kind == "cos":
+                self.sandbox.app.cos.create_bucket("soak-1250000000", "ap-guangzhou")  # type: ignore[attr-defined]
             self.receivers = {
                 "ops": self._stack.enter_context(Receiver()),
                 "audit": self._stack.enter_context(Receiver()),
             }
             self.env = {
-                "BUDGET_STATE": f"file://{self.state}",
+                "BUDGET_STATE": f"file://{self.state}" if self.store_kind == "file" else COS_STATE,
+                "BUDGET_COS_ENDPOINT": self.sandbox.url,
+                "TENCENTCLOUD_SECRET_ID": self.sandbox.secret_id,
+                "TENCENTCLOUD_SECRET_KEY": self.sandbox.secret_key,
                 "BUDGET_API_TOKEN": API_TOKEN,
                 **{f"{name.upper()}_URL": r.url("webhook") for name, r in self.receivers.items()},
                 **{f"{name.upper()}_SECRET": r.secret("webhook") for name, r in self.receivers.items()},
@@ -387,7 +408,7 @@ class Soak:
         from lib.app.runtime import App
         from lib.client import ApiClient, Credentials
         from lib.client.ratelimit import unlimited
-        from lib.state import open_store
+        from lib.state import open_store, parse_cos_url
         from lib.state.repo import StateRepository
 
         # A month of timers runs in a minute: the client's per-second limit and its retry sleeps would only
@@ -398,7 +419,15 @@ class Soak:
             rate_limiter=unlimited(),
             sleep=lambda _seconds: None,
         )
-        store = open_store(self.env["BUDGET_STATE"], environ=self.env)
+        if self.store_kind == "cos":
+            from lib.state.cos import CosStore
+
+            # As open_store builds it from BUDGET_STATE, but with its retry sleeps off (as the client's).
+            bucket, region, prefix = parse_cos_url(COS_STATE)
+            credentials = Credentials(self.sandbox.secret_id, self.sandbox.secret_key)
+            store = CosStore(bucket, region, prefix, credentials, endpoint=self.sandbox.url, sleep=lambda _s: None)
+        else:
+            store = open_store(self.env["BUDGET_STATE"], environ=self.env)
         repo = StateRepository(store, clock=lambda: self.now.timestamp())
         app = App.from_env(
             self.env, config_source=str(CONFIG), client=client, store=store, repo=repo, clock=lambda: self.now
@@ -466,16 +495,35 @@ class Soak:
 
     # -- the run --
 
+    def _invoke(self, app: Any) -> dict[str, Any] | None:
+        """One timer invocation as SCF makes it: a retryable state error is raised by the timer handler, and
+        SCF retries the invocation twice; None when all three attempts failed (the step is lost)."""
+        from lib.errors import StateError
+
+        for attempt in range(3):
+            try:
+                return app.run_check(trigger="timer")  # type: ignore[no-any-return]
+            except StateError as exc:
+                if not exc.retryable:
+                    raise
+                with self._lock:
+                    self._state_failures += 1
+                    self._scf_retries += attempt < 2
+        return None
+
     def _check(self) -> list[dict[str, Any]]:
-        results: list[dict[str, Any]] = []
         if self.twin is None or not self._overlap_now:
-            return [self.app.run_check(trigger="timer")]
+            result = self._invoke(self.app)
+            return [] if result is None else [result]
         # Two function instances on the same instant (an SCF retry racing the original, or two timers).
+        results: list[dict[str, Any]] = []
         errors: list[BaseException] = []
 
         def run(app: Any) -> None:
             try:
-                results.append(app.run_check(trigger="timer"))
+                result = self._invoke(app)
+                if result is not None:
+                    results.append(result)
             except BaseException as exc:  # reported below, on the main thread
                 errors.append(exc)
 
@@ -489,7 +537,9 @@ class Soak:
         return results
 
     def run(self, start: datetime, end: datetime) -> Report:
-        report = Report(start, end, state=f"local folder ({'tmpfs' if self.state.startswith('/dev/shm') else 'disk'})")
+        where = "COS in the sandbox" if self.store_kind == "cos" else "local folder"
+        medium = "tmpfs" if self.state.startswith("/dev/shm") else "disk"
+        report = Report(start, end, state=f"{where} ({'memory' if self.store_kind == 'cos' else medium})")
         expected = expected_between(start, end)
         sending_steps = {e.at for e in expected}
         log: list[Delivery] = []
@@ -515,7 +565,8 @@ class Soak:
             results = self._check()
             report.steps += 1
             report.runs += len(results)
-            if len(results) == 2:
+            report.lost_steps += not results
+            if self._overlap_now:
                 report.overlapping += 1
                 report.claims_lost += sum(
                     d["outcome"] in ("skipped", "queued") for r in results for d in r["notifications"]
@@ -524,7 +575,11 @@ class Soak:
             self._harvest(log)
         report.wall = time.perf_counter() - began
         report.deliveries = log
-        report.api_faults = sum(fired for _seen, fired in self.sandbox.scenario.fault_counts())
+        products = [f.product for f in self.sandbox.scenario.spec.faults]
+        counts = self.sandbox.scenario.fault_counts()
+        report.api_faults = sum(fired for product, (_, fired) in zip(products, counts, strict=True) if product != "cos")
+        report.cos_faults = sum(fired for product, (_, fired) in zip(products, counts, strict=True) if product == "cos")
+        report.state_failures, report.scf_retries = self._state_failures, self._scf_retries
         report.webhook_refusals = sum(not d.accepted for d in log)
         _compare(report, expected, log)
         self._check_state(report)

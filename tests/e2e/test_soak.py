@@ -282,3 +282,16 @@ def test_five_days_of_timer_runs_deliver_exactly_the_table() -> None:
     assert report.runs_with_fetch_errors == 5  # F1 (4 runs) and F2 (1 run); F3 is retried away
     assert report.webhook_refusals > 0  # the audit outage refused requests; each got through later
     assert report.silences == 1
+    assert (report.cos_faults, report.state_failures) == (0, 0)  # the COS blips need --store cos
+
+
+@pytest.mark.slow
+def test_a_day_with_the_state_in_cos_survives_cos_blips() -> None:
+    """State in the sandbox's COS: the 03:00 run loses COS entirely (SCF retries it twice, the step is lost),
+    and two PutObjects of the 20:40 crossing run fail and are retried by the store; the day's three alerts
+    still arrive once each, in their steps."""
+    report = run_soak(at(3), at(4), store="cos")
+    assert report.problems == [], "\n" + report.table() + "\n" + "\n".join(report.problems)
+    assert (report.expected, report.sent, report.doubled, report.lost) == (3, 3, 0, 0)
+    assert (report.state_failures, report.scf_retries, report.lost_steps) == (3, 2, 1)
+    assert report.cos_faults >= 3 + 2  # every call of the lost step (each retried by the store), and the 2 puts
