@@ -13,6 +13,7 @@ import logging
 import sys
 import threading
 import uuid
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -116,9 +117,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, FOO) reaches the handler too, which answers 405 or 400 in JSON;
+        # the stdlib would answer a 501 HTML page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own refusals (malformed request line, 414, 431) in the API's JSON error shape."""
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        self.log_error("code %d, message %s", code, message)
+        self._plain_error(code, phrase.lower().replace(" ", "_").replace("-", "_"), message or phrase)
+
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked()
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if len(lengths) > 1:  # RFC 9112 §6.3: which one frames the body is ambiguous
+            self._plain_error(400, "bad_request", "conflicting Content-Length headers")
+            return None
         raw = self.headers.get("Content-Length", "0").strip() or "0"
         if not raw.isdigit():
             self._plain_error(400, "bad_request", "Content-Length is not a number")
