@@ -25,6 +25,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535; anything else is a usage error."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from exc
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is not in 0-65535")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="Budget alerts for Tencent Cloud.")
     parser.add_argument(
@@ -45,11 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the API handler over local HTTP")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=port_number, default=8080)
 
     p = sub.add_parser("sandbox", help="run the local Tencent Cloud until stopped")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--port", type=port_number, default=0, help="0 picks a free port")
     p.add_argument("--scenario", help="scenario YAML (default: the bundled demo.yaml)")
     p.add_argument("--secret-id", default="AKIDSANDBOX")
     p.add_argument("--secret-key", default="sandbox-secret-key")
