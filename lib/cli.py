@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
 def port_number(text: str) -> int:
     """An argparse type: a TCP port, 0 (any free port) to 65535; anything else is a usage error."""
     try:
+        if not text.isascii():  # int() would read '８０' as 80
+            raise ValueError(text)
         value = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from exc
