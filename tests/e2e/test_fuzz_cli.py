@@ -140,6 +140,23 @@ def test_check_refuses_a_bad_instant(at: str, tmp_path: Path) -> None:
     assert "--at" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--port", "99999"],
+        ["serve", "--port", "-1"],
+        ["serve", "--port", "0x50"],
+        ["sandbox", "--port", "65536"],
+        ["sandbox", "--port", "８０"],  # full-width digits
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(args: list[str], tmp_path: Path) -> None:
+    proc = run_cli(args, tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].endswith(("is not in 0-65535", "is not a port number"))
+
+
 EVENT_FILES: dict[str, bytes | None] = {
     "missing": None,
     "empty": b"",
