@@ -1,11 +1,13 @@
 """The month soak: 10-minute timer runs through November 2026 against the sandbox, checked against a hand-worked table.
 
 What runs: the real in-process ``Sandbox`` (scenario ``tests/soak/month.yaml``), two real ``Receiver``s (channels
-``ops`` and ``audit``, both signed Standard Webhooks), a real local-folder state store, and ``App.run_check``
+``ops`` and ``audit``, both signed Standard Webhooks), a real state store (a local folder, or the sandbox's COS
+with ``store="cos"``), and ``App.run_check``
 with an injected clock: at every step the App's clock, the state repository's clock and the sandbox's data
 clock are the step's instant. Between steps the driver does what the timeline says: creates silences (through
-the API handler and through the state repository) and takes the ``audit`` webhook down and up again. Faults
-come from the scenario (EdgeOne and Billing API errors on the data clock).
+the API handler and through the state repository) and takes the ``audit`` webhook down and up again; where an
+alert is due it runs two function instances at once; a run that fails on its state is retried twice (SCF).
+Faults come from the scenario (EdgeOne, Billing and COS errors on the data clock).
 
 What is checked: every delivery each receiver accepted, with the step it arrived in, against ``EXPECTED`` --
 a table written by hand from the scenario's definition (see the notes on each row, and
@@ -22,9 +24,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -109,8 +111,6 @@ class Expected:
 
 def _both(row: Expected, audit_at: datetime | None = None, note: str = "") -> tuple[Expected, Expected]:
     """The row for ops and the same alert for audit (late when the audit webhook was down)."""
-    from dataclasses import replace
-
     audit = replace(row, channel="audit", at=audit_at or row.at, decided=row.when_decided, note=note or row.note)
     return row, audit
 
@@ -249,10 +249,6 @@ def steps(start: datetime, end: datetime) -> Iterator[datetime]:
     while t < end:
         yield t
         t += STEP
-
-
-def first_step(start: datetime, end: datetime, holds: Callable[[datetime], bool]) -> datetime | None:
-    return next((t for t in steps(start, end) if holds(t)), None)
 
 
 def next_step(moment: datetime) -> datetime:
