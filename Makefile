@@ -26,6 +26,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The full reliability runs: a month of timer ticks against the sandbox, state in a folder, then in COS.
+soak: $(STAMP)
+	$(PY) scripts/soak.py
+	$(PY) scripts/soak.py --store cos --time-limit 600
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
 
