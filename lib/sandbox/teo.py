@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lib.sandbox.api3 import Action, ApiFailure, Context, Product
-from lib.sandbox.scenario import METRICS, PEAK_METRICS, REGIONS, Scenario, Zone
+from lib.sandbox.scenario import METRICS, PEAK_METRICS, PLAN_CAPACITIES, REGIONS, Scenario, Zone
 from lib.sandbox.usage import STEP, Series
 
 VERSION = "2022-09-01"
@@ -349,17 +349,7 @@ def describe_plans(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "PayMode": plan.spec.pay_mode,
             "ZonesInfo": [{"ZoneId": z.id, "ZoneName": z.name, "Paused": z.spec.paused} for z in zones],
         }
-        for capacity in (
-            "AccTrafficCapacity",
-            "SmartTrafficCapacity",
-            "DDoSTrafficCapacity",
-            "SecTrafficCapacity",
-            "SecRequestCapacity",
-            "L4TrafficCapacity",
-            "CrossMLCTrafficCapacity",
-            "SmartRequestCapacity",
-            "VAUCapacity",
-        ):
+        for capacity in PLAN_CAPACITIES:
             item[capacity] = plan.capacity.get(capacity, 0)
         item["Bindable"] = "true" if plan.spec.bindable else "false"
         item["EnabledTime"] = _utc(int(plan.enabled.timestamp()))
