@@ -390,3 +390,24 @@ def test_only_retryable_state_errors_reach_scf(error: Exception, raises: bool) -
             assert result["errors"] == [{"source": "run", "message": str(error)}]
     finally:
         timer._app = previous
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CONFIGS))
+def test_a_warm_timer_keeps_its_configuration_when_an_edit_is_hostile(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "budgets.yaml"
+    path.write_text(HOSTILE_CONFIGS[name], encoding="utf-8")
+    app = make_app()
+    app.environ, app.config_source = dict(TIMER_SECRETS), str(path)
+    before = app.config
+    previous, timer._app = timer._app, app
+    try:
+        started = time.perf_counter()
+        result = timer.main_handler({"Type": "Timer"}, {})
+        assert time.perf_counter() - started < 5.0
+    finally:
+        timer._app = previous
+    assert result["trigger"] == "timer" and app.config is before  # the alerts keep running
+    (problem,) = app.config_problems
+    assert problem.startswith("configuration not reloaded") and str(path) in problem
+    for secret in TIMER_SECRETS.values():
+        assert secret not in problem
