@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from lib.errors import BudgetError, StateError
+from lib.logtext import loggable
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -44,7 +45,7 @@ def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, An
 def _failure(exc: BudgetError) -> dict[str, Any]:
     """A run that could not start or finish, in the result document's shape (DESIGN §3.4); ``at`` in UTC,
     since the configuration (and its time zone) may be what failed."""
-    log.error("check run failed: %s", exc)
+    log.error("check run failed: %s", loggable(str(exc)))
     return {
         "run_id": None,
         "at": datetime.fromtimestamp(time.time(), timezone.utc).isoformat(),

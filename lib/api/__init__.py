@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lib.api.errors import ApiProblem, from_budget_error, internal, problem_response
 from lib.api.events import Response, integrated_response, mask, parse_event, request_id
 from lib.errors import BudgetError
+from lib.logtext import loggable
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -95,24 +96,24 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         response = problem_response(problem)
     except BudgetError as exc:
         # Masked like the answer: the message may quote the caller's input, which may be a secret.
-        log.warning("request %s failed: %s", rid, mask(str(exc), secrets_to_mask()))
+        log.warning("request %s failed: %s", loggable(rid), loggable(mask(str(exc), secrets_to_mask())))
         response = problem_response(from_budget_error(exc))
     except Exception:
-        log.exception("request %s: unexpected error", rid)
+        log.exception("request %s: unexpected error", loggable(rid))
         response = problem_response(internal(rid))
     secrets = secrets_to_mask()  # after dispatch: a request may have built the App (its channels count)
     try:
         shaped = integrated_response(response, request_id=rid, secrets=secrets)
     except Exception:
-        log.exception("request %s: could not shape the response", rid)
+        log.exception("request %s: could not shape the response", loggable(rid))
         shaped = integrated_response(problem_response(internal(rid)), request_id=rid)
     log.info(
         "api %s %s -> %d in %.1f ms (request %s)",
-        method,
-        mask(path, secrets),  # a token pasted into the URL must not land in the function log
+        loggable(method),
+        loggable(mask(path, secrets)),  # a token pasted into the URL must not land in the function log
         shaped["statusCode"],
         (time.monotonic() - started) * 1000,
-        rid,
+        loggable(rid),
     )
     return shaped
 

@@ -201,3 +201,13 @@ def test_unicode_body_round_trip() -> None:
     ev = event("POST", "/silences")
     ev.update(body=raw, isBase64Encoded=True)
     assert parse_event(ev, {}).json() == body
+
+
+def test_caller_text_is_escaped_before_it_reaches_the_log() -> None:
+    from lib.logtext import loggable
+
+    line = loggable("/status\ud800\n200 OK forged\x1b[31m")
+    line.encode("utf-8")  # a lone surrogate would make every log handler fail
+    assert "\n" not in line and "\x1b" not in line
+    assert line == "/status\\ud800\\n200 OK forged\\x1b[31m"
+    assert loggable("/usage?budget=流量") == "/usage?budget=流量"
