@@ -4,6 +4,7 @@ Layout of objects (keys relative to the store; ``<…>`` parts are escaped by ``
 
     ledger.json                          {"schema", "saved_at", "ledger": <opaque dict from lib.rules>}
     claims/<delivery>/<generation>       create-only: {"run_id", "generation", "claimed_at", "lease_until", "released"}
+                                         (+ "delivery_id", "channel", "notification" when claimed with an intent)
     sent/<delivery>                      create-only: {"run_id", "sent_at", "detail"}
     outbox/<delivery>.json               an OutboxEntry (pending or failed delivery)
     silences/<id>.json                   a Silence
@@ -18,6 +19,10 @@ Why markers and not one document: COS cannot compare-and-swap a PUT, so "sent ex
 create-only objects. A delivery is sent only by the run whose ``put_if_absent`` created its claim. A
 claim a crashed run left behind is taken over after its lease by creating the *next* generation, which
 is again create-only, so two runs racing for a stale claim still produce one winner.
+
+Why a claim carries its notification: the outbox entry is the one mutable copy of a pending delivery. If
+it is damaged (a hand edit, disk corruption), the claim written with the intent still holds the message,
+so the entry is rebuilt from it instead of the delivery being lost.
 """
 
 from __future__ import annotations
@@ -220,14 +225,20 @@ class StateRepository:
         obj = self.store.get(key)
         if obj is None:
             return None
-        try:
-            return parse(self._decode(obj.data, kind))
-        except _Unreadable as exc:
-            reason = str(exc)
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            reason = f"not a valid {kind}: {type(exc).__name__}: {exc}"
+        value, reason = self._parse(obj.data, kind, parse)
+        if reason is None:
+            return value
         self._quarantine(key, obj.data, obj.etag, reason)
         return None
+
+    def _parse(self, data: bytes, kind: str, parse: Callable[[dict[str, Any]], _T]) -> tuple[_T | None, str | None]:
+        """The parsed document and None, or None and why it is unreadable."""
+        try:
+            return parse(self._decode(data, kind)), None
+        except _Unreadable as exc:
+            return None, str(exc)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            return None, f"not a valid {kind}: {type(exc).__name__}: {exc}"
 
     def _decode(self, data: bytes, kind: str) -> dict[str, Any]:
         try:
@@ -258,20 +269,33 @@ class StateRepository:
     def _write(self, key: str, body: Mapping[str, Any]) -> None:
         self.store.put(key, encode({"schema": SCHEMA, **body}))
 
-    def _quarantine(self, key: str, data: bytes, etag: str, reason: str) -> str | None:
+    def _quarantine(
+        self, key: str, data: bytes, etag: str, reason: str, *, replacement: bytes | None = None, outcome: str = ""
+    ) -> bool:
+        """Copy an unreadable object to ``corrupt/`` and delete it, or overwrite it with ``replacement``.
+
+        Returns True when ``replacement`` was written. Replacing in place (not delete then create) leaves no
+        moment without the object, so a failure half-way keeps the damaged one to be tried again next run.
+        ``outcome`` (what became of its content) is added to the report once the object is dealt with.
+        """
         target = f"corrupt/{key}.{_stamp(self._clock())}"
-        moved: str | None = target
         note = f"moved to {target!r}"
+        replaced = False
         try:
             self.store.put(target, data)
             current = self.store.get(key)
             if current is not None and current.etag == etag:  # someone may have rewritten it meanwhile
-                self.store.delete(key)
+                if replacement is None:
+                    self.store.delete(key)
+                else:
+                    self.store.put(key, replacement)
+                    replaced = True
+            if outcome and (replaced or replacement is None):
+                note = f"{note}; {outcome}"
         except StoreError as exc:
-            moved = None
-            note = f"could not move it aside ({exc}); left in place"
+            note = f"could not move it aside ({exc}); left in place, to be tried again next run"
         self._problem(f"state object {key!r} in {self.store.describe()} is unreadable ({reason}); {note}")
-        return moved
+        return replaced
 
     def _problem(self, text: str) -> None:
         self.problems.append(text)
@@ -322,8 +346,10 @@ class StateRepository:
                 gens.append(int(tail))
         return sorted(gens)
 
-    def _claim_doc(self, run_id: str, generation: int, now: datetime, released: bool = False) -> dict[str, Any]:
-        return {
+    def _claim_doc(
+        self, run_id: str, generation: int, now: datetime, released: bool = False, intent: OutboxEntry | None = None
+    ) -> dict[str, Any]:
+        doc: dict[str, Any] = {
             "schema": SCHEMA,
             "run_id": run_id,
             "generation": generation,
@@ -332,6 +358,10 @@ class StateRepository:
             "released": released,
             "pid": os.getpid(),
         }
+        if intent is not None:
+            # A second copy of the message, for rebuilding a damaged outbox entry (_recover_outbox).
+            doc.update(delivery_id=intent.delivery_id, channel=intent.channel, notification=intent.notification)
+        return doc
 
     def _holder(self, delivery_id: str, generation: int) -> dict[str, Any] | None:
         """The claim document of a generation; None when it is unreadable (then it counts as expired)."""
@@ -352,12 +382,13 @@ class StateRepository:
         """Try to become the one run that sends this delivery; True if this run won it.
 
         ``intent`` (optional) is written to the outbox first, unless an entry exists, so that a run dying
-        between claim and send leaves the delivery to be retried rather than lost.
+        between claim and send leaves the delivery to be retried rather than lost; the claim object keeps
+        a copy of its notification, from which a damaged outbox entry is rebuilt.
         """
         if intent is not None:
             self.store.put_if_absent(self._outbox_key(delivery_id), encode({"schema": SCHEMA, **intent.to_dict()}))
         generation = 1
-        won = self._create_claim(delivery_id, run_id, generation, now)
+        won = self._create_claim(delivery_id, run_id, generation, now, intent)
         if not won:
             gens = self._generations(delivery_id)
             if gens:
@@ -377,7 +408,7 @@ class StateRepository:
                 generation = top + 1
             else:
                 generation = 1  # generation 1 was pruned between our create and the listing
-            won = self._create_claim(delivery_id, run_id, generation, now)
+            won = self._create_claim(delivery_id, run_id, generation, now, intent)
             if not won:
                 return False
         # Sent while we were looking (or a slow run's lease expired after it sent): do not send again.
@@ -387,8 +418,10 @@ class StateRepository:
         self._won[delivery_id] = (generation, run_id)
         return True
 
-    def _create_claim(self, delivery_id: str, run_id: str, generation: int, now: datetime) -> bool:
-        doc = self._claim_doc(run_id, generation, now)
+    def _create_claim(
+        self, delivery_id: str, run_id: str, generation: int, now: datetime, intent: OutboxEntry | None
+    ) -> bool:
+        doc = self._claim_doc(run_id, generation, now, intent=intent)
         return self.store.put_if_absent(self._claim_key(delivery_id, generation), encode(doc))
 
     def _write_claim(self, delivery_id: str, run_id: str, generation: int, now: datetime, *, released: bool) -> None:
@@ -451,8 +484,70 @@ class StateRepository:
 
     def _outbox(self) -> list[OutboxEntry]:
         keys = self.store.list("outbox/")
-        found = self._map(lambda key: self._load(key, "outbox", OutboxEntry.from_dict), keys)
+        found = self._map(self._load_outbox, keys)
         return [entry for entry in found if entry is not None]
+
+    def _load_outbox(self, key: str) -> OutboxEntry | None:
+        """One outbox entry; a damaged one is moved aside and, when its claims hold the message, rebuilt."""
+        obj = self.store.get(key)
+        if obj is None:
+            return None
+        entry, reason = self._parse(obj.data, "outbox", OutboxEntry.from_dict)
+        if reason is None:
+            return entry
+        rebuilt, outcome = self._recover_outbox(key)
+        replacement = encode({"schema": SCHEMA, **rebuilt.to_dict()}) if rebuilt is not None else None
+        replaced = self._quarantine(key, obj.data, obj.etag, reason, replacement=replacement, outcome=outcome)
+        return rebuilt if replaced else None
+
+    def _recover_outbox(self, key: str) -> tuple[OutboxEntry | None, str]:
+        """The entry of a damaged ``outbox/<delivery>.json`` rebuilt from the delivery's claims, and what happened.
+
+        The claim written with the intent holds the notification. The rebuilt entry is pending and due at
+        once (its claimed time, which is in the past for any later run); its attempts are the released
+        claims (one per failed send). Claims written before they held the notification cannot help.
+        """
+        seg = key[len("outbox/") : -len(".json")]
+        if self.store.get_meta(f"sent/{seg}") is not None:
+            return None, "its delivery was sent already, nothing is lost"
+        prefix = f"claims/{seg}/"
+        source: tuple[str, dict[str, Any], datetime] | None = None
+        released = 0
+        for claim_key in self.store.list(prefix):
+            if not claim_key[len(prefix) :].isdigit():
+                continue
+            obj = self.store.get(claim_key)
+            if obj is None:
+                continue
+            try:
+                doc = self._decode(obj.data, "claim")
+                claimed_at = _parse_time(doc["claimed_at"])
+            except (_Unreadable, KeyError, TypeError, ValueError):
+                continue  # a damaged claim is reported where it is used (_holder), never moved
+            released += doc.get("released") is True
+            if source is None and _carries_notification(doc, seg):
+                source = (claim_key, doc, claimed_at)
+        if source is None:
+            return None, (
+                "no claim holds a copy of its notification (claims written by an older version do not): "
+                "this delivery is lost"
+            )
+        claim_key, doc, claimed_at = source
+        if self.is_sent(doc["delivery_id"]):
+            return None, "its delivery was sent already, nothing is lost"
+        rebuilt = OutboxEntry(
+            delivery_id=doc["delivery_id"],
+            channel=doc["channel"],
+            notification=dict(doc["notification"]),
+            attempts=released,
+            next_attempt_at=claimed_at,
+            last_error=f"outbox entry was damaged; rebuilt from {claim_key}",
+            status="pending",
+        )
+        outcome = (
+            f"recovered the delivery {rebuilt.delivery_id!r} from {claim_key!r}; retried from attempt {released + 1}"
+        )
+        return rebuilt, outcome
 
     def outbox_due(self, now: datetime) -> list[OutboxEntry]:
         """Pending deliveries whose next attempt is due, oldest first."""
@@ -691,6 +786,18 @@ class StateRepository:
             return [fn(item) for item in items]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="state") as pool:
             return list(pool.map(fn, items))
+
+
+def _carries_notification(doc: Mapping[str, Any], seg: str) -> bool:
+    """Whether a claim document holds a usable copy of the notification of the delivery at ``seg``."""
+    did, channel, notification = doc.get("delivery_id"), doc.get("channel"), doc.get("notification")
+    return (
+        isinstance(did, str)
+        and segment(did) == seg
+        and isinstance(channel, str)
+        and isinstance(notification, dict)
+        and bool(notification)
+    )
 
 
 def _before(when: float | None, cutoff: float) -> bool:
