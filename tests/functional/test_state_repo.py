@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
@@ -12,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.errors import StateError
+from lib.errors import StateError, StoreError
 from lib.model import Point, Silence
 from lib.state.local import LocalStore
 from lib.state.memory import MemoryStore
 from lib.state.repo import OutboxEntry, StateRepository, encode
-from lib.state.store import ObjectStore
+from lib.state.store import Obj, ObjectStore
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
 DID = "ntf_00112233445566778899aabbccddeeff.ops"
@@ -244,6 +245,199 @@ def test_a_corrupt_outbox_entry_is_moved_aside_and_the_others_survive() -> None:
     assert [e.delivery_id for e in repo.outbox_due(NOW)] == ["ntf_a.ops"]
     assert len(store.list("corrupt/outbox/")) == 2
     assert len(repo.problems) == 2
+
+
+# -- a damaged outbox entry is rebuilt from the copy of its notification in its claim -----------------
+
+NOTE = {"id": "ntf_00112233445566778899aabbccddeeff", "budget": "spend", "detail": {"预算": "¥1,000"}}
+
+
+def intent(did: str = DID) -> OutboxEntry:
+    return OutboxEntry(did, "ops", dict(NOTE), 0, NOW, "", "pending")
+
+
+@pytest.fixture(params=["memory", "local"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    return MemoryStore() if request.param == "memory" else LocalStore(tmp_path)
+
+
+def tear(store: ObjectStore, did: str = DID) -> bytes:
+    """A torn write of the delivery's outbox entry (its first 30 bytes)."""
+    obj = store.get(f"outbox/{did}.json")
+    assert obj is not None
+    store.put(f"outbox/{did}.json", obj.data[:30])
+    return obj.data[:30]
+
+
+def test_a_claim_made_with_an_intent_keeps_a_copy_of_the_notification(any_store: ObjectStore) -> None:
+    repo = StateRepository(any_store)
+    assert repo.claim(DID, run_id="r", now=NOW, intent=intent())
+    repo.release(DID, run_id="r")
+    obj = any_store.get(f"claims/{DID}/000001")
+    assert obj is not None
+    doc = json.loads(obj.data)
+    assert (doc["delivery_id"], doc["channel"], doc["notification"], doc["released"]) == (DID, "ops", NOTE, True)
+
+
+def test_a_torn_outbox_entry_is_rebuilt_from_its_claim_and_due_at_once(any_store: ObjectStore) -> None:
+    first = StateRepository(any_store)
+    assert first.claim(DID, run_id="r1", now=NOW, intent=intent())
+    first.outbox_put(OutboxEntry(DID, "ops", dict(NOTE), 1, NOW + timedelta(minutes=1), "503", "pending"))
+    first.release(DID, run_id="r1")
+    claims_before = {k: any_store.get(k) for k in any_store.list("claims/")}
+    torn = tear(any_store)
+
+    later = StateRepository(any_store)
+    due = later.outbox_due(NOW)  # due now, although the damaged entry said "in a minute"
+    assert [(e.delivery_id, e.channel, e.notification, e.attempts, e.status) for e in due] == [
+        (DID, "ops", NOTE, 1, "pending")
+    ]
+    assert len(later.problems) == 1
+    assert f"'outbox/{DID}.json'" in later.problems[0] and "moved to 'corrupt/outbox/" in later.problems[0]
+    assert f"recovered the delivery {DID!r} from 'claims/{DID}/000001'" in later.problems[0]
+    # The rebuilt entry is stored (a fresh repository reads it without problems); the torn bytes are kept aside.
+    fresh = StateRepository(any_store)
+    assert [e.delivery_id for e in fresh.outbox_pending()] == [DID] and fresh.problems == []
+    [aside] = any_store.list("corrupt/")
+    stored = any_store.get(aside)
+    assert stored is not None and stored.data == torn
+    # Markers are never moved or rewritten by the recovery.
+    assert {k: any_store.get(k) for k in any_store.list("claims/")} == claims_before
+    # The next claim takes the next generation, and the delivery is sent once.
+    assert fresh.claim(DID, run_id="r2", now=NOW + timedelta(minutes=2)) is True
+    assert any_store.list(f"claims/{DID}/") == [f"claims/{DID}/000001", f"claims/{DID}/000002"]
+    fresh.mark_sent(DID, run_id="r2", now=NOW + timedelta(minutes=2), detail={})
+    fresh.outbox_remove(DID)
+    assert fresh.outbox_due(NOW + timedelta(hours=1)) == []
+
+
+def test_the_rebuilt_entry_counts_one_attempt_per_failed_send() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r1", now=NOW, intent=intent())
+    repo.release(DID, run_id="r1")
+    for n in range(2, 5):  # three retries from the outbox (claimed without an intent), each failing
+        assert repo.claim(DID, run_id=f"r{n}", now=NOW + timedelta(minutes=n))
+        repo.release(DID, run_id=f"r{n}")
+    repo.outbox_put(OutboxEntry(DID, "ops", dict(NOTE), 4, NOW + timedelta(minutes=20), "503", "pending"))
+    tear(store)
+    [rebuilt] = StateRepository(store).outbox_due(NOW)
+    assert rebuilt.attempts == 4 and rebuilt.notification == NOTE
+
+
+def test_a_run_that_died_after_its_claim_leaves_a_rebuildable_entry() -> None:
+    store = MemoryStore()
+    assert StateRepository(store).claim(DID, run_id="dies", now=NOW, intent=intent())
+    tear(store)
+    later = StateRepository(store)
+    [rebuilt] = later.outbox_due(NOW + timedelta(minutes=1))
+    assert rebuilt.attempts == 0  # the claim was never released: no send failed
+    assert later.claim(DID, run_id="next", now=NOW + timedelta(minutes=1)) is False  # the lease still holds
+    assert later.claim(DID, run_id="next", now=NOW + timedelta(minutes=6)) is True
+
+
+def test_a_damaged_entry_whose_claims_have_no_copy_is_reported_lost(any_store: ObjectStore) -> None:
+    # Claims written by an older version carry no notification: they still work as claims.
+    old_claim = {"schema": 1, "run_id": "old", "generation": 1, "claimed_at": NOW.isoformat()}
+    old_claim |= {"lease_until": (NOW + timedelta(minutes=5)).isoformat(), "released": True}
+    any_store.put(f"claims/{DID}/000001", encode(old_claim))
+    any_store.put(f"outbox/{DID}.json", b"\xff\xfe")
+    repo = StateRepository(any_store)
+    assert repo.outbox_due(NOW) == []
+    assert len(repo.problems) == 1 and "this delivery is lost" in repo.problems[0]
+    assert any_store.list("outbox/") == []
+    assert repo.claim(DID, run_id="new", now=NOW, intent=intent()) is True  # generation 2
+
+
+def test_a_damaged_entry_of_a_sent_delivery_is_not_rebuilt() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r", now=NOW, intent=intent())
+    repo.mark_sent(DID, run_id="r", now=NOW, detail={})  # the run died before removing the outbox entry
+    tear(store)
+    later = StateRepository(store)
+    assert later.outbox_due(NOW) == [] and store.list("outbox/") == []
+    assert "sent already, nothing is lost" in later.problems[0]
+
+
+def test_a_claim_of_another_delivery_is_not_used_as_a_copy() -> None:
+    store = MemoryStore()
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r", now=NOW, intent=intent())
+    obj = store.get(f"claims/{DID}/000001")
+    assert obj is not None
+    store.put("claims/ntf_other.ops/000001", obj.data)  # a copied object: its delivery id does not match the key
+    store.put("outbox/ntf_other.ops.json", b"{")
+    later = StateRepository(store)
+    assert [e.delivery_id for e in later.outbox_due(NOW)] == [DID]
+    assert any("'outbox/ntf_other.ops.json'" in p and "this delivery is lost" in p for p in later.problems)
+
+
+class FailingOutboxWrites(MemoryStore):
+    """Refuses writes under outbox/ while ``failing`` (COS down half-way through a recovery)."""
+
+    def __init__(self) -> None:
+        super().__init__("failing")
+        self.failing = False
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.failing and key.startswith("outbox/"):
+            raise StoreError("InternalError", status=500, key=key, retryable=True)
+        super().put(key, data)
+
+
+def test_a_recovery_that_cannot_write_leaves_the_damaged_entry_for_the_next_run() -> None:
+    store = FailingOutboxWrites()
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r", now=NOW, intent=intent())
+    torn = tear(store)
+    store.failing = True
+    failing = StateRepository(store)
+    assert failing.outbox_due(NOW) == []
+    assert "left in place, to be tried again next run" in failing.problems[0]
+    stored = store.get(f"outbox/{DID}.json")
+    assert stored is not None and stored.data == torn  # never a moment without the entry
+    store.failing = False
+    assert [e.delivery_id for e in StateRepository(store).outbox_due(NOW)] == [DID]
+
+
+class MeetingStore(MemoryStore):
+    """The first ``parties`` reads of an outbox entry wait for each other: runs that all read the damage."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__("meeting")
+        self.barrier = threading.Barrier(parties, timeout=5)
+        self.parties = parties
+        self.waiting = 0
+
+    def get(self, key: str) -> Obj | None:
+        obj = super().get(key)
+        if key.startswith("outbox/") and self.waiting > 0:
+            self.waiting -= 1
+            self.barrier.wait()
+        return obj
+
+
+def test_two_runs_reading_the_same_damage_leave_one_entry_and_one_claim_winner() -> None:
+    store = MeetingStore(2)
+    repo = StateRepository(store)
+    assert repo.claim(DID, run_id="r", now=NOW, intent=intent())
+    repo.release(DID, run_id="r")
+    tear(store)
+    store.waiting = store.parties
+    later = NOW + timedelta(minutes=1)
+    runs = [StateRepository(store), StateRepository(store)]
+    found: list[list[OutboxEntry]] = [[], []]
+    threads = [threading.Thread(target=lambda i=i: found[i].extend(runs[i].outbox_due(later))) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all("unreadable" in run.problems[0] for run in runs)  # both saw the damage
+    assert store.list("outbox/") == [f"outbox/{DID}.json"]
+    assert [e.delivery_id for e in StateRepository(store).outbox_due(later)] == [DID]
+    assert 1 <= len(found[0]) + len(found[1]) <= 2
+    assert sorted(run.claim(DID, run_id=str(i), now=later) for i, run in enumerate(runs)) == [False, True]
 
 
 # -- silences, series, history, runs, idempotency ---------------------------------------------------
