@@ -120,10 +120,14 @@ def describe_billing_data(params: dict[str, Any], ctx: Context) -> dict[str, Any
         groups[()] = []
     engine = ctx.scenario.usage_engine
     for zone in zones:
+        # A silent zone's series are exact zeros: they still make their groups, but add nothing.
+        silent = engine.silent(metric, zone)
         for s in engine.series(metric, zone):
             if not _matches(s, wanted):
                 continue
-            groups.setdefault(_key(s, group_by), []).append(s)
+            members = groups.setdefault(_key(s, group_by), [])
+            if not silent:
+                members.append(s)
     if len(groups) > MAX_GROUPS:
         raise ApiFailure(
             "InvalidParameter.GroupByLimitExceeded",
@@ -133,13 +137,18 @@ def describe_billing_data(params: dict[str, Any], ctx: Context) -> dict[str, Any
     cutoff = ctx.scenario.visible_until()
     per_bucket = step // STEP
     peak = metric in PEAK_METRICS
+    times = [_utc(first + i * step) for i in range(count)]
     data: list[dict[str, Any]] = []
     for key in sorted(groups):
-        values = engine.summed(metric, groups[key], first, first + count * step, cutoff)
         labels = {DIMENSIONS[dim]: value for dim, value in key}
-        for i in range(count):
-            chunk = values[i * per_bucket : (i + 1) * per_bucket]
-            data.append({"Time": _utc(first + i * step), "Value": max(chunk) if peak else sum(chunk), **labels})
+        members = groups[key]
+        if not members:  # every bucket is 0: no series to add up
+            data.extend([{"Time": t, "Value": 0, **labels} for t in times])
+            continue
+        values = engine.summed(metric, members, first, first + count * step, cutoff)
+        fold = max if peak else sum
+        buckets = [fold(values[i : i + per_bucket]) for i in range(0, count * per_bucket, per_bucket)]
+        data.extend([{"Time": t, "Value": v, **labels} for t, v in zip(times, buckets, strict=True)])
     return {"Data": data}
 
 

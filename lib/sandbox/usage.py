@@ -37,6 +37,7 @@ The query side (``summed``) adds series bucket by bucket and zeroes buckets not 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
 from array import array
 from collections import OrderedDict
@@ -57,6 +58,7 @@ PER_DAY = 288
 DAY = 86400
 PPM = 10**6
 NOISE_SPAN = 2**32
+_UINT32S = struct.Struct(f">{PER_DAY}I")  # a day of noise words
 _CACHE_DAYS = 8192  # day arrays kept (about 2.3 KB each)
 
 
@@ -80,9 +82,13 @@ class UsageEngine:
         self.scenario = scenario
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple[str, Series, int], Row] = OrderedDict()
-        self._factors: OrderedDict[tuple[str, str, int], tuple[list[int], int]] = OrderedDict()
+        self._factors: OrderedDict[tuple[int, int], tuple[list[int], int]] = OrderedDict()
+        self._shape_ids: dict[tuple[tuple[int, ...], tuple[int, ...], Decimal], int] = {}
+        self._shapes: dict[int, tuple[tuple[int, ...], tuple[int, ...], Decimal]] = {}
+        self._shape_of: dict[tuple[str, str], int] = {}
         self._growth: dict[tuple[Decimal, int], int] = {}
         self._series: dict[tuple[str, str], list[Series]] = {}
+        self._silent: dict[tuple[str, str], bool] = {}
         epoch = scenario.epoch
         offset = epoch.utcoffset()
         self._epoch_local_day = (int(epoch.timestamp()) + int(offset.total_seconds() if offset else 0)) // DAY
@@ -101,6 +107,23 @@ class UsageEngine:
             out = [Series(zone.id, h, "", r) for h in zone.host_weights for r in zone.region_weights]
         self._series[key] = out
         return out
+
+    def silent(self, metric: str, zone: Zone) -> bool:
+        """True when every series of ``zone`` is exactly 0 for ``metric`` at every instant (no spec of its
+        own, and no traffic to derive a bandwidth from; or a zero base): queries may skip it."""
+        key = (metric, zone.id)
+        hit = self._silent.get(key)
+        if hit is None:
+            hit = self._silent[key] = self._is_silent(metric, zone)
+        return hit
+
+    def _is_silent(self, metric: str, zone: Zone) -> bool:
+        spec = zone.spec.usage.get(metric)
+        if spec is None:
+            flux = BANDWIDTH_OF_FLUX.get(metric)
+            return flux is None or self._is_silent(flux, zone)
+        base = parse_quantity(spec.mean if metric in PEAK_METRICS else spec.daily, METRIC_UNITS[metric])
+        return base == 0
 
     # -- the formula --
 
@@ -138,19 +161,26 @@ class UsageEngine:
         factors, f_den = self._factor_row(zone, metric, spec, day)
         amplitude = int((spec.noise * PPM).to_integral_value(ROUND_HALF_EVEN))
         n_den = NOISE_SPAN * PPM
-        den = (1 if peak else PER_DAY) * big_w_m * big_w_r * f_den * n_den * PPM
+        den = (1 if peak else PER_DAY) * big_w_m * big_w_r * f_den
+        spikes = self._spike_row(metric, s, day)
+        # noise and spike are fractions over n_den and PPM; where one is constant (n_den / n_den, PPM / PPM)
+        # it cancels exactly from numerator and denominator: the same floor with smaller integers.
         if amplitude:
             raw = hashlib.shake_256(
                 f"{self.scenario.seed}/{metric}/{s.zone}/{s.host}/{s.proxy}/{s.region}/{day}".encode()
             ).digest(PER_DAY * 4)
-            noise = [
-                n_den + amplitude * (2 * int.from_bytes(raw[4 * i : 4 * i + 4], "big") + 1 - NOISE_SPAN)
-                for i in range(PER_DAY)
-            ]
+            # n_den + A * (2u + 1 - 2**32) for each big-endian uint32 u
+            lift, twice = n_den + amplitude * (1 - NOISE_SPAN), 2 * amplitude
+            noise = [lift + twice * u for u in _UINT32S.unpack(raw)]
+            if spikes is None:
+                values = [k_const * f * n // (den * n_den) for f, n in zip(factors, noise, strict=True)]
+            else:
+                full = den * n_den * PPM
+                values = [k_const * f * n * sp // full for f, n, sp in zip(factors, noise, spikes, strict=True)]
+        elif spikes is None:
+            values = [k_const * f // den for f in factors]
         else:
-            noise = [n_den] * PER_DAY
-        spikes = self._spike_row(metric, s, day)
-        values = [k_const * f * n * sp // den for f, n, sp in zip(factors, noise, spikes, strict=True)]
+            values = [k_const * f * sp // (den * PPM) for f, sp in zip(factors, spikes, strict=True)]
         created = zone.created_ts
         if created is not None and created > day * DAY:
             first = -(-(int(created) - day * DAY) // STEP)  # buckets starting before `created` are 0
@@ -160,19 +190,19 @@ class UsageEngine:
 
     def _factor_row(self, zone: Zone, metric: str, spec: MetricSpec, day: int) -> tuple[list[int], int]:
         """daily(t) * weekly(t) * growth(t) numerators for the 288 buckets of a UTC day, and their denominator."""
-        key = (zone.id, metric, day)
-        with self._lock:
-            hit = self._factors.get(key)
-            if hit is not None:
-                return hit
-        pattern = spec.pattern if not isinstance(spec.pattern, str) else self.scenario.patterns[spec.pattern]
-        hourly = [int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.daily]
-        weekly = [int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.weekly]
+        # The row depends only on the pattern's weights and the growth rate: zones sharing them share it.
+        shape = self._shape(zone, metric, spec)
+        key = (shape, day)
+        hit = self._factors.get(key)  # a dict read is atomic; only inserts and evictions take the lock
+        if hit is not None:
+            return hit
+        hourly, weekly, growth = self._shapes[shape]
         f_den = 60 * sum(hourly) * sum(weekly) * PPM
         tz = self.scenario.tz
         t0 = day * DAY
         first_offset = _offset(t0, tz)
         same_offset = first_offset == _offset(t0 + DAY - STEP, tz)
+        per_day: dict[int, int] = {}  # local day -> weekly(t) * 7 * growth(t), at most two per UTC day
         row: list[int] = []
         for i in range(PER_DAY):
             t = t0 + i * STEP
@@ -181,14 +211,33 @@ class UsageEngine:
             hour, minute = second // 3600, (second % 3600) // 60
             p_here, p_next = hourly[hour], hourly[(hour + 1) % 24]
             daily = (p_here * 60 + (p_next - p_here) * minute) * 24
-            weekday = (local_day + 3) % 7  # 1970-01-01 was a Thursday
-            row.append(daily * weekly[weekday] * 7 * self._growth_ppm(spec.growth, local_day - self._epoch_local_day))
+            day_factor = per_day.get(local_day)
+            if day_factor is None:
+                weekday = (local_day + 3) % 7  # 1970-01-01 was a Thursday
+                day_factor = weekly[weekday] * 7 * self._growth_ppm(growth, local_day - self._epoch_local_day)
+                per_day[local_day] = day_factor
+            row.append(daily * day_factor)
         result = (row, f_den)
         with self._lock:
             self._factors[key] = result
             if len(self._factors) > _CACHE_DAYS:
                 self._factors.popitem(last=False)
         return result
+
+    def _shape(self, zone: Zone, metric: str, spec: MetricSpec) -> int:
+        """A small id for the (hourly weights, weekly weights, growth) of ``zone``'s ``metric``."""
+        known = self._shape_of.get((zone.id, metric))
+        if known is not None:
+            return known
+        pattern = spec.pattern if not isinstance(spec.pattern, str) else self.scenario.patterns[spec.pattern]
+        hourly = tuple(int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.daily)
+        weekly = tuple(int((x * PPM).to_integral_value(ROUND_HALF_EVEN)) for x in pattern.weekly)
+        weights = (hourly, weekly, spec.growth)
+        with self._lock:
+            shape = self._shape_ids.setdefault(weights, len(self._shape_ids))
+            self._shapes[shape] = weights
+            self._shape_of[(zone.id, metric)] = shape
+        return shape
 
     def _growth_ppm(self, rate: Decimal, days: int) -> int:
         if rate == 0:
@@ -202,7 +251,7 @@ class UsageEngine:
             self._growth[key] = hit
         return hit
 
-    def _spike_row(self, metric: str, s: Series, day: int) -> list[int]:
+    def _spike_row(self, metric: str, s: Series, day: int) -> list[int] | None:
         t0, t1 = day * DAY, (day + 1) * DAY
         active = [
             sp
@@ -216,7 +265,7 @@ class UsageEngine:
             and (not sp.metrics or metric in sp.metrics)
         ]
         if not active:
-            return [PPM] * PER_DAY
+            return None  # the factor is 1 all day
         row = []
         for i in range(PER_DAY):
             t = t0 + i * STEP
@@ -245,6 +294,8 @@ class UsageEngine:
             islice(chain.from_iterable([self.day_row(metric, s, day) for day in days]), first, first + visible)
             for s in series
         ]
+        if len(streams) == 1:  # nothing to add up: skip a tuple and a sum per bucket
+            return list(streams[0]) + [0] * (n - visible)
         return list(map(sum, zip(*streams, strict=True))) + [0] * (n - visible)
 
     def hourly_totals(self, metric: str, day: int) -> list[int]:
