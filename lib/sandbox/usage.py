@@ -302,6 +302,8 @@ class UsageEngine:
         """24 UTC-hour totals of ``metric`` on UTC day ``day`` over every series of every zone (raw, for bills)."""
         totals = [0] * 24
         for zone in self.scenario.zones.values():
+            if self.silent(metric, zone):
+                continue  # exact zeros: nothing to add (and nothing to crowd the day-row cache with)
             for s in self.series(metric, zone):
                 row = self.day_row(metric, s, day)
                 for h in range(24):
