@@ -3,6 +3,7 @@ numbers of the formula in lib/sandbox/usage.py's docstring, recomputed here buck
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
@@ -27,6 +28,7 @@ PATTERN = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def _ppm(x: Any) -> int:
     return int((Decimal(str(x)) * 10**6).to_integral_value(ROUND_HALF_EVEN))
 
@@ -52,12 +54,9 @@ def reference(  # noqa: PLR0917 - one argument per part of a series key
     h, mm = moment.hour, moment.minute
     daily = Fraction((hourly[h] * 60 + (hourly[(h + 1) % 24] - hourly[h]) * mm) * 24, 60 * sum(hourly))
     week = Fraction(weekly[moment.weekday()] * 7, sum(weekly))
-    with localcontext() as ctx:
-        ctx.prec = 40
-        k = (moment.date() - date(2026, 11, 1)).days
-        growth = Fraction(_ppm((1 + Decimal(str(spec.get("growth", 0)))) ** k), 10**6)
+    growth = _growth(str(spec.get("growth", 0)), (moment.date() - date(2026, 11, 1)).days)
     day = t // 86400
-    digest = hashlib.shake_256(f"{data['seed']}/{metric}/{zone['id']}/{host}//{region}/{day}".encode()).digest(1152)
+    digest = _digest(f"{data['seed']}/{metric}/{zone['id']}/{host}//{region}/{day}")
     i = (t - day * 86400) // 300
     u = int.from_bytes(digest[4 * i : 4 * i + 4], "big")
     noise = 1 + Fraction(_ppm(spec.get("noise", 0)) * (2 * u + 1 - 2**32), 2**32 * 10**6)
@@ -71,6 +70,18 @@ def reference(  # noqa: PLR0917 - one argument per part of a series key
     if "created" in zone and t < datetime.fromisoformat(zone["created"]).replace(tzinfo=tz).timestamp():
         return 0
     return floor(base * share * daily * week * growth * noise * spike / (1 if peak else 288))
+
+
+@functools.lru_cache(maxsize=4096)
+def _growth(rate: str, k: int) -> Fraction:
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return Fraction(_ppm((1 + Decimal(rate)) ** k), 10**6)
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(key: str) -> bytes:
+    return hashlib.shake_256(key.encode()).digest(1152)
 
 
 metric_spec = st.fixed_dictionaries(
