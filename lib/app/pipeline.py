@@ -132,7 +132,8 @@ def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: 
     report: list[dict[str, Any]] = []
     batches: dict[str, list[Notification]] = defaultdict(list)
     attempts: dict[str, dict[str, int]] = defaultdict(dict)
-    waiting = {e.delivery_id: e for e in app.repo.outbox_pending() + app.repo.outbox_failed()}
+    listed = app.repo.outbox_entries()  # one listing serves both: what is queued already, and the due retries
+    waiting = {e.delivery_id: e for e in listed}
     for n in notifications:
         for channel in n.channels:
             did = delivery_id(n.id, channel)
@@ -155,7 +156,7 @@ def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: 
                 continue
             batches[channel].append(n)
             attempts[channel][n.id] = 0
-    for entry in app.repo.outbox_due(now):
+    for entry in app.repo.outbox_due(now, listed):
         n = Notification.from_dict(entry.notification)
         if n.id in attempts[entry.channel]:
             continue  # claimed above as a new delivery in this run

@@ -549,9 +549,14 @@ class StateRepository:
         )
         return rebuilt, outcome
 
-    def outbox_due(self, now: datetime) -> list[OutboxEntry]:
-        """Pending deliveries whose next attempt is due, oldest first."""
-        due = [e for e in self._outbox() if e.status == "pending" and e.next_attempt_at <= now]
+    def outbox_entries(self) -> list[OutboxEntry]:
+        """Every outbox entry, pending and failed, from one listing."""
+        return self._outbox()
+
+    def outbox_due(self, now: datetime, entries: Sequence[OutboxEntry] | None = None) -> list[OutboxEntry]:
+        """Pending deliveries whose next attempt is due, oldest first (of ``entries``, else of a fresh listing)."""
+        listed = self._outbox() if entries is None else entries
+        due = [e for e in listed if e.status == "pending" and e.next_attempt_at <= now]
         return sorted(due, key=lambda e: e.next_attempt_at)
 
     def outbox_failed(self) -> list[OutboxEntry]:
