@@ -65,16 +65,3 @@ METRICS: dict[str, dict[str, Metric]] = {"teo": TEO_METRICS, "billing": BILLING_
 
 def find_metric(source: str, name: str) -> Metric | None:
     return METRICS.get(source, {}).get(name)
-
-
-def metric_unit(source: str, name: str) -> str:
-    """The base unit a collector reports for this metric (``B``, ``bps``, ``count``, ``s``, ``ms``, ``CNY``)."""
-    metric = find_metric(source, name)
-    if metric is None:
-        raise KeyError(f"unknown metric {source}/{name}")
-    return metric.unit
-
-
-def is_bandwidth(source: str, name: str) -> bool:
-    metric = find_metric(source, name)
-    return metric is not None and metric.unit == "bps"

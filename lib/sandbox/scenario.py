@@ -489,10 +489,6 @@ class Clock:
         self._wall = wall
         self._started = wall()
 
-    @property
-    def is_real(self) -> bool:
-        return self.fixed is None
-
     def timestamp(self) -> float:
         if self.fixed is None:
             return self._wall()
