@@ -20,7 +20,6 @@ import hmac
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -504,11 +503,6 @@ class _Handler(BaseHTTPRequestHandler):
     owner: Receiver
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: without this, delayed ACKs cost 40 ms
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, Nagle and delayed ACKs add 40 ms a request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: tests and the demo print what they need."""
