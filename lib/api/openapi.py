@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 from lib.api.events import MAX_BODY
+from lib.api.schemas import MATCHER_KEYS
 
 _REF = "#/components/schemas/"
 
@@ -189,7 +190,7 @@ _SCHEMAS: dict[str, Any] = {
         "minProperties": 1,
         "additionalProperties": False,
         "description": "exact values; a value ending in * matches by prefix",
-        "properties": {k: {"type": "string"} for k in ("budget", "zone-id", "host", "proxy-id", "region-id")},
+        "properties": {k: {"type": "string"} for k in MATCHER_KEYS},
     },
     "Silence": {
         "type": "object",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lib.api.errors import ApiProblem, bad_request, invalid_input
 
-MATCHER_KEYS = ("budget", "zone-id", "host", "proxy-id", "region-id")
+MatcherKey = Literal["budget", "zone-id", "host", "proxy-id", "region-id"]
+MATCHER_KEYS: tuple[str, ...] = get_args(MatcherKey)
 MAX_SILENCE = timedelta(days=366)
 # Instants a request may name: Tencent Cloud has no billing data before this, and far-future dates
 # would only overflow date arithmetic further down.
@@ -56,7 +57,7 @@ class CheckRequest(_Strict):
 class SilenceRequest(_Strict):
     """``POST /silences``: matchers plus either ``ends_at`` or ``duration``."""
 
-    matchers: dict[Literal["budget", "zone-id", "host", "proxy-id", "region-id"], str] = Field(min_length=1)
+    matchers: dict[MatcherKey, str] = Field(min_length=1)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     duration: str | None = Field(default=None, max_length=32)
