@@ -310,14 +310,13 @@ class StateRepository:
         invocations reports each run's problems once.
         """
         self.problems = []
-        before = 0
         ledger = self._load(LEDGER_KEY, "ledger", _ledger_field)
-        if ledger is None and len(self.problems) > before:
+        if ledger is None and self.problems:
             self._problem(
                 "the alert ledger starts afresh; deliveries already made are recognised by their "
                 "sent markers and are not repeated"
             )
-        return Loaded(ledger, self.problems[before:])
+        return Loaded(ledger, list(self.problems))
 
     def save_ledger(self, ledger: Mapping[str, Any]) -> None:
         self._write(LEDGER_KEY, {"saved_at": _stamp(self._clock()), "ledger": dict(ledger)})
