@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib handlers tests bench scripts
-	$(BIN)/ruff format --check lib handlers tests bench scripts
+	$(BIN)/ruff check lib handlers sandbox tests bench scripts
+	$(BIN)/ruff format --check lib handlers sandbox tests bench scripts
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -35,7 +35,7 @@ clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
 
 demo: $(STAMP)
-	$(PY) -m lib demo
+	$(PY) -m sandbox demo
 
 package: $(STAMP)
 	$(PY) scripts/package.py

@@ -141,8 +141,8 @@ def _mirror(prefix: Path, source_dir: str) -> Path:
 @contextmanager
 def byte_code() -> Iterator[Pyc]:
     """Fill a private byte-code tree by running everything once, then copy it without our code and deps."""
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="bench-pyc-") as tmp:
         pyc = Pyc(Path(tmp) / "compiled", Path(tmp) / "packaged")
@@ -343,7 +343,7 @@ budgets:
 
 
 def _invoke_env(sandbox: Any, receiver: Any, state_dir: str, config: str) -> dict[str, str]:
-    from lib.app.demo import demo_environment
+    from sandbox.demo import demo_environment
 
     env = demo_environment(sandbox.url, receiver, state_dir)
     env.update(
@@ -357,8 +357,8 @@ def _invoke_env(sandbox: Any, receiver: Any, state_dir: str, config: str) -> dic
 
 def _first_invocation_rows(pyc: Pyc, sdk_ms: dict[str, float]) -> list[dict[str, Any]]:
     """SCF's first invocation on a cold instance, with the example budgets.yaml (3 budgets)."""
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
 
     modes = {"compiled": pyc.compiled, "as packaged": pyc.packaged}
     firsts: dict[str, list[float]] = {mode: [] for mode in modes}
@@ -418,8 +418,8 @@ def _first_invocation_rows(pyc: Pyc, sdk_ms: dict[str, float]) -> list[dict[str,
 
 def _ten_budget_rows(pyc: Pyc) -> list[dict[str, Any]]:
     """A whole timer run with 10 budgets in a fresh interpreter, fresh state each time (so it sends)."""
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
 
     walls, peaks, evaluations, sent = [], [], 0, 0
     with (

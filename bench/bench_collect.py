@@ -226,8 +226,8 @@ def _run_child(kind: str, url: str, secret_id: str, secret_key: str, *extra: str
 def sandbox_floor(sb: Any, shape: str) -> float:
     """Seconds the sandbox itself computes for the 60 answers (handler + JSON, one thread): a floor no
     client can beat, since the server answers on one core."""
-    from lib.sandbox import teo
-    from lib.sandbox.api3 import Context
+    from sandbox import teo
+    from sandbox.api3 import Context
 
     scenario_ = sb.scenario
     ctx = Context(scenario_, scenario_.now(), None, region=None, language="zh-CN")
@@ -240,7 +240,7 @@ def sandbox_floor(sb: Any, shape: str) -> float:
 def run() -> list[dict[str, Any]]:
     import yaml
 
-    from lib.sandbox.server import Sandbox
+    from sandbox.server import Sandbox
 
     lower_bound = math.ceil(len(ZONES) / BATCH) * len(METRICS)
     bound = lower_bound / RATE + LATENCY

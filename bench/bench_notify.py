@@ -54,7 +54,7 @@ def run() -> list[dict[str, Any]]:
     from lib.config.models import Channel
     from lib.notify import deliver, render
     from lib.notify.limits import Unlimited
-    from lib.notify.receiver import Receiver
+    from sandbox.receivers import Receiver
     from tests.unit.notify_samples import AT, TZ
 
     items = notifications()

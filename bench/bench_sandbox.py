@@ -1,6 +1,6 @@
 """Sandbox throughput: signed API 3.0 requests per second the local Tencent Cloud sustains.
 
-The sandbox runs as its own process (``python -m lib sandbox``, the demo scenario with rate limits off
+The sandbox runs as its own process (``python -m sandbox cloud``, the demo scenario with rate limits off
 so the measurement is not capped at the documented 20-50 requests/s); a few client threads, each with a
 pooled keep-alive ``requests.Session``, sign every request with TC3 (``lib.signing``) and send it.
 Measured: DescribeZones and DescribeBillingData (one zone, one day, hourly) with signature checks, and
@@ -41,7 +41,8 @@ BILLING_DATA = {
 def _scenario_file(folder: Path) -> Path:
     import yaml
 
-    from lib.sandbox.scenario import DEFAULT_RATE_LIMITS, DEMO_SCENARIO
+    from sandbox.catalogue import DEFAULT_RATE_LIMITS
+    from sandbox.scenario import DEMO_SCENARIO
 
     data = yaml.safe_load(DEMO_SCENARIO.read_text(encoding="utf-8"))
     data["rate_limits"] = dict.fromkeys(DEFAULT_RATE_LIMITS, 0)
@@ -52,7 +53,7 @@ def _scenario_file(folder: Path) -> Path:
 
 def _start(scenario: Path) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "lib", "sandbox", "--port", "0", "--scenario", str(scenario)],
+        [sys.executable, "-m", "sandbox", "cloud", "--port", "0", "--scenario", str(scenario)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

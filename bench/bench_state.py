@@ -148,7 +148,7 @@ def _measure(make: Callable[[], ObjectStore], served: Callable[[], int] = lambda
 @contextmanager
 def _sandbox_cos() -> Iterator[tuple[Callable[[], ObjectStore], Callable[[], int]] | None]:
     try:
-        from lib.sandbox.server import Sandbox
+        from sandbox.server import Sandbox
     except ImportError:
         yield None
         return
@@ -173,7 +173,7 @@ def run() -> list[dict[str, Any]]:
             cos = _measure(*sandbox) if sandbox else None
     for backend, figures in (("memory", baseline), ("local", local), ("cos-sandbox", cos)):
         if figures is None:
-            rows.append({"name": f"{backend}: not measured (lib.sandbox.server unavailable)", "value": None})
+            rows.append({"name": f"{backend}: not measured (sandbox.server unavailable)", "value": None})
             continue
         for name, value in figures.items():
             if name == "requests per run" and backend != "cos-sandbox":

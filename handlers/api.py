@@ -1,7 +1,7 @@
-"""SCF API-gateway trigger (integrated response): parse the event, route it, shape the answer.
+"""SCF HTTP trigger (Function URL, or a gateway's integrated request): route it, answer in the integrated form.
 
-Synchronous invocations are not retried by SCF, and a raised exception would reach the caller as a
-gateway error with no body we control, so ``lib.api.handle`` turns every failure into a JSON answer.
+Synchronous invocations are not retried by SCF, and a raised exception would reach the caller with no
+body we control, so ``lib.api.handle`` turns every failure into a JSON answer.
 """
 
 from __future__ import annotations

@@ -1,57 +1,11 @@
-"""SCF timer trigger: one check run per tick; returns the result document (DESIGN §3.4).
-
-What raises and what returns: SCF retries a raised exception twice. A retry is worth it only when the
-run could not reach its state store (nothing was claimed or sent, and a moment later it may work), so
-only retryable state errors propagate. Everything else is returned in the result: fetch failures become
-``error``/``no-data`` evaluations, delivery failures wait in the outbox, and a configuration error would
-fail the same way three times. Retries never double-send: delivery markers are create-only.
-"""
+"""SCF timer trigger: one check run per tick; returns the result document (DESIGN §3.4)."""
 
 from __future__ import annotations
 
-import logging
-import time
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
-
-from lib.errors import BudgetError, StateError
-from lib.logtext import loggable
-
-if TYPE_CHECKING:
-    from lib.app.runtime import App
-
-log = logging.getLogger("handlers.timer")
-_app: App | None = None  # built on the first invocation, reused while the instance stays warm
+from typing import Any
 
 
 def main_handler(event: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    global _app  # noqa: PLW0603 - the warm-instance cache SCF reuses between invocations
-    from lib.app.runtime import App
+    from lib.app.timer import run_timer
 
-    try:
-        if _app is None:
-            _app = App.from_env()
-        else:
-            _app.reload_config()  # a warm instance picks up an edited budgets.yaml on the next tick
-        return _app.run_check(trigger="timer")
-    except StateError as exc:
-        if exc.retryable:
-            raise
-        return _failure(exc)
-    except BudgetError as exc:
-        return _failure(exc)
-
-
-def _failure(exc: BudgetError) -> dict[str, Any]:
-    """A run that could not start or finish, in the result document's shape (DESIGN §3.4); ``at`` in UTC,
-    since the configuration (and its time zone) may be what failed."""
-    log.error("check run failed: %s", loggable(str(exc)))
-    return {
-        "run_id": None,
-        "at": datetime.fromtimestamp(time.time(), timezone.utc).isoformat(),
-        "trigger": "timer",
-        "dry_run": False,
-        "evaluations": [],
-        "notifications": [],
-        "errors": [{"source": "run", "message": str(exc)}],
-    }
+    return run_timer(event, context)

@@ -18,8 +18,6 @@ COMMANDS: dict[str, str] = {
     "check": "lib.app.commands:check",
     "invoke": "lib.app.commands:invoke",
     "serve": "lib.app.commands:serve",
-    "sandbox": "lib.sandbox.server:main",
-    "demo": "lib.app.demo:main",
     "validate": "lib.config.commands:validate",
     "schema": "lib.config.commands:schema",
 }
@@ -60,16 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port_number, default=8080)
 
-    p = sub.add_parser("sandbox", help="run the local Tencent Cloud until stopped")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=port_number, default=0, help="0 picks a free port")
-    p.add_argument("--scenario", help="scenario YAML (default: the bundled demo.yaml)")
-    p.add_argument("--secret-id", default="AKIDSANDBOX")
-    p.add_argument("--secret-key", default="sandbox-secret-key")
-    p.add_argument("--data-dir", help="keep COS objects in this folder instead of memory")
-
-    sub.add_parser("demo", help="the whole product offline: sandbox, state, webhook receiver")
-
     p = sub.add_parser("validate", help="check a configuration")
     p.add_argument("--config", help="configuration file or cos:// URL (default: $BUDGET_CONFIG)")
 
@@ -77,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_to_stderr(level: int) -> None:
+def configure_logging(*, quiet: bool) -> None:
     """Progress and problems go to stderr, so stdout stays the command's output (JSON with --json)."""
+    level = logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger()
@@ -87,11 +76,10 @@ def _log_to_stderr(level: int) -> None:
     logging.getLogger("lib").setLevel(level)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
-    module_name, func_name = COMMANDS[args.command].split(":")
+def run_command(commands: dict[str, str], args: argparse.Namespace) -> int:
+    """Import the command's module, run it, and turn the error tree into the exit status (§3.1)."""
+    configure_logging(quiet=args.quiet)
+    module_name, func_name = commands[args.command].split(":")
     func = getattr(importlib.import_module(module_name), func_name)
     try:
         return int(func(args))
@@ -103,3 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(COMMANDS, build_parser().parse_args(argv))

@@ -24,9 +24,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# The sandbox and the test receiver are development tools: they do not ship.
-EXCLUDE_DIRS = {"__pycache__", "sandbox"}
-EXCLUDE_FILES = {"receiver.py"}
+# lib/ ships whole: the test doubles live in sandbox/ and tests/, outside it, so nothing is excluded by name.
+SKIP_DIRS = {"__pycache__"}
 SHIMS = {
     "timer_handler.py": '"""SCF entry file for the timer trigger."""\n\nfrom handlers.timer import main_handler\n\n'
     '__all__ = ["main_handler"]\n',
@@ -38,9 +37,9 @@ SHIMS = {
 def _copy_tree(src: Path, dst: Path) -> None:
     for path in sorted(src.rglob("*")):
         rel = path.relative_to(src)
-        if any(part in EXCLUDE_DIRS for part in rel.parts) or path.name in EXCLUDE_FILES:
+        if any(part in SKIP_DIRS for part in rel.parts):
             continue
-        if path.is_file() and path.suffix in {".py", ".yaml", ".json"}:
+        if path.is_file():
             target = dst / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)

@@ -367,8 +367,8 @@ class Soak:
         self._stack = ExitStack()
 
     def __enter__(self) -> Soak:
-        from lib.notify.receiver import Receiver
-        from lib.sandbox.server import Sandbox
+        from sandbox.receivers import Receiver
+        from sandbox.server import Sandbox
 
         try:
             self.state = self._stack.enter_context(

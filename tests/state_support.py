@@ -1,7 +1,7 @@
 """Test support for the state layer: a COS endpoint to run against (the sandbox, or its COS service).
 
-``cos_endpoint()`` prefers ``lib.sandbox.server.Sandbox``; while that is not available it serves
-``lib.sandbox.cos.CosService`` from a small local ThreadingHTTPServer; it yields None when neither is.
+``cos_endpoint()`` prefers ``sandbox.server.Sandbox``; while that is not available it serves
+``sandbox.cos.CosService`` from a small local ThreadingHTTPServer; it yields None when neither is.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class CosEndpoint:
 @contextlib.contextmanager
 def cos_endpoint() -> Iterator[CosEndpoint | None]:
     try:
-        from lib.sandbox.server import Sandbox
+        from sandbox.server import Sandbox
     except ImportError:
         Sandbox = None
     if Sandbox is not None:
@@ -38,7 +38,7 @@ def cos_endpoint() -> Iterator[CosEndpoint | None]:
             yield CosEndpoint(sandbox.url, sandbox.secret_id, sandbox.secret_key, "sandbox")
         return
     try:
-        from lib.sandbox.cos import CosService
+        from sandbox.cos import CosService
     except ImportError:
         yield None
         return

@@ -1,22 +1,21 @@
 """The HTTP API behind API gateway: ``handle(event, context)`` parses, routes and shapes one request.
 
-The App is built lazily on the first request that needs it and kept while the instance stays warm;
-``set_app`` injects one (demo, tests). ``GET /health`` never builds it, so a broken configuration still
-answers health checks (and every other route says what is wrong with a 503).
+The App (``lib.app.instance``) is built lazily on the first request that needs it and kept while the
+instance stays warm; ``set_app`` injects one (demo, tests). ``GET /health`` never builds it, so a broken
+configuration still answers health checks (and every other route says what is wrong with a 503).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
-import threading
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lib.api.errors import ApiProblem, from_budget_error, internal, problem_response
-from lib.api.events import Response, integrated_response, mask, parse_event, request_id
+from lib.api.events import integrated_response, mask, parse_event, request_id
+from lib.api.response import Response
+from lib.app.instance import current_app, environ, set_app
 from lib.errors import BudgetError
 from lib.logtext import loggable
 
@@ -24,44 +23,15 @@ if TYPE_CHECKING:
     from lib.app.runtime import App
 
 log = logging.getLogger("lib.api")
-_lock = threading.Lock()
-
-
-class _Slot:
-    """The instance's App; one per process, shared by the bridge's request threads."""
-
-    app: App | None = None
-
-
-_slot = _Slot()
 # Environment variables whose values must never appear in an answer, even inside an error message.
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|KEY")
 
 
-def set_app(app: App | None) -> None:
-    """Use ``app`` for every following request (None: build one from the environment when needed)."""
-    with _lock:
-        _slot.app = app
-
-
-def current_app() -> App | None:
-    return _slot.app
-
-
 def get_app() -> App:
-    """The App for this instance, built once from the environment; a failure is retried next request."""
-    with _lock:
-        if _slot.app is None:
-            from lib.app.runtime import App
+    """The instance's App (``lib.app.instance``): built once, its configuration re-read per request."""
+    from lib.app.instance import warm_app
 
-            _slot.app = App.from_env()
-        return _slot.app
-
-
-def environ() -> Mapping[str, str]:
-    """The environment the App was built from (the demo's is not ``os.environ``), else the process's."""
-    app = _slot.app
-    return app.environ if app is not None and app.environ else os.environ
+    return warm_app()
 
 
 def secrets_to_mask() -> tuple[str, ...]:
@@ -71,7 +41,7 @@ def secrets_to_mask() -> tuple[str, ...]:
         upper = name.upper()
         if _SECRET_NAME.search(upper) or (upper.endswith("_URL") and not upper.startswith("BUDGET_")):
             found.update(v.strip() for v in value.split(","))
-    app = _slot.app
+    app = current_app()
     if app is not None:
         for channel in app.config.channels.values():
             found.add(channel.url)

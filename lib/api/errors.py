@@ -26,7 +26,7 @@ from lib.errors import (
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from lib.api.events import Response
+    from lib.api.response import Response
 
 
 class ApiProblem(Exception):
@@ -137,7 +137,7 @@ def internal(request_id: str) -> ApiProblem:
 
 
 def problem_response(problem: ApiProblem) -> Response:
-    from lib.api.events import Response
+    from lib.api.response import Response
 
     error: dict[str, Any] = {"code": problem.code, "message": problem.message}
     if problem.details:

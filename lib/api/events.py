@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.api.errors import ApiProblem, bad_request, too_large
+from lib.api.response import Response
 
 MAX_BODY = 64 * 1024
 JSON_TYPE = "application/json; charset=utf-8"
@@ -62,15 +63,6 @@ class Request:
             raise bad_request(f"the body is not JSON: {reason}", field="body", code="invalid_json") from exc
         except RecursionError as exc:
             raise bad_request("the body is nested too deeply", field="body", code="invalid_json") from exc
-
-
-@dataclass
-class Response:
-    """What a route answers: a status, a JSON-able body (None for no body) and extra headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _refuse_constant(name: str) -> Any:

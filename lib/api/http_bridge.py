@@ -98,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 15  # seconds an idle keep-alive connection may wait for its next request
 
     def _handle(self) -> None:
-        from handlers.api import main_handler
+        from lib.api import handle
 
         body = self._read_body()
         if body is None:
@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
             client_ip=str(self.client_address[0]),
             request_id=rid,
         )
-        result = main_handler(event, local_context(rid))
+        result = handle(event, local_context(rid))
         self._reply(result)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
@@ -219,7 +219,7 @@ def make_server(host: str, port: int) -> ThreadingHTTPServer:
 
 def serve(host: str, port: int) -> int:
     """Serve until interrupted; prints ``serving the API on http://HOST:PORT`` (the real port) first."""
-    from lib.api import environ
+    from lib.app.instance import environ
     from lib.api.auth import TOKEN_VARIABLE, configured_tokens
 
     server = make_server(host, port)

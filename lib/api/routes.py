@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from lib.api import views
 from lib.api.auth import Principal, authenticate, configured_tokens
 from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
-from lib.api.events import Request, Response
+from lib.api.events import Request
+from lib.api.response import Response
 from lib.errors import BudgetError, StateError
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def dispatch(request: Request, *, app: Callable[[], App], environ: Callable[[], 
 
 
 def health(call: Call) -> Response:
-    from lib.api import current_app, environ
+    from lib.app.instance import current_app, environ
 
     return Response(
         200,

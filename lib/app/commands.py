@@ -70,11 +70,12 @@ def check(args: argparse.Namespace) -> int:
 def invoke(args: argparse.Namespace) -> int:
     event = _read_json(args.event, "event")
     context = _read_json(args.context, "context") if args.context else {}
+    # The same functions the SCF entry files in handlers/ call.
     if args.handler == "timer":
-        from handlers.timer import main_handler
+        from lib.app.timer import run_timer as entry
     else:
-        from handlers.api import main_handler
-    result = main_handler(event, context)
+        from lib.api import handle as entry
+    result = entry(event, context)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

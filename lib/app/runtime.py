@@ -37,6 +37,7 @@ class App:
     environ: Mapping[str, str] = field(default_factory=dict)
     config_source: str | None = None  # where ``reload_config`` reads from; None: the configuration was given
     config_problems: list[str] = field(default_factory=list)  # reported in the next run's errors
+    _config_text: str | None = field(default=None, repr=False)  # the text ``config`` was last parsed from
 
     def reload_config(self) -> bool:
         """Read the configuration again, so an edited ``budgets.yaml`` (file or COS) applies on the next tick.
@@ -45,16 +46,20 @@ class App:
         edit never stops the alerts: the previous configuration stays in force and the run reports why.
         Returns True when the configuration changed.
         """
-        from lib.config.loader import load_config
+        from lib.config.loader import parse_config, read_config_text
         from lib.errors import ConfigError
 
         if self.config_source is None:
             return False
         try:
-            fresh = load_config(self.config_source, environ=self.environ)
+            text = read_config_text(self.config_source, environ=self.environ)
+            if text == self._config_text:
+                return False  # unchanged: an API instance re-reads on every request, so skip the parse
+            fresh = parse_config(text, environ=self.environ, source=self.config_source)
         except ConfigError as exc:
             self.config_problems.append(f"configuration not reloaded, the previous one stays in force: {exc}")
             return False
+        self._config_text = text
         if fresh == self.config:
             return False
         self.config = fresh

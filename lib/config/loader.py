@@ -31,8 +31,12 @@ def load_config(source: str | None = None, *, environ: Mapping[str, str]) -> Con
     ``None`` means ``$BUDGET_CONFIG``, else ``budgets.yaml``. Raises ``ConfigErrors`` listing every problem.
     """
     name = source or environ.get("BUDGET_CONFIG") or DEFAULT_SOURCE
-    text = _read_cos(name, environ) if name.startswith("cos://") else _read_file(name)
-    return parse_config(text, environ=environ, source=name)
+    return parse_config(read_config_text(name, environ=environ), environ=environ, source=name)
+
+
+def read_config_text(source: str, *, environ: Mapping[str, str]) -> str:
+    """The configuration file's text, from a path or ``cos://<bucket-appid>.<region>/<key>``."""
+    return _read_cos(source, environ) if source.startswith("cos://") else _read_file(source)
 
 
 def parse_config(text: str, *, environ: Mapping[str, str], source: str = DEFAULT_SOURCE) -> Config:

@@ -36,12 +36,12 @@ from lib.app.runtime import App
 from lib.client import ApiClient, Credentials
 from lib.client.retry import RetryPolicy
 from lib.config.loader import parse_config
-from lib.notify.receiver import Receiver
-from lib.sandbox.server import Sandbox
 from lib.state import open_store
 from lib.state.cos import CosStore
 from lib.state.repo import StateRepository
 from lib.state.store import ObjectStore
+from sandbox.receivers import Receiver
+from sandbox.server import Sandbox
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=CST)
@@ -517,11 +517,12 @@ def timer_event() -> dict[str, Any]:
 def timer_app(app: App) -> Iterator[Callable[[], dict[str, Any]]]:
     """``handlers.timer`` with ``app`` as its warm instance; yields ``invoke()`` (the same event each time)."""
     from handlers import timer
+    from lib.app import instance
 
-    previous = timer._app
-    timer._app = app
+    previous = instance._slot.app
+    instance._slot.app = app
     event = timer_event()
     try:
         yield lambda: timer.main_handler(event, {})
     finally:
-        timer._app = previous
+        instance._slot.app = previous

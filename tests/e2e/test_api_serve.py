@@ -299,11 +299,11 @@ def test_python_m_lib_serve(served: str) -> None:
 
 def test_check_over_http_against_the_sandbox(tmp_path: Path) -> None:
     """POST /check runs the real pipeline (sandbox, rules, state, receiver); the other routes show it."""
-    from lib.app.demo import DEMO_TOKEN, demo_environment
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.demo import DEMO_TOKEN, demo_environment
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
 
     with Sandbox() as sandbox, Receiver() as receiver:
         env = demo_environment(sandbox.url, receiver, str(tmp_path / "state"))

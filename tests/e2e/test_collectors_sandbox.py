@@ -14,7 +14,7 @@ from lib.client import ApiClient, Credentials
 from lib.collectors import collect
 from lib.config.models import Config
 from lib.model import Observation
-from lib.sandbox.server import Sandbox
+from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -66,13 +66,13 @@ HOSTILE_FILES: dict[str, bytes] = {
 }
 
 
-def run_cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], tmp_path: Path, *, package: str = "lib") -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "PYTHONPATH": str(REPO), **SECRETS}
     env["BUDGET_CONFIG"] = str(tmp_path / "no-such-budgets.yaml")
     env["BUDGET_STATE"] = "memory://cli-fuzz"
     env["BUDGET_API_ENDPOINT"] = env["BUDGET_COS_ENDPOINT"] = "http://127.0.0.1:9"  # never the internet
     return subprocess.run(
-        [sys.executable, "-m", "lib", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", package, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -146,12 +146,13 @@ def test_check_refuses_a_bad_instant(at: str, tmp_path: Path) -> None:
         ["serve", "--port", "99999"],
         ["serve", "--port", "-1"],
         ["serve", "--port", "0x50"],
-        ["sandbox", "--port", "65536"],
-        ["sandbox", "--port", "８０"],  # full-width digits
+        ["sandbox", "cloud", "--port", "65536"],
+        ["sandbox", "cloud", "--port", "８０"],  # full-width digits
     ],
 )
 def test_a_port_out_of_range_is_a_usage_error(args: list[str], tmp_path: Path) -> None:
-    proc = run_cli(args, tmp_path)
+    package, args = ("sandbox", args[1:]) if args[0] == "sandbox" else ("lib", args)
+    proc = run_cli(args, tmp_path, package=package)
     assert proc.returncode == 2 and proc.stdout == ""
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(("is not in 0-65535", "is not a port number"))

@@ -19,8 +19,8 @@ import requests
 from lib.config.models import Channel
 from lib.notify import deliver, dingtalk, http, render, wecom
 from lib.notify.limits import Unlimited
-from lib.notify.receiver import ERRORS, Receiver
 from lib.notify.types import DeliveryResult
+from sandbox.receivers import ERRORS, Receiver
 from tests.unit.notify_samples import ALL, AT, NO_DATA, TRAFFIC, TZ
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import timer_handler, api_handler
 import lib.app.runtime, lib.app.pipeline, lib.collectors, lib.rules, lib.notify, lib.state.repo, lib.state.cos
 import lib.client, lib.config.loader, lib.messages, lib.api
 assert callable(timer_handler.main_handler) and callable(api_handler.main_handler)
-for name in ("lib.sandbox", "lib.notify.receiver", "pytest", "responses", "tencentcloud.teo"):
+for name in ("sandbox", "sandbox.receivers", "pytest", "responses", "tencentcloud.teo"):
     try:
         __import__(name)
     except ImportError:
@@ -88,6 +88,11 @@ def test_package_for_the_scf_runtime_carries_cpython_310_wheels(package310: Path
     assert natives, "pydantic-core and pyyaml ship compiled extensions"
     assert all("cpython-310-x86_64-linux-gnu" in name for name in natives), natives
     assert not list(package.rglob("sandbox")), "the sandbox is a development tool and does not ship"
+    assert not list(package.rglob("receivers.py")), "the chat-robot receivers are test doubles and do not ship"
+    lib_files = {p.relative_to(ROOT).as_posix() for p in (ROOT / "lib").rglob("*") if p.is_file()}
+    lib_files = {f for f in lib_files if "__pycache__" not in f}
+    shipped = {p.relative_to(package).as_posix() for p in (package / "lib").rglob("*") if p.is_file()}
+    assert lib_files <= shipped, sorted(lib_files - shipped)  # lib/ ships whole
     assert (package / "timer_handler.py").is_file() and (package / "api_handler.py").is_file()
 
 
@@ -109,9 +114,9 @@ def test_the_shipped_package_runs_the_timer_on_python_310(package310: Path, tmp_
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from lib.app.demo import demo_environment
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.demo import demo_environment
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
     from scripts.package import find_interpreter
     from tests.e2e.test_timer_handler import (
         CONFIG,

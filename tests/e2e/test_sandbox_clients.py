@@ -29,8 +29,8 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.teo.v20220901 import models as teo_models
 from tencentcloud.teo.v20220901 import teo_client
 
-from lib.sandbox.billing import ledger_of
-from lib.sandbox.server import Sandbox
+from sandbox.billing import ledger_of
+from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The real cos-python-sdk-v5 client against the sandbox's COS (``lib.sandbox.server.Sandbox``) on 127.0.0.1."""
+"""The real cos-python-sdk-v5 client against the sandbox's COS (``sandbox.server.Sandbox``) on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import requests
 from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_exception import CosServiceError
 
-from lib.sandbox.cos import CosService
-from lib.sandbox.server import Sandbox
+from sandbox.cos import CosService
+from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 

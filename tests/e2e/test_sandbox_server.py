@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from lib.sandbox.server import Sandbox, is_cos_host
 from lib.signing import tc3_headers
+from sandbox.server import Sandbox, is_cos_host
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def _signed(
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "lib", "sandbox", "--port", "0", *args],
+        [sys.executable, "-m", "sandbox", "cloud", "--port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -81,7 +81,7 @@ def test_cli_refuses_a_broken_scenario(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("zones: [{id: zone-x, name: x, hosts: {x: 1}, usage: {acc_flux: {mean: 1}}}]\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "lib", "sandbox", "--scenario", str(broken)],
+        [sys.executable, "-m", "sandbox", "cloud", "--scenario", str(broken)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -166,7 +166,7 @@ def test_cos_hosts_are_routed_to_cos(sandbox: Sandbox) -> None:
 def test_cli_reports_a_busy_port() -> None:
     with Sandbox() as sb:
         result = subprocess.run(
-            [sys.executable, "-m", "lib", "sandbox", "--port", str(sb.port)],
+            [sys.executable, "-m", "sandbox", "cloud", "--port", str(sb.port)],
             cwd=ROOT,
             capture_output=True,
             text=True,

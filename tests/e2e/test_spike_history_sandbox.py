@@ -16,10 +16,10 @@ import pytest
 from lib.app.runtime import App
 from lib.client import ApiClient, Credentials
 from lib.config.models import Config
-from lib.notify.receiver import Receiver
-from lib.sandbox.server import Sandbox
 from lib.state import open_store
 from lib.state.repo import StateRepository
+from sandbox.receivers import Receiver
+from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 

@@ -28,12 +28,13 @@ import pytest
 import yaml
 
 from handlers import timer
-from lib.app.demo import demo_environment
+from lib.app import instance
 from lib.errors import StateError, StoreError
-from lib.notify.receiver import Receiver
-from lib.sandbox.server import Sandbox
 from lib.state import open_store
 from lib.state.repo import StateRepository
+from sandbox.demo import demo_environment
+from sandbox.receivers import Receiver
+from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -190,17 +191,17 @@ def scf(live: Live, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
             monkeypatch.delenv(name)
     for name, value in live.env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(timer, "_app", None)
+    monkeypatch.setattr(instance._slot, "app", None)
     yield live
-    if timer._app is not None:
-        close_app(timer._app)
+    if instance._slot.app is not None:
+        close_app(instance._slot.app)
 
 
 def cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """SCF starts a new instance: the warm ``App`` is gone."""
-    if timer._app is not None:
-        close_app(timer._app)
-    monkeypatch.setattr(timer, "_app", None)
+    if instance._slot.app is not None:
+        close_app(instance._slot.app)
+    monkeypatch.setattr(instance._slot, "app", None)
 
 
 def invoke() -> dict[str, Any]:
@@ -515,10 +516,12 @@ def test_a_retried_run_never_sends_twice(scf: Live, monkeypatch: pytest.MonkeyPa
 # --- out of process: python -m lib invoke timer ------------------------------------------------------
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 60, *, package: str = "lib"
+) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not (k.startswith("BUDGET_") or k in CREDENTIAL_VARIABLES)}
     return subprocess.run(
-        [sys.executable, "-m", "lib", *args],
+        [sys.executable, "-m", package, *args],
         cwd=ROOT,
         env={**base, **env},
         capture_output=True,

@@ -1,6 +1,6 @@
 """One contract for every object store backend: memory, local folder (with and without hard links), COS.
 
-COS runs against the sandbox (``lib.sandbox``) over real HTTP with signature checks; each test gets its
+COS runs against the sandbox (``sandbox``) over real HTTP with signature checks; each test gets its
 own prefix in one bucket. The same repository-level checks run on every backend at the end.
 """
 
@@ -52,7 +52,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStor
     else:
         endpoint = request.getfixturevalue("cos_server")
         if endpoint is None:
-            pytest.skip("lib.sandbox is not available yet")
+            pytest.skip("sandbox is not available yet")
         credentials = Credentials(endpoint.secret_id, endpoint.secret_key)
         backend = CosStore(BUCKET, REGION, f"contract/{uuid.uuid4().hex}", credentials, endpoint=endpoint.url)
     yield backend

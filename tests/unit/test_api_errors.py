@@ -139,7 +139,7 @@ def test_app_is_built_once_and_reused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_handler_survives_a_response_it_cannot_serialise(monkeypatch: pytest.MonkeyPatch) -> None:
     from lib.api import routes
-    from lib.api.events import Response
+    from lib.api.response import Response
 
     class Loop(dict):  # type: ignore[type-arg]
         pass

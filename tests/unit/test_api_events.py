@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from lib.api.errors import ApiProblem
-from lib.api.events import MAX_BODY, Response, integrated_response, jsonable, mask, parse_event, request_id
+from lib.api.events import MAX_BODY, integrated_response, jsonable, mask, parse_event, request_id
+from lib.api.response import Response
 from tests.api_fixtures import event
 
 

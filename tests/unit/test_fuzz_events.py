@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 
 from handlers import timer
 from lib.api.errors import ApiProblem
-from lib.api.events import MAX_BODY, Request, Response, integrated_response, jsonable, parse_event, request_id
+from lib.api.events import MAX_BODY, Request, integrated_response, jsonable, parse_event, request_id
+from lib.api.response import Response
+from lib.app import instance
 from lib.errors import StateError, StoreError
 from tests.api_fixtures import event, make_app
 
@@ -317,11 +319,11 @@ timer_events = st.fixed_dictionaries(
 @given(timer_events | json_values, st.none() | json_values)
 def test_timer_events_of_any_shape_run_one_check(ev: Any, context: Any) -> None:
     app = make_app()
-    previous, timer._app = timer._app, app
+    previous, instance._slot.app = instance._slot.app, app
     try:
         result = timer.main_handler(ev, context)
     finally:
-        timer._app = previous
+        instance._slot.app = previous
     assert result["trigger"] == "timer" and result["errors"] == []
     assert [call["trigger"] for call in app.calls] == ["timer"]
     json.dumps(result)
@@ -354,7 +356,7 @@ def test_timer_with_a_hostile_configuration_returns_a_clear_failure_without_secr
     monkeypatch.setenv("BUDGET_CONFIG", str(path))
     monkeypatch.setenv("BUDGET_STATE", "memory://fuzz-timer")
     monkeypatch.setenv("BUDGET_API_ENDPOINT", "http://127.0.0.1:9")  # never the internet, whatever happens
-    monkeypatch.setattr(timer, "_app", None)
+    monkeypatch.setattr(instance._slot, "app", None)
     caplog.set_level(logging.DEBUG)
     started = time.perf_counter()
     result = timer.main_handler({"Type": "Timer", "Time": "2026-11-22T02:00:00Z"}, {})
@@ -366,7 +368,7 @@ def test_timer_with_a_hostile_configuration_returns_a_clear_failure_without_secr
     assert "Traceback" not in json.dumps(result)
     for secret in TIMER_SECRETS.values():
         assert secret not in everything
-    assert timer._app is None  # a broken instance is rebuilt on the next tick, not cached
+    assert instance._slot.app is None  # a broken instance is rebuilt on the next tick, not cached
 
 
 @pytest.mark.parametrize(
@@ -380,7 +382,7 @@ def test_timer_with_a_hostile_configuration_returns_a_clear_failure_without_secr
 def test_only_retryable_state_errors_reach_scf(error: Exception, raises: bool) -> None:
     app = make_app()
     app.fail_with = error
-    previous, timer._app = timer._app, app
+    previous, instance._slot.app = instance._slot.app, app
     try:
         if raises:
             with pytest.raises(StateError):
@@ -389,7 +391,7 @@ def test_only_retryable_state_errors_reach_scf(error: Exception, raises: bool) -
             result = timer.main_handler({"Type": "Timer"}, {})
             assert result["errors"] == [{"source": "run", "message": str(error)}]
     finally:
-        timer._app = previous
+        instance._slot.app = previous
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_CONFIGS))
@@ -399,13 +401,13 @@ def test_a_warm_timer_keeps_its_configuration_when_an_edit_is_hostile(name: str,
     app = make_app()
     app.environ, app.config_source = dict(TIMER_SECRETS), str(path)
     before = app.config
-    previous, timer._app = timer._app, app
+    previous, instance._slot.app = instance._slot.app, app
     try:
         started = time.perf_counter()
         result = timer.main_handler({"Type": "Timer"}, {})
         assert time.perf_counter() - started < 5.0
     finally:
-        timer._app = previous
+        instance._slot.app = previous
     assert result["trigger"] == "timer" and app.config is before  # the alerts keep running
     (problem,) = app.config_problems
     assert problem.startswith("configuration not reloaded") and str(path) in problem

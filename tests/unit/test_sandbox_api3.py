@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from lib.sandbox.api3 import ApiFailure, RateLimiter, Request, coerce, unflatten
 from lib.signing import tc3_headers, v1_params
+from sandbox.api3 import ApiFailure, RateLimiter, Request, coerce, unflatten
 from tests.unit.test_sandbox_support import (
     HOST,
     SECRET_ID,

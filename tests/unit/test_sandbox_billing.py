@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from lib.sandbox import billing
-from lib.sandbox.api3 import ApiFailure
-from lib.sandbox.billing import ledger_of, yuan
-from lib.sandbox.scenario import Scenario
+from sandbox import billing
+from sandbox.api3 import ApiFailure
+from sandbox.billing import ledger_of, yuan
+from sandbox.scenario import Scenario
 from tests.unit.test_sandbox_support import context, local, small
 
 YUAN = re.compile(r"^\d+\.\d{8}$")

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.sandbox.cos import FAULT_MESSAGES, CosService, crc64_ecma, interpret_fault
 from lib.signing import cos_authorization
+from sandbox.cos import FAULT_MESSAGES, CosService, crc64_ecma, interpret_fault
 
 HOST = "state-1250000000.cos.ap-guangzhou.myqcloud.com"
 OTHER_HOST = "other-1250000000.cos.ap-guangzhou.myqcloud.com"
@@ -585,7 +585,7 @@ def test_fault_hook(clock: Clock) -> None:
 
 @dataclass(frozen=True)
 class ScenarioFault:
-    """The shape of lib.sandbox.scenario.Fault, the sandbox's scenario-driven instruction."""
+    """The shape of sandbox.scenario.Fault, the sandbox's scenario-driven instruction."""
 
     latency: float = 0.0
     code: str | None = None

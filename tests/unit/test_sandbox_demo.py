@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lib.sandbox.billing import ledger_of, yuan
-from lib.sandbox.scenario import DEMO_SCENARIO, Scenario, month_start
+from sandbox.billing import ledger_of, yuan
+from sandbox.scenario import DEMO_SCENARIO, Scenario, month_start
 
 SHOP = "zone-2qtuhspy7hmq"
 TB = 10**12

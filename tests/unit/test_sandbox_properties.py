@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.sandbox.scenario import PEAK_METRICS
+from sandbox.catalogue import PEAK_METRICS
 from tests.unit.test_sandbox_support import billing_data, small
 
 SC = small()

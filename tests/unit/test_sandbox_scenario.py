@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from lib.errors import ConfigError
-from lib.sandbox.scenario import METRICS, Scenario, parse_duration, parse_quantity
+from sandbox.catalogue import METRICS, parse_duration, parse_quantity
+from sandbox.scenario import Scenario
 from tests.unit.test_sandbox_support import SMALL, local, small
 
-# --- an independent reading of the formula in lib/sandbox/usage.py's docstring ----------------------
+# --- an independent reading of the formula in sandbox/usage.py's docstring ----------------------
 
 
 def _frac(x: Any) -> Fraction:

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lib.sandbox import billing, teo
-from lib.sandbox.api3 import Api3, Context, Request
-from lib.sandbox.scenario import Scenario
-from lib.sandbox.verify import Caller, Credential
 from lib.signing import tc3_headers
+from sandbox import billing, teo
+from sandbox.api3 import Api3, Context, Request
+from sandbox.scenario import Scenario
+from sandbox.verify import Caller, Credential
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET_ID = "AKIDTESTSANDBOX"

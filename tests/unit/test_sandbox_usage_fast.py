@@ -1,5 +1,5 @@
 """The usage engine's shortcuts (shared factor rows, cancelled constant factors, silent zones) give the
-numbers of the formula in lib/sandbox/usage.py's docstring, recomputed here bucket by bucket with fractions."""
+numbers of the formula in sandbox/usage.py's docstring, recomputed here bucket by bucket with fractions."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lib.sandbox.api3 import Context
-from lib.sandbox.scenario import METRICS, Scenario
-from lib.sandbox.teo import describe_billing_data
+from sandbox.api3 import Context
+from sandbox.catalogue import METRICS
+from sandbox.scenario import Scenario
+from sandbox.teo import describe_billing_data
 
 EPOCH = "2026-11-01T00:00:00"
 PATTERN = {

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from lib.sandbox.verify import AuthError, Credential, verify_tc3, verify_v1
 from lib.signing import tc3_headers, v1_params
+from sandbox.verify import AuthError, Credential, verify_tc3, verify_v1
 
 ID, KEY = "AKIDVERIFY", "verify-secret"
 CREDS = {ID: Credential(ID, KEY)}

@@ -16,9 +16,10 @@ import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from lib.sandbox.api3 import Action, ApiFailure, Context, Product
-from lib.sandbox.scenario import METRICS, PEAK_METRICS, PLAN_CAPACITIES, REGIONS, Scenario, Zone
-from lib.sandbox.usage import STEP, Series
+from sandbox.api3 import Action, ApiFailure, Context, Product
+from sandbox.catalogue import METRICS, PEAK_METRICS, PLAN_CAPACITIES, REGIONS
+from sandbox.scenario import Scenario, Zone
+from sandbox.usage import STEP, Series
 
 VERSION = "2022-09-01"
 INTERVALS = {"5min": 300, "hour": 3600, "day": 86400}

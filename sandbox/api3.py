@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from lib.sandbox.scenario import Scenario
-from lib.sandbox.verify import AuthError, Caller, Credential, verify_tc3, verify_v1
+from sandbox.scenario import Scenario
+from sandbox.verify import AuthError, Caller, Credential, verify_tc3, verify_v1
 
 JSON = "application/json"
 GET_LIMIT = 32 * 1024  # bytes of query string

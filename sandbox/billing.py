@@ -22,16 +22,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lib.sandbox.api3 import Action, ApiFailure, Context, Product
-from lib.sandbox.scenario import (
-    METRIC_UNITS,
-    ProductSpec,
-    Scenario,
-    month_start,
-    next_month_start,
-    parse_instant,
-    parse_quantity,
-)
+from sandbox.api3 import Action, ApiFailure, Context, Product
+from sandbox.catalogue import METRIC_UNITS, parse_instant, parse_quantity
+from sandbox.scenario import Scenario, month_start, next_month_start
+from sandbox.scenario_spec import ProductSpec
 
 VERSION = "2018-07-09"
 HOUR = 3600

@@ -34,7 +34,7 @@ others → ``InjectedFault``);
 a ``str`` code (``"SlowDown"`` → 503, ``"InternalError"`` → 500, ``"ServiceUnavailable"`` → 503);
 or a mapping ``{"latency": seconds, "status": 503, "code": "SlowDown", "message": "..."}`` (every key
 optional, ``http_status`` is an alias of ``status``; latency alone only delays the answer), or any object
-with those attributes, such as ``lib.sandbox.scenario.Fault``.
+with those attributes, such as ``sandbox.scenario.Fault``.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
-from lib.sandbox.cos_xml import ListEntry, Listing, error_xml, list_xml
 from lib.signing.cos import cos_quote, http_string, sign_key, signature, string_to_sign
+from sandbox.cos_xml import ListEntry, Listing, error_xml, list_xml
 
 Response = tuple[int, dict[str, str], bytes]
 FaultHook = Callable[[str], object]
@@ -316,7 +316,7 @@ def interpret_fault(instruction: object) -> tuple[float, int | None, str, str]:
     elif isinstance(instruction, Mapping) or hasattr(instruction, "latency"):
         if isinstance(instruction, Mapping):
             fields = dict(instruction)
-        else:  # an object such as lib.sandbox.scenario.Fault
+        else:  # an object such as sandbox.scenario.Fault
             fields = {name: getattr(instruction, name, None) for name in FAULT_FIELDS}
         unknown = set(fields) - set(FAULT_FIELDS)
         if unknown:

@@ -1,4 +1,4 @@
-"""``python -m lib demo``: the whole product offline — sandbox, local state, a webhook receiver.
+"""``python -m sandbox demo``: the whole product offline — sandbox, local state, a webhook receiver.
 
 Runs a check (alerts fire), runs it again (nothing new is sent), then shows the status endpoint.
 No credentials and no network: everything listens on 127.0.0.1 and stops at the end.
@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 DEMO_TOKEN = "demo-token"  # noqa: S105 - a local demo token, not a secret
 
 
@@ -30,8 +30,8 @@ def main(args: argparse.Namespace | None = None) -> int:
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
-    from lib.notify.receiver import Receiver
-    from lib.sandbox.server import Sandbox
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
 
     # The demo shows what the robots receive; per-request progress lines would bury it.
     logging.getLogger("lib").setLevel(logging.WARNING)
@@ -99,10 +99,10 @@ def demo_environment(sandbox_url: str, receiver: Any, state_dir: str) -> dict[st
 
 
 def _api_status(app: Any) -> Any:
-    import lib.api as api_lib
     from handlers import api
+    from lib.app.instance import set_app
 
-    api_lib.set_app(app)
+    set_app(app)
     event = {
         "httpMethod": "GET",
         "path": "/status",

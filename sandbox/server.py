@@ -1,7 +1,7 @@
-"""The sandbox HTTP server: one threaded port on 127.0.0.1 for API 3.0 and COS, and ``python -m lib sandbox``.
+"""The sandbox HTTP server: one threaded port on 127.0.0.1 for API 3.0 and COS, and ``python -m sandbox cloud``.
 
 Requests whose Host is ``<bucket>-<appid>.cos.<region>.myqcloud.com`` (any host with a ``.cos.`` label)
-go to the COS emulator (``lib.sandbox.cos.CosService``); everything else is API 3.0 (``lib.sandbox.api3``).
+go to the COS emulator (``sandbox.cos.CosService``); everything else is API 3.0 (``sandbox.api3``).
 HTTP/1.1 keep-alive with exact ``Content-Length``; idle connections close after 30 s and are shut down
 when the server stops.
 
@@ -30,10 +30,10 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from lib.errors import ConfigError
-from lib.sandbox import billing, teo
-from lib.sandbox.api3 import Api3, Reply, Request, error_reply
-from lib.sandbox.scenario import Scenario
-from lib.sandbox.verify import Credential
+from sandbox import billing, teo
+from sandbox.api3 import Api3, Reply, Request, error_reply
+from sandbox.scenario import Scenario
+from sandbox.verify import Credential
 
 BODY_LIMIT = 64 * 1024 * 1024  # larger bodies are refused without being read
 API_BODY_LIMIT = 10 * 1024 * 1024
@@ -65,9 +65,9 @@ def _load_cos(
     scenario: Scenario, credentials: list[Credential], data_dir: str | None, clock: Callable[[], float]
 ) -> CosHandler | None:
     try:
-        from lib.sandbox.cos import CosService
+        from sandbox.cos import CosService
     except ModuleNotFoundError as exc:
-        if exc.name == "lib.sandbox.cos":
+        if exc.name == "sandbox.cos":
             return None  # built without the COS part: COS requests answer 501
         raise
     first = credentials[0]
@@ -311,7 +311,7 @@ class Sandbox:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``python -m lib sandbox``: serve until SIGTERM or SIGINT."""
+    """``python -m sandbox cloud``: serve until SIGTERM or SIGINT."""
     host = getattr(args, "host", None) or "127.0.0.1"
     port = getattr(args, "port", 0) or 0
     try:

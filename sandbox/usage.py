@@ -48,10 +48,11 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from itertools import chain, islice
 from typing import TYPE_CHECKING
 
-from lib.sandbox.scenario import BANDWIDTH_OF_FLUX, METRIC_UNITS, PEAK_METRICS, PROXY_METRICS, parse_quantity
+from sandbox.catalogue import BANDWIDTH_OF_FLUX, METRIC_UNITS, PEAK_METRICS, PROXY_METRICS, parse_quantity
 
 if TYPE_CHECKING:
-    from lib.sandbox.scenario import MetricSpec, Scenario, Zone
+    from sandbox.scenario import Scenario, Zone
+    from sandbox.scenario_spec import MetricSpec
 
 STEP = 300
 PER_DAY = 288

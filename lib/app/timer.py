@@ -1,0 +1,49 @@
+"""The timer trigger's work: one check run per tick, the result document returned (DESIGN §3.4).
+
+What raises and what returns: SCF retries a raised exception twice. A retry is worth it only when the
+run could not reach its state store (nothing was claimed or sent, and a moment later it may work), so
+only retryable state errors propagate. Everything else is returned in the result: fetch failures become
+``error``/``no-data`` evaluations, delivery failures wait in the outbox, and a configuration error would
+fail the same way three times. Retries never double-send: delivery markers are create-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from lib.errors import BudgetError, StateError
+from lib.logtext import loggable
+
+log = logging.getLogger("lib.app.timer")
+
+
+def run_timer(event: Any, context: Any) -> dict[str, Any]:
+    """One tick. The event's fields are not needed: the clock, not the trigger's ``Time``, says when."""
+    from lib.app.instance import warm_app
+
+    try:
+        return warm_app().run_check(trigger="timer")
+    except StateError as exc:
+        if exc.retryable:
+            raise
+        return _failure(exc)
+    except BudgetError as exc:
+        return _failure(exc)
+
+
+def _failure(exc: BudgetError) -> dict[str, Any]:
+    """A run that could not start or finish, in the result document's shape (DESIGN §3.4); ``at`` in UTC,
+    since the configuration (and its time zone) may be what failed."""
+    log.error("check run failed: %s", loggable(str(exc)))
+    return {
+        "run_id": None,
+        "at": datetime.fromtimestamp(time.time(), timezone.utc).isoformat(),
+        "trigger": "timer",
+        "dry_run": False,
+        "evaluations": [],
+        "notifications": [],
+        "errors": [{"source": "run", "message": str(exc)}],
+    }

@@ -1,0 +1,306 @@
+"""The scenario file's YAML model (pydantic, strict): what a scenario may say, checked on load."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sandbox.catalogue import (
+    METRICS,
+    PEAK_METRICS,
+    PLAN_CAPACITIES,
+    PROXY_METRICS,
+    REGIONS,
+)
+
+
+def weights(values: Mapping[str, Decimal]) -> dict[str, int]:
+    # Weights are kept to 6 decimals as integers so every share is an exact ratio of integers.
+    return {k: int((v * 1_000_000).to_integral_value(ROUND_HALF_EVEN)) for k, v in values.items()}
+
+
+# --- the YAML model ----------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+Instant = datetime | date | str
+
+
+class ClockSpec(_Strict):
+    """``now``: a fixed ISO 8601 instant or ``real``; ``advance``: start at ``now``, then tick in real time."""
+
+    now: Instant = "real"
+    advance: bool = False
+
+
+class PatternSpec(_Strict):
+    """Relative shape: 24 hourly weights (local time) and 7 weekday weights (Monday first)."""
+
+    daily: tuple[Decimal, ...] = (Decimal(1),) * 24
+    weekly: tuple[Decimal, ...] = (Decimal(1),) * 7
+
+    @field_validator("daily")
+    @classmethod
+    def _day(cls, v: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if len(v) != 24 or any(x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError("daily needs 24 non-negative hourly weights, not all zero")
+        return v
+
+    @field_validator("weekly")
+    @classmethod
+    def _week(cls, v: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if len(v) != 7 or any(x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError("weekly needs 7 non-negative weekday weights (Monday first), not all zero")
+        return v
+
+
+class MetricSpec(_Strict):
+    """One metric of one zone: ``daily`` (mean daily total) for amounts, ``mean`` (mean bps) for levels."""
+
+    daily: int | str | Decimal | None = None
+    mean: int | str | Decimal | None = None
+    pattern: str | PatternSpec = "flat"
+    growth: Decimal = Decimal(0)
+    noise: Decimal = Decimal(0)
+
+    @field_validator("noise")
+    @classmethod
+    def _noise(cls, v: Decimal) -> Decimal:
+        if not Decimal(0) <= v < Decimal(1):
+            raise ValueError("noise is a fraction in [0, 1)")
+        return v
+
+    @field_validator("growth")
+    @classmethod
+    def _growth(cls, v: Decimal) -> Decimal:
+        if v <= Decimal(-1):
+            raise ValueError("growth is a daily rate above -1 (0.01 = +1% a day)")
+        return v
+
+
+class ZoneSpec(_Strict):
+    id: str = Field(pattern=r"^zone-[0-9a-z]+$")
+    name: str
+    plan: str | None = None
+    area: Literal["global", "mainland", "overseas"] = "global"
+    type: str = "full"
+    status: str = "active"
+    paused: bool = False
+    alias: str = ""
+    created: Instant | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    regions: dict[str, Decimal] = Field(default_factory=lambda: {"CH": Decimal(1)})
+    hosts: dict[str, Decimal] = Field(default_factory=dict)
+    proxies: dict[str, Decimal] = Field(default_factory=dict)
+    usage: dict[str, MetricSpec] = Field(default_factory=dict)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(v) - set(REGIONS))
+        if unknown:
+            raise ValueError(f"unknown billing regions {unknown}; use {list(REGIONS)}")
+        if not v or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("regions need non-negative weights, not all zero")
+        return v
+
+    @field_validator("usage")
+    @classmethod
+    def _usage(cls, v: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
+        unknown = sorted(set(v) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metrics {unknown}")
+        return v
+
+    @model_validator(mode="after")
+    def _members(self) -> ZoneSpec:
+        for label, weights in (("hosts", self.hosts), ("proxies", self.proxies)):
+            if any(w < 0 for w in weights.values()):
+                raise ValueError(f"{label} weights must not be negative")
+        needs_hosts = [m for m in self.usage if m not in PROXY_METRICS]
+        needs_proxies = [m for m in self.usage if m in PROXY_METRICS]
+        if needs_hosts and sum(self.hosts.values(), Decimal(0)) <= 0:
+            raise ValueError(f"usage of {needs_hosts} needs hosts with positive weights")
+        if needs_proxies and sum(self.proxies.values(), Decimal(0)) <= 0:
+            raise ValueError(f"usage of {needs_proxies} needs proxies with positive weights")
+        return self
+
+
+class PlanSpec(_Strict):
+    id: str = Field(pattern=r"^edgeone-[0-9a-z]+$")
+    type: str = "plan-standard"
+    area: Literal["global", "mainland", "overseas"] = "global"
+    status: str = "normal"
+    pay_mode: Literal[0, 1] = 1
+    auto_renewal: bool = False
+    bindable: bool = True
+    enabled: Instant = "2026-01-01T00:00:00+08:00"
+    expires: Instant = "2027-01-01T00:00:00+08:00"
+    capacity: dict[str, int | str] = Field(default_factory=dict)
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, v: dict[str, int | str]) -> dict[str, int | str]:
+        unknown = sorted(set(v) - set(PLAN_CAPACITIES))
+        if unknown:
+            raise ValueError(f"unknown plan capacities {unknown}; use {list(PLAN_CAPACITIES)}")
+        return v
+
+
+class SpikeSpec(_Strict):
+    """Multiply usage by ``factor`` during [start, end) for the matching zone/host/proxy/region/metrics."""
+
+    zone: str | None = None
+    host: str | None = None
+    proxy: str | None = None
+    region: str | None = None
+    metrics: tuple[str, ...] = ()
+    start: Instant
+    end: Instant
+    factor: Decimal
+
+    @field_validator("factor")
+    @classmethod
+    def _factor(cls, v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError("factor must not be negative")
+        return v
+
+
+class FaultSpec(_Strict):
+    """Inject errors or latency into matching calls (product teo/billing/cos, action glob)."""
+
+    product: str = "*"
+    action: str = "*"
+    start: Instant | None = None
+    end: Instant | None = None
+    rate: Decimal = Decimal(1)
+    skip: int = Field(default=0, ge=0)
+    count: int | None = Field(default=None, ge=0)
+    code: str | None = None
+    message: str | None = None
+    http_status: int | None = Field(default=None, ge=100, le=599)
+    latency: float | str = 0
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, v: Decimal) -> Decimal:
+        if not Decimal(0) <= v <= Decimal(1):
+            raise ValueError("rate is a probability in [0, 1]")
+        return v
+
+
+class CredentialSpec(_Strict):
+    secret_id: str
+    secret_key: str
+    token: str | None = None
+
+
+class TopUpSpec(_Strict):
+    at: Instant
+    amount: Decimal
+
+
+class PriceSpec(_Strict):
+    per: int | str = 1
+    yuan: Decimal
+
+
+class ProductSpec(_Strict):
+    """A billed product: fixed ``daily`` yuan, and/or ``prices`` applied to EdgeOne usage of all zones."""
+
+    code: str
+    name: str
+    pay_mode: Literal["postPay", "prePay"] = "postPay"
+    daily: Decimal | None = None
+    prices: dict[str, PriceSpec] = Field(default_factory=dict)
+
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, v: dict[str, PriceSpec]) -> dict[str, PriceSpec]:
+        bad = sorted(m for m in v if m not in METRICS or m in PEAK_METRICS)
+        if bad:
+            raise ValueError(f"prices apply to amount metrics only (not bandwidth), not {bad}")
+        return v
+
+
+class BillingSpec(_Strict):
+    currency: Literal["CNY", "USD"] = "CNY"
+    as_of: Instant = "2026-01-01T00:00:00+08:00"
+    cash: Decimal = Decimal(0)
+    present: Decimal = Decimal(0)
+    income: Decimal = Decimal(0)
+    freeze: Decimal = Decimal(0)
+    credit: Decimal = Decimal(0)
+    allow_arrears: bool = True
+    credit_limited: bool = False
+    temp_credit: Decimal = Decimal(0)
+    ready: bool = True
+    topups: tuple[TopUpSpec, ...] = ()
+    products: tuple[ProductSpec, ...] = ()
+
+
+class AccountSpec(_Strict):
+    uin: int = 100000000001
+    app_id: int = 1250000000
+
+
+class ScenarioSpec(_Strict):
+    version: Literal[1] = 1
+    name: str = "scenario"
+    description: str = ""
+    seed: int = 0
+    timezone: str = "Asia/Shanghai"
+    epoch: Instant = "2026-01-01"
+    clock: ClockSpec = Field(default_factory=ClockSpec)
+    data_delay: float | str = 0
+    account: AccountSpec = Field(default_factory=AccountSpec)
+    credentials: tuple[CredentialSpec, ...] = ()
+    rate_limits: dict[str, int] = Field(default_factory=dict)
+    patterns: dict[str, PatternSpec] = Field(default_factory=dict)
+    plans: tuple[PlanSpec, ...] = ()
+    zones: tuple[ZoneSpec, ...] = ()
+    spikes: tuple[SpikeSpec, ...] = ()
+    billing: BillingSpec = Field(default_factory=BillingSpec)
+    faults: tuple[FaultSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> ScenarioSpec:
+        plans = {p.id for p in self.plans}
+        zone_ids = [z.id for z in self.zones]
+        if len(set(zone_ids)) != len(zone_ids):
+            raise ValueError("zone ids must be unique")
+        hosts = [h for z in self.zones for h in z.hosts]
+        if len(set(hosts)) != len(hosts):
+            raise ValueError("a host belongs to one zone only")
+        for z in self.zones:
+            if z.plan is not None and z.plan not in plans:
+                raise ValueError(f"zone {z.id}: plan {z.plan!r} is not among plans")
+            for metric, spec in z.usage.items():
+                if isinstance(spec.pattern, str) and spec.pattern != "flat" and spec.pattern not in self.patterns:
+                    raise ValueError(f"zone {z.id} metric {metric}: unknown pattern {spec.pattern!r}")
+                peak = metric in PEAK_METRICS
+                if peak and (spec.mean is None or spec.daily is not None):
+                    raise ValueError(f"zone {z.id} metric {metric}: a bandwidth metric takes `mean` (bps)")
+                if not peak and (spec.daily is None or spec.mean is not None):
+                    raise ValueError(f"zone {z.id} metric {metric}: an amount metric takes `daily`")
+        for spike in self.spikes:
+            if spike.zone is not None and spike.zone not in zone_ids:
+                raise ValueError(f"spike: unknown zone {spike.zone!r}")
+            bad = sorted(set(spike.metrics) - set(METRICS))
+            if bad:
+                raise ValueError(f"spike: unknown metrics {bad}")
+        bad_limits = sorted(k for k, v in self.rate_limits.items() if v < 0)
+        if bad_limits:
+            raise ValueError(f"rate_limits must be >= 0 (0 = unlimited): {bad_limits}")
+        return self
+
+
+# --- runtime objects ---------------------------------------------------------------------------------
