@@ -26,7 +26,6 @@ def _print_received(channel: str, text: str) -> None:
 
 
 def main(args: argparse.Namespace | None = None) -> int:
-    from lib.app.pipeline import failed
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
@@ -55,15 +54,15 @@ def main(args: argparse.Namespace | None = None) -> int:
         _banner("check #2, same instant: nothing new is sent")
         second = app.run_check(trigger="demo")
         print(status_table(second))
-        resent = [d for d in second["notifications"] if d["outcome"] == "sent"]
+        resent = [d for d in second.notifications if d["outcome"] == "sent"]
 
         _banner("GET /status through the API handler (firing alerts, last runs, failed deliveries)")
         status = _api_status(app)
         print(json.dumps(_status_summary(status), ensure_ascii=False, indent=2))
 
-        sent = [d for d in first["notifications"] if d["outcome"] == "sent"]
+        sent = [d for d in first.notifications if d["outcome"] == "sent"]
         print(f"\ndemo: first run sent {len(sent)}, second run sent {len(resent)}")
-        if not sent or resent or failed(first):
+        if not sent or resent or first.failed:
             print("demo: FAILED (expected alerts on the first run and none on the second)")
             return 1
         print("demo: ok")

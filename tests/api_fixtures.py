@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from lib.app.result import DeliveryReport, RunResult
 from lib.app.runtime import App
 from lib.config.models import Budget, Channel, Config
-from lib.model import Point
+from lib.model import Evaluation, Period, Point, group_key
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
 TOKENS = ("tok-alpha-0123456789", "tok-beta-9876543210")
@@ -43,19 +44,22 @@ CONFIG = Config(
 )
 
 
-def evaluation(budget: str, group: dict[str, str], value: float, limit: float, status: str) -> dict[str, Any]:
-    return {
-        "budget": budget,
-        "group": group,
-        "period": {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"},
-        "value": value,
-        "unit": "B" if budget == "edgeone-traffic" else "CNY",
-        "limit": limit,
-        "percent": round(value / limit * 100, 1),
-        "forecast": value * 1.3,
-        "level": 80 if status == "firing" else None,
-        "status": status,
-    }
+def evaluation(budget: str, group: dict[str, str], value: float, limit: float, status: str) -> Evaluation:
+    period = Period(
+        datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
+    )
+    return Evaluation(
+        budget=budget,
+        group=group_key(group),
+        period=period,
+        value=Decimal(str(value)),
+        unit="B" if budget == "edgeone-traffic" else "CNY",
+        limit=Decimal(str(limit)),
+        percent=round(value / limit * 100, 1),
+        forecast=Decimal(str(value * 1.3)),
+        level=80 if status == "firing" else None,
+        status=status,  # type: ignore[arg-type]
+    )
 
 
 @dataclass
@@ -65,26 +69,25 @@ class StubApp(App):
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail_with: Exception | None = None
 
-    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> dict[str, Any]:
+    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> RunResult:
         if self.fail_with is not None:
             raise self.fail_with
         self.calls.append({"at": at, "dry_run": dry_run, "trigger": trigger})
         when = at or self.now()
-        result = {
-            "run_id": f"run-{len(self.calls)}",
-            "at": when.isoformat(),
-            "trigger": trigger,
-            "dry_run": dry_run,
-            "evaluations": [
+        result = RunResult(
+            run_id=f"run-{len(self.calls)}",
+            at=when.isoformat(),
+            trigger=trigger,
+            dry_run=dry_run,
+            evaluations=[
                 evaluation("edgeone-traffic", {"zone-id": "zone-a"}, 8.1e12, 1e13, "firing"),
                 evaluation("edgeone-traffic", {"zone-id": "zone-b"}, 1.0e12, 1e13, "ok"),
                 evaluation("monthly-spend", {}, 1200.5, 5000, "ok"),
             ],
-            "notifications": [{"id": "ntf_1", "budget": "edgeone-traffic", "channel": "ops", "outcome": "sent"}],
-            "errors": [],
-        }
+            notifications=[DeliveryReport(id="ntf_1", budget="edgeone-traffic", channel="ops", outcome="sent")],
+        )
         if not dry_run:
-            self.repo.record_run(result)
+            self.repo.record_run(result.to_dict())
             self.repo.save_series(
                 "edgeone-traffic",
                 "zone-id=zone-a",

@@ -498,7 +498,7 @@ class Soak:
 
         for attempt in range(3):
             try:
-                return app.run_check(trigger="timer")  # type: ignore[no-any-return]
+                return app.run_check(trigger="timer").to_dict()
             except StateError as exc:
                 if not exc.retryable:
                     raise

@@ -219,8 +219,8 @@ def make_server(host: str, port: int) -> ThreadingHTTPServer:
 
 def serve(host: str, port: int) -> int:
     """Serve until interrupted; prints ``serving the API on http://HOST:PORT`` (the real port) first."""
-    from lib.app.instance import environ
     from lib.api.auth import TOKEN_VARIABLE, configured_tokens
+    from lib.app.instance import environ
 
     server = make_server(host, port)
     with server:

@@ -175,7 +175,7 @@ def check(call: Call) -> Response:
     if body.at is not None and not body.dry_run:
         # A backtest that wrote state would move the live ledger back in time; the CLI is the tool for that.
         raise bad_request("'at' needs \"dry_run\": true; a backtest must not change the live state", field="at")
-    result = app.run_check(at=body.at, dry_run=body.dry_run, trigger="api")
+    result = app.run_check(at=body.at, dry_run=body.dry_run, trigger="api").to_dict()
     if key is not None:
         app.repo.save_idempotent_result(
             key, {"fingerprint": fingerprint, "result": result, "saved_at": now.isoformat()}

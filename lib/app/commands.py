@@ -52,19 +52,18 @@ def parse_instant(text: str) -> datetime:
 
 
 def check(args: argparse.Namespace) -> int:
-    from lib.app.pipeline import failed
     from lib.app.runtime import App
 
     at = parse_instant(args.at) if args.at is not None else None  # --at '' is a mistake, not 'now'
     app = App.from_env(config_source=args.config)
     result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         from lib.app.report import status_table
 
         print(status_table(result))
-    return 1 if failed(result) else 0
+    return 1 if result.failed else 0
 
 
 def invoke(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lib.app.result import DeliveryReport, RunError, RunResult, Skipped
 from lib.errors import BudgetError, StateError
 from lib.model import Notification, group_label
 
@@ -27,20 +28,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("lib.app")
 
 
-def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> dict[str, Any]:
+def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
     from lib.collectors import collect
     from lib.rules import evaluate
 
     now = at or app.now()
     run_id = uuid.uuid4().hex
-    errors: list[dict[str, Any]] = []
+    errors: list[RunError] = []
 
     if not dry_run:
         app.repo.write_pending_markers()  # sends of an earlier run whose markers failed: recorded before anything else
-    errors.extend({"source": "config", "message": p} for p in app.config_problems)
+    errors.extend(RunError("config", p) for p in app.config_problems)
     app.config_problems.clear()
     ledger = app.repo.load_ledger()
-    errors.extend({"source": "state", "message": p} for p in ledger.problems)
+    errors.extend(RunError("state", p) for p in ledger.problems)
     silences = app.repo.list_silences()
 
     collected, skipped = _backtest_view(app, at)
@@ -48,18 +49,18 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
     observations = collect(collected, app.client, now)
     for obs in observations:
         if obs.error:
-            errors.append({"source": "collect", "budget": obs.budget, "message": obs.error})
+            errors.append(RunError("collect", obs.error, budget=obs.budget))
 
     outcome = evaluate(app.config, observations, ledger.value, now, silences=silences)
-    errors.extend({"source": "rules", "message": p} for p in outcome.problems)
+    errors.extend(RunError("rules", p) for p in outcome.problems)
     log.info(
         "run %s: %d evaluations, %d notifications decided", run_id, len(outcome.evaluations), len(outcome.notifications)
     )
-    deliveries: list[dict[str, Any]] = []
+    deliveries: list[DeliveryReport] = []
     if dry_run:
         for n in outcome.notifications:
             deliveries.extend(
-                {"id": n.id, "budget": n.budget, "channel": ch, "outcome": "dry-run"} for ch in n.channels
+                DeliveryReport(id=n.id, budget=n.budget, channel=ch, outcome="dry-run") for ch in n.channels
             )
     else:
         # Claims, leases and retry times follow the wall clock, not the evaluation instant (--at).
@@ -71,20 +72,20 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         app.repo.flush()  # write the series now, so a damaged series object is reported in this run's errors
         if outcome.notifications:
             app.repo.append_alerts([_history_item(n, deliveries) for n in outcome.notifications])
-        errors.extend({"source": "state", "message": p} for p in app.repo.problems if p not in ledger.problems)
+        errors.extend(RunError("state", p) for p in app.repo.problems if p not in ledger.problems)
 
-    result: dict[str, Any] = {
-        "run_id": run_id,
-        "at": now.astimezone(app.tz).isoformat(),
-        "trigger": trigger,
-        "dry_run": dry_run,
-        "evaluations": [e.to_dict() for e in outcome.evaluations],
-        "skipped": skipped,
-        "notifications": deliveries,
-        "errors": errors,
-    }
+    result = RunResult(
+        run_id=run_id,
+        at=now.astimezone(app.tz).isoformat(),
+        trigger=trigger,
+        dry_run=dry_run,
+        evaluations=outcome.evaluations,
+        skipped=skipped,
+        notifications=deliveries,
+        errors=errors,
+    )
     if not dry_run:
-        app.repo.record_run(result)
+        app.repo.record_run(result.to_dict())
     log.info(
         "run %s done: %d evaluations, %d deliveries, %d errors",
         run_id,
@@ -99,7 +100,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 BACKTEST_SLACK = timedelta(minutes=15)
 
 
-def _backtest_view(app: App, at: datetime | None) -> tuple[Config, list[dict[str, str]]]:
+def _backtest_view(app: App, at: datetime | None) -> tuple[Config, list[Skipped]]:
     """The budgets a run can answer as of ``at``, and the ones it skips with the reason.
 
     Billing reports cost and balance only as they are now: evaluated as of a past instant they would be
@@ -110,17 +111,11 @@ def _backtest_view(app: App, at: datetime | None) -> tuple[Config, list[dict[str
         return app.config, []
     kept = tuple(b for b in app.config.budgets if b.source != "billing")
     reason = "billing reports cost and balance only as of now, not for a past instant"
-    skipped = [{"budget": b.name, "reason": reason} for b in app.config.budgets if b.source == "billing"]
+    skipped = [Skipped(b.name, reason) for b in app.config.budgets if b.source == "billing"]
     return app.config.model_copy(update={"budgets": kept}), skipped
 
 
-def failed(result: dict[str, Any]) -> bool:
-    """True when the run finished but something did not go through (exit status 1)."""
-    bad = {"retry", "failed", "rejected"}
-    return bool(result["errors"]) or any(d["outcome"] in bad for d in result["notifications"])
-
-
-def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: datetime) -> list[dict[str, Any]]:
+def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: datetime) -> list[DeliveryReport]:
     """Claim this run's new deliveries and the due outbox retries; send them in one batch per channel.
 
     One batch per channel keeps a robot at one message per run (robots take 20 a minute). A delivery is
@@ -129,7 +124,7 @@ def _deliver(app: App, notifications: Sequence[Notification], run_id: str, now: 
     from lib.notify import delivery_id
     from lib.state.repo import OutboxEntry
 
-    report: list[dict[str, Any]] = []
+    report: list[DeliveryReport] = []
     batches: dict[str, list[Notification]] = defaultdict(list)
     attempts: dict[str, dict[str, int]] = defaultdict(dict)
     listed = app.repo.outbox_entries()  # one listing serves both: what is queued already, and the due retries
@@ -180,7 +175,7 @@ def _send(
     attempts: dict[str, int],
     run_id: str,
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[DeliveryReport]:
     from lib.notify import deliver, delivery_id
 
     channel = app.config.channels.get(channel_name)
@@ -215,7 +210,7 @@ def _send(
                 # Record the rest of what went out before giving up: an unrecorded send is a send repeated later.
                 failure = failure or exc
                 continue
-            item = {"id": nid, "budget": n.budget, "channel": channel_name, "outcome": outcome}
+            item = DeliveryReport(id=nid, budget=n.budget, channel=channel_name, outcome=outcome)
             if res.outcome != "sent":
                 item["reason"] = res.reason
             report.append(item)
@@ -278,7 +273,7 @@ def _error_result(channel: str, items: list[Notification], reason: str, retryabl
     )
 
 
-def _history_item(n: Notification, deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+def _history_item(n: Notification, deliveries: list[DeliveryReport]) -> dict[str, Any]:
     item = n.to_dict()
     item["deliveries"] = [{"channel": d["channel"], "outcome": d["outcome"]} for d in deliveries if d["id"] == n.id]
     return item

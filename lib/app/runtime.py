@@ -10,10 +10,12 @@ from datetime import datetime, timezone, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from lib.periods import zone
+from lib.settings import Settings
 
 if TYPE_CHECKING:
     import requests
 
+    from lib.app.result import RunResult
     from lib.client import ApiClient
     from lib.config.models import Config
     from lib.state.repo import StateRepository
@@ -33,6 +35,7 @@ class App:
     repo: StateRepository
     client: ApiClient
     session: requests.Session
+    settings: Settings = field(default_factory=Settings)  # the BUDGET_* variables, read once
     clock: Callable[[], datetime] = _wall_now
     environ: Mapping[str, str] = field(default_factory=dict)
     config_source: str | None = None  # where ``reload_config`` reads from; None: the configuration was given
@@ -90,16 +93,20 @@ class App:
         from lib.state.repo import StateRepository
 
         env = dict(os.environ if environ is None else environ)
+        settings = Settings.from_environ(env)
         given = overrides.pop("config", None)
-        source = None if given is not None else (config_source or env.get("BUDGET_CONFIG") or "budgets.yaml")
+        source = None if given is not None else (config_source or settings.config)
         config = given or load_config(source, environ=env)
-        store = overrides.pop("store", None) or open_store(env.get("BUDGET_STATE"), environ=env)
+        store = overrides.pop("store", None) or open_store(settings.state, environ=env)
         repo = overrides.pop("repo", None) or StateRepository(store)
-        client = overrides.pop("client", None) or ApiClient.from_env(env)
+        client = overrides.pop("client", None) or ApiClient(
+            None, environ=env, site=settings.site, endpoint=settings.api_endpoint
+        )
         session = overrides.pop("session", None) or requests.Session()
         if overrides:
             raise TypeError(f"unknown App parts: {', '.join(sorted(overrides))}")
         return cls(
+            settings=settings,
             config=config,
             store=store,
             repo=repo,
@@ -110,7 +117,7 @@ class App:
             config_source=source,
         )
 
-    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> dict[str, Any]:
+    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> RunResult:
         """One evaluation run: collect → evaluate → claim → notify → record. Returns the result document."""
         from lib.app.pipeline import run_check
 

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from lib.app.result import failed_to_start
 from lib.errors import BudgetError, StateError
 from lib.logtext import loggable
 
@@ -25,7 +26,7 @@ def run_timer(event: Any, context: Any) -> dict[str, Any]:
     from lib.app.instance import warm_app
 
     try:
-        return warm_app().run_check(trigger="timer")
+        return warm_app().run_check(trigger="timer").to_dict()
     except StateError as exc:
         if exc.retryable:
             raise
@@ -38,12 +39,5 @@ def _failure(exc: BudgetError) -> dict[str, Any]:
     """A run that could not start or finish, in the result document's shape (DESIGN §3.4); ``at`` in UTC,
     since the configuration (and its time zone) may be what failed."""
     log.error("check run failed: %s", loggable(str(exc)))
-    return {
-        "run_id": None,
-        "at": datetime.fromtimestamp(time.time(), timezone.utc).isoformat(),
-        "trigger": "timer",
-        "dry_run": False,
-        "evaluations": [],
-        "notifications": [],
-        "errors": [{"source": "run", "message": str(exc)}],
-    }
+    at = datetime.fromtimestamp(time.time(), timezone.utc).isoformat()
+    return failed_to_start(str(exc), at=at, trigger="timer").to_dict()

@@ -53,7 +53,7 @@ def test_api_5xx_errors_then_no_data_then_data_returns(tmp_path: Path) -> None:
         app = r.app()
         results = []
         for _ in range(4):  # T0, +10, +20 (all 503), +30 (back)
-            results.append(app.run_check(trigger="timer"))
+            results.append(app.run_check(trigger="timer").to_dict())
             r.clock.tick()
         first, second, third, fourth = results
         for result in (first, second, third):
@@ -88,7 +88,7 @@ def test_api_timeouts_after_a_healthy_run_never_resolve_falsely(tmp_path: Path) 
         results = []
         for _ in range(5):
             started = time.monotonic()
-            results.append(app.run_check(trigger="timer"))
+            results.append(app.run_check(trigger="timer").to_dict())
             assert time.monotonic() - started < 3.0  # the short read timeout bounds a run
             r.clock.tick()
         healthy, slow = results[0], results[1:4]
@@ -130,13 +130,13 @@ def test_api_throttling_is_retried_and_persistent_throttling_is_an_error(tmp_pat
     ]
     with rig(tmp_path, faults=faults) as r:
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert fired(r.sandbox)[0] == 1  # the one-off throttle did happen
         assert rows(first, "traffic")[0]["status"] == "firing"
         _assert_failed_rows(first, "balance", "RequestLimitExceeded")
         assert sorted(d["budget"] for d in first["notifications"]) == ["spend", "traffic"]
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         assert second["errors"] == []
         assert [(d["budget"], d["outcome"]) for d in second["notifications"]] == [("balance", "sent")]
         counted = tally(r.receiver, FIRST_RUN)
@@ -159,12 +159,12 @@ def test_api_malformed_and_truncated_answers(tmp_path: Path, mode: str, times: i
         assert r.proxy is not None
         app = r.app()
         r.proxy.spoil("DescribeAccountBalance", mode, times)
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert r.proxy.spoiled["DescribeAccountBalance"] == times
         _assert_failed_rows(first, "balance", needle)
         assert sorted(d["budget"] for d in first["notifications"]) == ["spend", "traffic"]
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         assert second["errors"] == []
         assert [(d["budget"], d["outcome"]) for d in second["notifications"]] == [("balance", "sent")]
         counted = tally(r.receiver, FIRST_RUN)
@@ -178,7 +178,7 @@ def test_api_connection_cut_once_is_retried_within_the_run(tmp_path: Path) -> No
         app = r.app()
         for action in ("DescribeBillingData", "DescribeAccountBalance", "DescribeBillSummaryByProduct"):
             r.proxy.spoil(action, "cut", 1)
-        result = app.run_check(trigger="timer")
+        result = app.run_check(trigger="timer").to_dict()
         assert sum(r.proxy.spoiled.values()) == 3
         assert result["errors"] == []
         assert outcomes(result) == {"sent": 3}
@@ -192,13 +192,13 @@ def test_api_expired_signature_from_clock_skew_is_recovered(tmp_path: Path, skew
     with rig(tmp_path) as r:
         client = fast_client(r.api_url, r.sandbox, clock=lambda: time.time() + skew)
         app = r.app(client=client)
-        result = app.run_check(trigger="timer")
+        result = app.run_check(trigger="timer").to_dict()
         assert result["errors"] == []
         assert outcomes(result) == {"sent": 3}
         # The client learnt the server's clock from the Date header of AuthFailure.SignatureExpire.
         assert abs(client.skew + skew) < 5
         r.clock.tick()
-        assert outcomes(app.run_check(trigger="timer")) == {}
+        assert outcomes(app.run_check(trigger="timer").to_dict()) == {}
         counted = tally(r.receiver, FIRST_RUN)
         report(f"client clock {skew:+.0f} s off (SignatureExpire, re-signed)", 2, counted)
         assert counted.exact, counted

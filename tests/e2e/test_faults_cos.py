@@ -28,11 +28,11 @@ def test_cos_5xx_answers_are_retried_by_the_store(tmp_path: Path) -> None:
     ]
     with rig(tmp_path, faults=faults, state="cos") as r:
         app = r.app()  # open_store("cos://…") with its default retries (3, with backoff)
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert first["errors"] == []
         assert outcomes(first) == {"sent": 3}
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         assert second["errors"] == [] and outcomes(second) == {}
         assert fired(r.sandbox) == [2, 2, 2, 2, 2]  # every fault did happen
         assert len(app.repo.list_runs()) == 2
@@ -52,16 +52,16 @@ def test_cos_slow_answers_time_out_and_are_retried(tmp_path: Path) -> None:
     ]
     with rig(tmp_path, faults=faults, state="cos") as r:
         app = r.app(store=r.store(timeout=(1.0, 0.5), retries=2, backoff=0.01))
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert first["errors"] == []
         assert outcomes(first) == {"sent": 3}
         for _ in range(2):
             r.clock.tick()
-            later = app.run_check(trigger="timer")
+            later = app.run_check(trigger="timer").to_dict()
             assert later["errors"] == [] and outcomes(later) == {}
         r.clock.skip(timedelta(minutes=6))  # past every claim's lease
         r.clock.tick()
-        assert outcomes(app.run_check(trigger="timer")) == {}
+        assert outcomes(app.run_check(trigger="timer").to_dict()) == {}
         assert fired(r.sandbox) == [2, 2, 4]
         counted = tally(r.receiver, FIRST_RUN)
         report("COS answers 1 s late (timeouts) or 200 ms late", 4, counted, "retried by the store")

@@ -116,7 +116,7 @@ def _overlap(apps: list[App], at: Any) -> list[dict[str, Any]]:
     def run(index: int) -> None:
         try:
             barrier.wait(timeout=10)
-            results[index] = apps[index].run_check(at=at, trigger="timer")
+            results[index] = apps[index].run_check(at=at, trigger="timer").to_dict()
         except BaseException as exc:  # reported to the test below
             failures.append(exc)
 

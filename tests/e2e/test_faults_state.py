@@ -41,7 +41,7 @@ def state_errors(result: dict) -> list[str]:
 def test_corrupt_ledger_series_and_sent_markers(tmp_path: Path, state: str) -> None:
     with rig(tmp_path, state=state) as r:
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert outcomes(first) == {"sent": 3}
         ledger = read(r, "ledger.json")
         damage(r, "ledger.json", ledger[: len(ledger) // 2])  # torn write
@@ -50,7 +50,7 @@ def test_corrupt_ledger_series_and_sent_markers(tmp_path: Path, state: str) -> N
             damage(r, f"sent/{segment(delivery_id(nid, 'hook'))}", b"[]")  # wrong shape
 
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         problems = state_errors(second)
         assert any("'ledger.json'" in p and "not JSON" in p and "moved to 'corrupt/ledger.json." in p for p in problems)
         assert any("'series/traffic.json'" in p and "not UTF-8" in p for p in problems)
@@ -62,7 +62,7 @@ def test_corrupt_ledger_series_and_sent_markers(tmp_path: Path, state: str) -> N
         assert any(read(r, k) == ledger[: len(ledger) // 2] for k in moved)  # kept for inspection
 
         r.clock.tick()
-        third = app.run_check(trigger="timer")
+        third = app.run_check(trigger="timer").to_dict()
         assert third["errors"] == [] and outcomes(third) == {}
         counted = tally(r.receiver, FIRST_RUN)
         report(f"ledger torn, series and sent markers garbage ({state})", 3, counted, "reported, moved aside")
@@ -74,7 +74,7 @@ def test_corrupt_outbox_entry_and_claim(tmp_path: Path, state: str) -> None:
     with rig(tmp_path, state=state) as r:
         r.receiver.fail("webhook", times=1, error="unavailable")
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert outcomes(first) == {"retry": 3}
         ids = {d["budget"]: d["id"] for d in first["notifications"]}
         spend = segment(delivery_id(ids["spend"], "hook"))
@@ -83,7 +83,7 @@ def test_corrupt_outbox_entry_and_claim(tmp_path: Path, state: str) -> None:
         damage(r, f"claims/{balance}/000001", b"garbage")
 
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         problems = state_errors(second)
         assert any(
             f"'outbox/{spend}.json'" in p
@@ -100,7 +100,7 @@ def test_corrupt_outbox_entry_and_claim(tmp_path: Path, state: str) -> None:
         assert r.store().list("outbox/") == []
 
         r.clock.tick()
-        third = app.run_check(trigger="timer")
+        third = app.run_check(trigger="timer").to_dict()
         assert third["errors"] == [] and outcomes(third) == {}
         counted = tally(r.receiver, FIRST_RUN)
         report(
@@ -116,7 +116,7 @@ def test_corrupt_outbox_entry_and_claim(tmp_path: Path, state: str) -> None:
 def test_state_from_a_newer_version_stops_the_run_without_sending(tmp_path: Path) -> None:
     with rig(tmp_path) as r:
         app = r.app()
-        app.run_check(trigger="timer")
+        app.run_check(trigger="timer").to_dict()
         damage(r, "ledger.json", b'{"schema": 99, "ledger": {}}\n')
         r.receiver.clear()
         with timer_app(app) as invoke:

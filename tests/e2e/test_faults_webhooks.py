@@ -39,7 +39,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
         r.receiver.fail("webhook", times=3, error="unavailable")  # HTTP 503
         r.receiver.fail("wecom", times=3, error="busy")  # errcode -1 in an HTTP 200
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         ids = {d["id"] for d in first["notifications"]}
         assert len(ids) == 3
         assert outcomes(first) == {"retry": 6}  # 3 notifications x 2 channels
@@ -47,7 +47,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
 
         # 30 s later: inside the 1-minute backoff, nothing is due and nothing is sent.
         r.clock.tick(timedelta(seconds=30))
-        early = app.run_check(trigger="timer")
+        early = app.run_check(trigger="timer").to_dict()
         assert early["notifications"] == []
         assert (_posts(r.receiver, "webhook"), _posts(r.receiver, "wecom")) == (1, 1)
 
@@ -55,7 +55,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
         delivered_at = None
         for _ in range(4):  # every 10 minutes: past each backoff (1, 2, 4 min)
             r.clock.tick()
-            result = app.run_check(trigger="timer")
+            result = app.run_check(trigger="timer").to_dict()
             runs += 1
             if outcomes(result).get("sent"):
                 assert delivered_at is None, "delivered twice"
@@ -81,7 +81,7 @@ def test_webhook_down_for_good_gives_up_after_max_attempts(tmp_path: Path) -> No
         runs = 0
         states = []
         while runs < MAX_ATTEMPTS + 3:
-            result = app.run_check(at=r.clock.current, trigger="timer")
+            result = app.run_check(at=r.clock.current, trigger="timer").to_dict()
             runs += 1
             states.append(outcomes(result))
             r.clock.skip(timedelta(hours=1))  # past any backoff (capped at 1 hour)
@@ -105,7 +105,7 @@ def test_channel_that_rejects_is_recorded_and_not_retried(tmp_path: Path) -> Non
     config["budgets"][2]["channels"] = ["hook", "ding"]  # balance also goes to DingTalk, with the wrong secret
     with rig(tmp_path, config=config) as r:
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         ding = [d for d in first["notifications"] if d["channel"] == "ding"]
         assert [(d["budget"], d["outcome"]) for d in ding] == [("balance", "rejected")]
         assert "310000" in ding[0]["reason"]
@@ -115,7 +115,7 @@ def test_channel_that_rejects_is_recorded_and_not_retried(tmp_path: Path) -> Non
 
         for _ in range(3):  # hours later: a rejected delivery is never tried again
             r.clock.skip(timedelta(hours=2))
-            later = app.run_check(at=r.clock.current, trigger="timer")
+            later = app.run_check(at=r.clock.current, trigger="timer").to_dict()
             assert later["notifications"] == []
         assert _posts(r.receiver, "dingtalk") == 1
 

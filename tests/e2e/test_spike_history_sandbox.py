@@ -106,7 +106,7 @@ class Rig:
         self.now = datetime.fromisoformat(when)
         self.sandbox.set_now(self.now)
         self.receiver.clear()
-        return self.app.run_check(trigger="timer")
+        return self.app.run_check(trigger="timer").to_dict()
 
     def told(self) -> list[tuple[str, str, str]]:
         posts = [r.json for r in self.receiver.received if r.kind == "webhook" and r.accepted]
