@@ -22,7 +22,7 @@ import yaml
 from sandbox.demo import demo_environment
 from sandbox.receivers import Receiver
 from sandbox.server import Sandbox
-from tests.e2e.test_timer_handler import (
+from tests.e2e.live_support import (
     CONFIG,
     Live,
     assert_result_shape,
@@ -68,7 +68,7 @@ def check_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any], st
 
 def test_check_json_on_the_wall_clock(tmp_path: Path) -> None:
     """``check --json`` is the timer's code path: the same result document, then nothing new."""
-    from tests.e2e.test_timer_handler import live_scenario, wait_past_month_end
+    from tests.e2e.live_support import live_scenario, wait_past_month_end
 
     wait_past_month_end()
     with Sandbox(live_scenario(datetime.now(timezone.utc))) as sandbox, Receiver() as receiver:

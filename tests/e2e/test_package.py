@@ -118,7 +118,7 @@ def test_the_shipped_package_runs_the_timer_on_python_310(package310: Path, tmp_
     from sandbox.receivers import Receiver
     from sandbox.server import Sandbox
     from scripts.package import find_interpreter
-    from tests.e2e.test_timer_handler import (
+    from tests.e2e.live_support import (
         CONFIG,
         CONTEXT,
         TIMER_EVENT,

@@ -10,7 +10,7 @@ import pytest
 from lib.model import Point
 from lib.periods import current_period, zone
 from lib.rules.forecast import project
-from tests.unit.test_rules_helpers import Runner, at, budget, config, hourly_series, observation
+from tests.unit.rules_support import Runner, at, budget, config, hourly_series, observation
 
 UTC = zone("UTC")
 

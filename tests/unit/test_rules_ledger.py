@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lib.rules import LEDGER_VERSION, evaluate
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 T0 = at("2026-11-22T09:00:00+08:00")
 

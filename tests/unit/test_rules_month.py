@@ -23,7 +23,7 @@ import pytest
 
 from lib.model import Point, Silence, notification_id
 from lib.periods import zone
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation, summary
+from tests.unit.rules_support import Runner, at, budget, config, observation, summary
 
 PER_STEP = Decimal(3 * 10**9)
 PER_HOUR = PER_STEP * 6

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 T0 = at("2026-11-22T09:00:00+08:00")
 F, R, OK = "fail", "not-ready", "ok"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lib.model import notification_id
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from lib.config.models import Config
 from lib.model import Notification, Observation, Silence
 from lib.periods import current_period, zone
 from lib.rules import evaluate
-from tests.unit.test_rules_helpers import CHANNELS
+from tests.unit.rules_support import CHANNELS
 
 ZONES = ["Asia/Shanghai", "America/New_York", "Europe/Berlin", "UTC"]
 GROUPS = [(("zone-id", "zone-a"),), (("zone-id", "zone-b"),)]

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lib.model import Silence
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 T0 = at("2026-11-22T09:00:00+08:00")
 

@@ -12,7 +12,7 @@ from lib.config.models import Spike
 from lib.model import Point
 from lib.periods import zone
 from lib.rules.spike import check_spike
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 UTC = zone("UTC")
 SH = zone("Asia/Shanghai")

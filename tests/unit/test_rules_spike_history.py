@@ -13,7 +13,7 @@ from lib.model import Notification, Observation, Point, notification_id
 from lib.periods import current_period, zone
 from lib.rules import evaluate
 from lib.rules.spike import check_spike
-from tests.unit.test_rules_helpers import Runner, at, budget, config
+from tests.unit.rules_support import Runner, at, budget, config
 
 UTC = zone("UTC")
 SH = zone("Asia/Shanghai")

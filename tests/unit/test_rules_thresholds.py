@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lib.model import notification_id
-from tests.unit.test_rules_helpers import Runner, at, budget, config, observation
+from tests.unit.rules_support import Runner, at, budget, config, observation
 
 T0 = at("2026-11-10T10:00:00+08:00")
 TB = 10**12

@@ -10,7 +10,7 @@ import pytest
 
 from lib.signing import tc3_headers, v1_params
 from sandbox.api3 import ApiFailure, RateLimiter, Request, coerce, unflatten
-from tests.unit.test_sandbox_support import (
+from tests.unit.sandbox_support import (
     HOST,
     SECRET_ID,
     SECRET_KEY,

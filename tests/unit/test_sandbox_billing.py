@@ -13,7 +13,7 @@ from sandbox import billing
 from sandbox.api3 import ApiFailure
 from sandbox.billing import ledger_of, yuan
 from sandbox.scenario import Scenario
-from tests.unit.test_sandbox_support import context, local, small
+from tests.unit.sandbox_support import context, local, small
 
 YUAN = re.compile(r"^\d+\.\d{8}$")
 

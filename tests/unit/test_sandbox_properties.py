@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.catalogue import PEAK_METRICS
-from tests.unit.test_sandbox_support import billing_data, small
+from tests.unit.sandbox_support import billing_data, small
 
 SC = small()
 METRICS = ["acc_flux", "acc_bandwidth", "l4_flux", "l4_bandwidth", "sec_request_clean", "ddos_bandwidth", "smt_flux"]

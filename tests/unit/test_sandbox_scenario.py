@@ -15,7 +15,7 @@ import pytest
 from lib.errors import ConfigError
 from sandbox.catalogue import METRICS, parse_duration, parse_quantity
 from sandbox.scenario import Scenario
-from tests.unit.test_sandbox_support import SMALL, local, small
+from tests.unit.sandbox_support import SMALL, local, small
 
 # --- an independent reading of the formula in sandbox/usage.py's docstring ----------------------
 

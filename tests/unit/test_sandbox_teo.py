@@ -13,7 +13,7 @@ from sandbox import teo
 from sandbox.api3 import ApiFailure
 from sandbox.catalogue import METRICS
 from sandbox.scenario import Scenario
-from tests.unit.test_sandbox_support import SMALL, billing_data, context, local, small
+from tests.unit.sandbox_support import SMALL, billing_data, context, local, small
 
 DAY = {"StartTime": "2026-11-04T00:00:00+08:00", "EndTime": "2026-11-04T23:59:59+08:00", "Interval": "hour"}
 

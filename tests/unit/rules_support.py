@@ -96,9 +96,3 @@ class Runner:
 def summary(notifications: Sequence[Notification]) -> list[tuple[str, str, str, Any]]:
     """(at, kind, status, level) per notification: what a person would see, in order."""
     return [(n.at.isoformat(), n.kind, n.status, n.level) for n in notifications]
-
-
-def test_hourly_series_shares() -> None:
-    start = at("2026-11-01T00:00:00+08:00")
-    points = hourly_series(start, start + timedelta(minutes=90), Decimal(3600))
-    assert [p.value for p in points] == [Decimal(3600), Decimal(1800)]
