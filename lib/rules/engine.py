@@ -309,9 +309,10 @@ class _Run:
         if limit_error is not None:
             self._row(case, "error", None, error=limit_error)
             return
-        for kind in ("threshold", "forecast", "below", "spike"):
+        firing_kinds: tuple[Kind, ...] = ("threshold", "forecast", "below", "spike")
+        for kind in firing_kinds:
             if kind in case.firing:
-                self._row(case, "firing", kind)  # type: ignore[arg-type]
+                self._row(case, "firing", kind)
                 return
         if case.resolved:
             self._row(case, "resolved", case.resolved[0])
