@@ -28,7 +28,7 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> dict[str, Any]:
-    from lib.collectors import collect
+    from lib.sources import collect
     from lib.rules import evaluate
 
     now = at or app.now()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lib.client import ApiClient, Credentials
-from lib.collectors import collect
+from lib.sources import collect
 from lib.config.models import Config
 from lib.model import Observation
 from sandbox.server import Sandbox

@@ -14,8 +14,8 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
-from lib.collectors.billing import parse_balance, parse_cost
+from lib.sources import collect
+from lib.sources.billing import parse_balance, parse_cost
 from lib.config.models import Config
 from lib.errors import CollectError
 

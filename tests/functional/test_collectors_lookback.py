@@ -13,7 +13,7 @@ import pytest
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
+from lib.sources import collect
 from lib.model import Observation
 from tests.functional.test_collectors_teo import STEP, FakeTeo, at, config, serve, slots
 

@@ -16,7 +16,7 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
+from lib.sources import collect
 from lib.config.models import Config
 
 TEO_URL = "https://teo.tencentcloudapi.com/"
@@ -428,7 +428,7 @@ def test_failed_describe_plans_fails_only_plan_budgets(client: ApiClient) -> Non
 
 def test_the_collector_paces_just_under_the_clients_limit() -> None:
     from lib.client.ratelimit import unlimited
-    from lib.collectors.teo import PACE, pacer
+    from lib.sources.teo import PACE, pacer
 
     with ApiClient(Credentials("AKIDcollectors", "collectors-secret")) as product:
         bucket = pacer(product)

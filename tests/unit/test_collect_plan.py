@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.collectors import teo_plan
-from lib.collectors.metrics import aggregate, metric_info, p95
-from lib.collectors.teo_plan import Query, plan, windows
+from lib.sources import teo_plan
+from lib.sources.metrics import aggregate, metric_info, p95
+from lib.sources.teo_plan import Query, plan, windows
 from lib.config.models import Budget
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from lib.collectors.failures import Caller, describe, failed
+from lib.sources.failures import Caller, describe, failed
 from lib.errors import BudgetError, CollectError
 from lib.model import Observation, Period
 from lib.periods import current_period

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lib.collectors import teo
-from lib.collectors.billing import BillingFetch
-from lib.collectors.failures import Caller
+from lib.sources import teo
+from lib.sources.billing import BillingFetch
+from lib.sources.failures import Caller
 from lib.periods import zone
 
 if TYPE_CHECKING:

@@ -25,18 +25,18 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from lib.client.ratelimit import TokenBucket
-from lib.collectors import teo_plan
-from lib.collectors.failures import Caller, describe, failed
-from lib.collectors.metrics import aggregate
-from lib.collectors.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
-from lib.collectors.teo_quota import Quotas, fetch_plans
+from lib.sources import teo_plan
+from lib.sources.failures import Caller, describe, failed
+from lib.sources.metrics import aggregate
+from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
+from lib.sources.teo_quota import Quotas, fetch_plans
 from lib.errors import ApiError, BudgetError, CollectError
 from lib.model import GroupKey, Observation, Point, group_key
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
 
-log = logging.getLogger("lib.collectors")
+log = logging.getLogger("lib.sources")
 
 SERVICE, VERSION = "teo", "2022-09-01"
 ACTION = "DescribeBillingData"

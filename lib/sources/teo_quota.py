@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from lib.collectors.failures import Caller
+from lib.sources.failures import Caller
 from lib.errors import CollectError
 
 SERVICE, VERSION = "teo", "2022-09-01"

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-from lib.collectors.metrics import Aggregate, MetricInfo, metric_info
+from lib.sources.metrics import Aggregate, MetricInfo, metric_info
 from lib.model import Period
 from lib.periods import current_period
 
