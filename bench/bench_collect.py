@@ -124,8 +124,8 @@ def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str 
     import requests
 
     from lib.client import ApiClient, Credentials
-    from lib.sources import collect, teo
     from lib.config.models import Config
+    from lib.sources import collect, teo
 
     if pace == "off":
         teo.PACE = 1.0

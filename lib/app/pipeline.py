@@ -28,8 +28,8 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> dict[str, Any]:
-    from lib.sources import collect
     from lib.rules import evaluate
+    from lib.sources import collect
 
     now = at or app.now()
     run_id = uuid.uuid4().hex

@@ -14,10 +14,10 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.sources import collect
-from lib.sources.billing import parse_balance, parse_cost
 from lib.config.models import Config
 from lib.errors import CollectError
+from lib.sources import collect
+from lib.sources.billing import parse_balance, parse_cost
 
 BILLING_URL = "https://billing.tencentcloudapi.com/"
 TEO_URL = "https://teo.tencentcloudapi.com/"

@@ -16,8 +16,8 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.sources import collect
 from lib.config.models import Config
+from lib.sources import collect
 
 TEO_URL = "https://teo.tencentcloudapi.com/"
 STEP = 300
