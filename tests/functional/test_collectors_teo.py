@@ -370,6 +370,7 @@ def test_transport_failure_is_an_error_never_a_zero(client: ApiClient) -> None:
         (obs,) = collect(config("Asia/Shanghai", {"name": "a"}), client, at("2026-11-22T10:00:00+08:00"))
     assert obs.value is None
     assert obs.error is not None and obs.error.startswith("TransportError: DescribeBillingData: HTTP 502")
+    assert obs.failure is not None and (obs.failure.error, obs.failure.retryable) == ("TransportError", True)
 
 
 def test_null_data_is_no_usage(client: ApiClient) -> None:
