@@ -11,6 +11,7 @@ from typing import Any
 from lib.config.loader import load_config
 from lib.config.models import Config
 from lib.errors import ConfigError, ConfigErrors
+from lib.notify import CHANNELS
 from lib.sources import SOURCES
 
 
@@ -36,6 +37,7 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of ``budgets.yaml`` (draft 2020-12), for editors that complete YAML."""
     schema = Config.model_json_schema(mode="validation")
     _catalogue(schema["$defs"]["Budget"])
+    schema["$defs"]["Channel"]["properties"]["type"]["enum"] = list(CHANNELS)  # the channel registry
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "budgets.yaml"
     schema["description"] = (
