@@ -3,7 +3,7 @@
 The sandbox runs in this process; each collector runs in a child process (its peak RSS is its own, and
 it does not share a GIL with the server). Measured in the same run:
 
-- ours: ``lib.collectors.collect`` over ten budgets of 100 zones per metric, with the client as the
+- ours: ``lib.sources.collect`` over ten budgets of 100 zones per metric, with the client as the
   product builds it (per-action token bucket, 50/s for DescribeBillingData), per zone (grouped by
   ``zone-id``: 6,000 values) and as one total per budget;
 - baseline: a straightforward sequential loop over the official SDK's ``TeoClient`` fetching the same
@@ -124,8 +124,8 @@ def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str 
     import requests
 
     from lib.client import ApiClient, Credentials
-    from lib.collectors import collect, teo
     from lib.config.models import Config
+    from lib.sources import collect, teo
 
     if pace == "off":
         teo.PACE = 1.0

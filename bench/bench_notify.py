@@ -63,7 +63,9 @@ def run() -> list[dict[str, Any]]:
 
         def send(kind: str, batch: list[Any]) -> int:
             channel = Channel(type=kind, url=receiver.url(kind), secret=receiver.secret(kind) or None)  # type: ignore[arg-type]
-            results = deliver(kind, channel, batch, language="zh", tz=TZ, session=session, now=AT, limiter=Unlimited())
+            results = list(
+                deliver(kind, channel, batch, language="zh", tz=TZ, session=session, now=AT, limiter=Unlimited())
+            )
             bad = [r for r in results if r.outcome != "sent"]
             if bad:
                 raise RuntimeError(f"{kind}: {bad[0].reason}")

@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from lib.errors import ApiError, BudgetError
+
 # A group is the sorted (dimension, value) pairs a budget is grouped by: (("zone-id", "zone-1"),).
 GroupKey = tuple[tuple[str, str], ...]
 Status = Literal["ok", "firing", "resolved", "no-data", "error"]
@@ -63,11 +65,36 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Why a source has no value for a budget, as a typed value: the error's class, the API's code, its text.
+
+    Sources turn a ``lib.errors`` exception into this (``Failure.of``) so that observations stay plain,
+    comparable values; callers decide by ``error`` (the class name) or ``retryable``, never by the text.
+    """
+
+    error: str  # the class in lib.errors: ApiError, TransportError, CollectError ...
+    message: str
+    code: str | None = None  # the API's error code (ApiError only)
+    retryable: bool = False
+
+    @classmethod
+    def of(cls, exc: BudgetError) -> Failure:
+        if isinstance(exc, ApiError):
+            return cls(type(exc).__name__, exc.api_message, exc.code, exc.retryable)
+        return cls(type(exc).__name__, exc.message, None, exc.retryable)
+
+    def __str__(self) -> str:
+        """``"<code>: <message>"``: the API's error code, or the error's class for failures without one."""
+        return f"{self.code or self.error}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Observation:
     """What a collector found for one (budget, group) in the current period.
 
     ``value`` is None when the data is missing: ``error`` says why when a fetch failed, and
     ``ready=False`` marks data the provider has not finished (billing ``Ready=0``). Never a zero.
+    Sources set ``failure`` (typed); ``error`` is its text, filled in from it, for rules and the result.
     ``series`` holds the period's points only; ``history`` the points just before the period that a
     spike rule needs for its baseline (empty without one). Neither value, forecast nor charts read it.
     """
@@ -84,6 +111,11 @@ class Observation:
     ready: bool = True
     as_of: datetime | None = None
     history: tuple[Point, ...] = ()
+    failure: Failure | None = None
+
+    def __post_init__(self) -> None:
+        if self.failure is not None and self.error is None:
+            object.__setattr__(self, "error", str(self.failure))  # frozen: set once, while constructing
 
     @property
     def ok(self) -> bool:

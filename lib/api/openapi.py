@@ -10,6 +10,7 @@ from typing import Any
 
 from lib.api.events import MAX_BODY
 from lib.api.schemas import MATCHER_KEYS
+from lib.sources import SOURCES
 
 _REF = "#/components/schemas/"
 
@@ -43,6 +44,12 @@ def _op(summary: str, ok: dict[str, Any], *, public: bool = False, **extra: Any)
     return op
 
 
+# Read from the source registry, so a new source's metrics are described without editing this file.
+_METRIC: dict[str, Any] = {
+    "type": "string",
+    "enum": [name for source in SOURCES.values() for name in source.metrics],
+    "description": "a metric of the budget's source; " + "; ".join(s.description for s in SOURCES.values()),
+}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _STRING_OR_NULL = {"type": ["string", "null"]}
 
@@ -163,7 +170,7 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["budget", "group", "points"],
         "properties": {
             "budget": {"type": "string"},
-            "metric": {"type": "string"},
+            "metric": _METRIC,
             "period": {"enum": ["day", "month"]},
             "group": {"type": "string", "description": "group label, e.g. zone-id=zone-1; empty for the whole budget"},
             "groups": {"type": "array", "items": {"type": "string"}, "description": "groups seen in the last run"},

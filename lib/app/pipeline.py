@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,8 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
-    from lib.collectors import collect
     from lib.rules import evaluate
+    from lib.sources import collect
 
     now = at or app.now()
     run_id = uuid.uuid4().hex
@@ -103,15 +103,20 @@ BACKTEST_SLACK = timedelta(minutes=15)
 def _backtest_view(app: App, at: datetime | None) -> tuple[Config, list[Skipped]]:
     """The budgets a run can answer as of ``at``, and the ones it skips with the reason.
 
-    Billing reports cost and balance only as they are now: evaluated as of a past instant they would be
-    today's numbers under an old date, so a backtest leaves billing budgets out (their state untouched)
-    rather than show a wrong figure. EdgeOne usage has history and is backtested.
+    A source that reports only the present (billing: cost and balance as they are now) would show
+    today's numbers under an old date, so a backtest leaves its budgets out (their state untouched)
+    rather than show a wrong figure; sources with history (EdgeOne usage) are backtested.
     """
+    from lib.sources import source_for
+
     if at is None or app.now() - at <= BACKTEST_SLACK:
         return app.config, []
-    kept = tuple(b for b in app.config.budgets if b.source != "billing")
-    reason = "billing reports cost and balance only as of now, not for a past instant"
-    skipped = [Skipped(b.name, reason) for b in app.config.budgets if b.source == "billing"]
+    kept = tuple(b for b in app.config.budgets if source_for(b.source).supports_backtest)
+    skipped = [
+        Skipped(b.name, source_for(b.source).backtest_note)
+        for b in app.config.budgets
+        if not source_for(b.source).supports_backtest
+    ]
     return app.config.model_copy(update={"budgets": kept}), skipped
 
 
@@ -180,6 +185,7 @@ def _send(
 
     channel = app.config.channels.get(channel_name)
     by_id = {n.id: n for n in items}
+    results: Iterable[DeliveryResult]
     if channel is None:
         results = [_missing_channel(channel_name, items)]
     else:

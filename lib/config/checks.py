@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lib.config.metrics import find_metric
+from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
+from lib.sources import SOURCES
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -33,23 +34,21 @@ def check_config(config: Config) -> list[Problem]:
 def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
     yield from _channels(budget, config)
     metric = find_metric(budget.source, budget.metric)
-    if metric is None:  # already reported by the model
+    if metric is None:  # already reported by the model (an unknown source has no metrics either)
         return
     explicit = budget.model_fields_set
-    if budget.source == "billing":
-        for name in ("zones", "filters", "group_by"):
-            if name in explicit:
-                yield (name,), f"{name} applies to source teo only; billing figures are for the whole account"
-        if budget.metric == "cost" and budget.period != "month":
-            yield ("period",), "billing cost is month-to-date: use period: month"
-    if budget.metric == "balance":
+    yield from SOURCES[budget.source].check(budget)
+    if budget.period not in metric.periods:
+        wanted = metric.periods[0]
+        yield ("period",), f"{budget.source} {budget.metric} is kept by {wanted} only: use period: {wanted}"
+    if metric.remaining:
         for name in ("limit", "thresholds", "absolute", "forecast"):
             if name in explicit and getattr(budget, name):
                 yield (name,), "a balance is a level, not usage: alert on it with below: <amount>"
         if budget.spike is not None:
             yield ("spike",), "spike rules watch usage, not a balance"
     elif budget.below is not None:
-        yield ("below",), "below applies to metric balance only; for usage use limit and thresholds"
+        yield ("below",), f"below applies to metric {_remaining()} only; for usage use limit and thresholds"
     if budget.limit == "plan" and metric.plan_quota is None:
         yield ("limit",), f"limit: plan needs a metric with an EdgeOne plan quota; {budget.metric} has none"
     if budget.thresholds and budget.limit is None:
@@ -59,13 +58,18 @@ def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
             yield ("forecast",), "forecast compares the projected total with the limit: set limit"
         elif not metric.cumulative:
             yield ("forecast",), f"{budget.metric} is a level, not a running total; it cannot be forecast"
-    if budget.aggregate is not None and metric.unit != "bps":
+    if budget.aggregate is not None and (len(metric.aggregates) < 2 or budget.aggregate not in metric.aggregates):
         yield ("aggregate",), "aggregate applies to bandwidth metrics only"
     if not (budget.limit is not None or budget.absolute or budget.below is not None or budget.spike is not None):
-        if budget.metric == "balance":
+        if metric.remaining:
             yield (), "nothing to alert on: a balance needs below: <amount>"
         else:
             yield (), "nothing to alert on: set limit (with thresholds), absolute, below or spike"
+
+
+def _remaining() -> str:
+    """The metrics ``below`` watches (balances), from every source's catalogue."""
+    return ", ".join(sorted({m.name for metrics in METRICS.values() for m in metrics.values() if m.remaining}))
 
 
 def _channels(budget: Budget, config: Config) -> Iterator[Problem]:

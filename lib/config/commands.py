@@ -11,6 +11,8 @@ from typing import Any
 from lib.config.loader import load_config
 from lib.config.models import Config
 from lib.errors import ConfigError, ConfigErrors
+from lib.notify import CHANNELS
+from lib.sources import SOURCES
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -34,12 +36,37 @@ def validate(args: argparse.Namespace) -> int:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of ``budgets.yaml`` (draft 2020-12), for editors that complete YAML."""
     schema = Config.model_json_schema(mode="validation")
+    _catalogue(schema["$defs"]["Budget"])
+    schema["$defs"]["Channel"]["properties"]["type"]["enum"] = list(CHANNELS)  # the channel registry
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "budgets.yaml"
     schema["description"] = (
         "Budget alerts for Tencent Cloud: channels and budgets. ${VAR} expands from the environment."
     )
     return schema
+
+
+def _catalogue(budget: dict[str, Any]) -> None:
+    """Sources and their metrics from the source registry: each source allows its own metrics only."""
+    source = budget["properties"]["source"]
+    source["enum"] = list(SOURCES)
+    source["description"] = "; ".join(s.description for s in SOURCES.values())
+    budget["allOf"] = [
+        {
+            "if": {"properties": {"source": {"const": name}}, "required": ["source"]},
+            "then": {
+                "properties": {
+                    "metric": {
+                        "enum": list(plugin.metrics),
+                        "description": "; ".join(
+                            f"{m.name}: {m.description} ({m.unit})" for m in plugin.metrics.values()
+                        ),
+                    }
+                }
+            },
+        }
+        for name, plugin in SOURCES.items()
+    ]
 
 
 def schema(args: argparse.Namespace) -> int:

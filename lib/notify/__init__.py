@@ -1,25 +1,30 @@
 """Delivering notifications to WeCom, DingTalk, Feishu/Lark, Slack and signed webhooks.
 
-Each channel module has a pure ``render(notifications, language, tz, channel, now) -> list[Request]``
-and ``send(request, session) -> DeliveryResult`` that classifies the answer: ``sent``, ``retry`` later
-(5xx, 429, platform rate codes, network errors) or ``rejected`` (the request itself is wrong: bad
-signature, missing keyword, bad payload, webhook gone). ``deliver`` renders, respects per-robot rate
-limits, sends, and reports exactly one result per notification.
+Each channel is a plug-in (``lib.notify.channel.Channel``) found by its ``type:`` in ``CHANNELS``:
+a pure ``render(notifications, language, tz, channel, now) -> list[Request]`` and ``send(request,
+session) -> DeliveryResult`` that classifies the answer: ``sent``, ``retry`` later (5xx, 429, platform
+rate codes, network errors) or ``rejected`` (the request itself is wrong: bad signature, missing
+keyword, bad payload, webhook gone). Chat robots share compose, batch, pack and numbering
+(``lib.notify.packing``). ``deliver`` renders, respects per-robot rate limits, sends, and yields each
+notification's result as soon as it is known.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone, tzinfo
-from types import ModuleType
+from types import MappingProxyType
 
 import requests
 
-from lib.config.models import Channel
+from lib.config.models import Channel as ChannelConfig
 from lib.errors import ConfigError
 from lib.model import Notification
 from lib.notify import dingtalk, feishu, slack, webhook, wecom
+from lib.notify.channel import Channel
 from lib.notify.limits import DEFAULT_LIMITER, RateLimiter
 from lib.notify.redact import redact_url
 from lib.notify.retry import MAX_ATTEMPTS, retry_schedule
@@ -28,9 +33,11 @@ from lib.notify.types import DeliveryResult, Outcome, Request, delivery_id
 __all__ = [
     "CHANNELS",
     "MAX_ATTEMPTS",
+    "Channel",
     "DeliveryResult",
     "Outcome",
     "Request",
+    "channel_for",
     "deliver",
     "delivery_id",
     "redact_url",
@@ -38,13 +45,15 @@ __all__ = [
     "retry_schedule",
 ]
 
-CHANNELS: dict[str, ModuleType] = {
-    "wecom": wecom,
-    "dingtalk": dingtalk,
-    "feishu": feishu,
-    "slack": slack,
-    "webhook": webhook,
-}
+CHANNELS: Mapping[str, Channel] = MappingProxyType(
+    {
+        wecom.CHANNEL.kind: wecom.CHANNEL,
+        dingtalk.CHANNEL.kind: dingtalk.CHANNEL,
+        feishu.CHANNEL.kind: feishu.CHANNEL,
+        slack.CHANNEL.kind: slack.CHANNEL,
+        webhook.CHANNEL.kind: webhook.CHANNEL,
+    }
+)
 _SEVERITY = {"sent": 0, "retry": 1, "rejected": 2}
 
 
@@ -52,16 +61,18 @@ def _wall_clock() -> datetime:
     return datetime.fromtimestamp(time.time(), timezone.utc)
 
 
-def _module(channel: Channel) -> ModuleType:
+def channel_for(kind: str) -> Channel:
+    """The channel plug-in for ``type: kind``, or a ConfigError naming the types there are."""
     try:
-        return CHANNELS[channel.type]
-    except KeyError as exc:
-        raise ConfigError(f"unknown channel type {channel.type!r}", field="type") from exc
+        return CHANNELS[kind]
+    except KeyError:
+        allowed = ", ".join(CHANNELS)
+        raise ConfigError(f"unknown channel type {kind!r}; types: {allowed}", field="type") from None
 
 
 def render(
     channel_name: str,
-    channel: Channel,
+    channel: ChannelConfig,
     notifications: Sequence[Notification],
     *,
     language: str,
@@ -69,19 +80,13 @@ def render(
     now: datetime,
 ) -> list[Request]:
     """The requests ``deliver`` would send (pure); ``now`` is the signing time."""
-    requests_ = _module(channel).render(list(notifications), language, tz, channel, now)
-    return [_named(r, channel_name) for r in requests_]
-
-
-def _named(request: Request, channel_name: str) -> Request:
-    from dataclasses import replace
-
-    return replace(request, channel=channel_name)
+    requests_ = channel_for(channel.type).render(list(notifications), language, tz, channel, now)
+    return [replace(r, channel=channel_name) for r in requests_]
 
 
 def deliver(
     channel_name: str,
-    channel: Channel,
+    channel: ChannelConfig,
     notifications: list[Notification],
     *,
     language: str,
@@ -91,45 +96,80 @@ def deliver(
     limiter: RateLimiter | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> list[DeliveryResult]:
-    """Send ``notifications`` to one channel, batched; one result per notification id, merged.
+) -> Generator[DeliveryResult, None, None]:
+    """Send ``notifications`` to one channel, batched, yielding each notification's final result at once.
 
+    A notification's result comes as soon as the last request carrying a part of it is answered, so the
+    caller can record it before the next request goes out (a crash re-sends at most the request in
+    flight). Its outcome is the worst across its parts. After a "retry" answer (rate limit, outage)
+    the rest of the channel's requests are not attempted this run: they are reported as "retry" too.
+
+    The requests are rendered when ``deliver`` is called, so a configuration error (an unknown type, a
+    bad secret) raises there, before anything is sent; the sending happens as the results are read.
     ``now`` is the evaluation instant (it may be in the past for ``check --at``). Signatures and
     ``webhook-timestamp`` use ``clock()`` (the wall clock by default), because platforms refuse
-    timestamps more than an hour off. After a "retry" answer (rate limit, outage) the rest of the
-    channel's requests are not attempted this run: they are reported as "retry" too.
+    timestamps more than an hour off.
     """
     del now  # the evaluation instant plays no part in delivery; see the docstring
     if not notifications:
-        return []
-    module = _module(channel)
-    limiter = limiter or DEFAULT_LIMITER
+        return _nothing()
+    plugin = channel_for(channel.type)
     signed_at = (clock or _wall_clock)()
     planned = render(channel_name, channel, notifications, language=language, tz=tz, now=signed_at)
-    results: list[DeliveryResult] = []
-    stopped: DeliveryResult | None = None
-    for request in planned:
-        if stopped is not None:
-            results.append(_not_attempted(request, stopped))
-            continue
-        wait = limiter.reserve(request.limit_key or request.url, module.LIMITS)
-        if wait > limiter.max_wait:
-            result = DeliveryResult(
-                channel_name,
+    sender = _Sender(plugin, channel_name, channel, session, limiter or DEFAULT_LIMITER, sleep)
+    return sender.results(planned)
+
+
+def _nothing() -> Generator[DeliveryResult, None, None]:
+    yield from ()
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """One channel's sending for one ``deliver`` call: the plug-in, its rate limit, the session."""
+
+    plugin: Channel
+    name: str
+    channel: ChannelConfig
+    session: requests.Session
+    limiter: RateLimiter
+    sleep: Callable[[float], None]
+
+    def results(self, planned: list[Request]) -> Generator[DeliveryResult, None, None]:
+        left = Counter(nid for request in planned for nid in request.notification_ids)
+        worst: dict[str, DeliveryResult] = {}
+        stopped: DeliveryResult | None = None
+        for request in planned:
+            if stopped is not None:
+                result = _not_attempted(request, stopped)
+            else:
+                result = self.attempt(request)
+                if result.outcome == "retry":
+                    stopped = result
+            finished: list[tuple[str, DeliveryResult]] = []
+            for nid in request.notification_ids:
+                seen = worst.get(nid)
+                if seen is None or _worse(result, seen):
+                    worst[nid] = result
+                left[nid] -= 1
+                if left[nid] == 0:  # its last part is answered: its result is final
+                    finished.append((nid, worst.pop(nid)))
+            yield from _grouped(finished, self.name)
+
+    def attempt(self, request: Request) -> DeliveryResult:
+        wait = self.limiter.reserve(request.limit_key or request.url, self.plugin.limits)
+        if wait > self.limiter.max_wait:
+            return DeliveryResult(
+                self.name,
                 request.notification_ids,
                 "retry",
-                f"not sent: {channel.type} rate limit reached for this webhook (next slot in {wait:.0f} s)",
+                f"not sent: {self.channel.type} rate limit reached for this webhook (next slot in {wait:.0f} s)",
                 None,
                 wait,
             )
-        else:
-            if wait > 0:
-                sleep(wait)
-            result = module.send(request, session)
-        results.append(result)
-        if result.outcome == "retry":
-            stopped = result
-    return merge(results, channel_name)
+        if wait > 0:
+            self.sleep(wait)
+        return self.plugin.send(request, self.session)
 
 
 def _not_attempted(request: Request, cause: DeliveryResult) -> DeliveryResult:
@@ -158,9 +198,14 @@ def merge(results: Sequence[DeliveryResult], channel_name: str) -> list[Delivery
             seen = worst.get(nid)
             if seen is None or _worse(result, seen):
                 worst[nid] = result
+    return _grouped(worst.items(), channel_name)
+
+
+def _grouped(results: Iterable[tuple[str, DeliveryResult]], channel_name: str) -> list[DeliveryResult]:
+    """One result per (notification id, result) pair, the ids that share an outcome and reason in one."""
     grouped: dict[tuple[object, ...], list[str]] = {}
     firsts: dict[tuple[object, ...], DeliveryResult] = {}
-    for nid, result in worst.items():
+    for nid, result in results:
         key = (result.outcome, result.reason, result.status_code, result.retry_after)
         grouped.setdefault(key, []).append(nid)
         firsts.setdefault(key, result)

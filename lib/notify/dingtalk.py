@@ -10,26 +10,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
-import requests
-
 from lib.config.models import Channel
-from lib.messages import Message, batch_title
-from lib.model import Notification
-from lib.notify import http
-from lib.notify.batch import Block, clip, ids_of, pack
-from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
+from lib.messages import Message
+from lib.notify.channel import Packing, Part
+from lib.notify.common import classify_code
 from lib.notify.http import Answer, Verdict
-from lib.notify.types import DeliveryResult, Request
+from lib.notify.limits import Window
+from lib.notify.packing import ChatChannel
 
 KIND = "dingtalk"
 # DingTalk documents no markdown size limit we could confirm; 20,000 bytes is what users report, so
 # stay well under it.
 MAX_BYTES = 18000
-LIMITS = ((20, 60.0),)
+LIMITS: tuple[Window, ...] = ((20, 60.0),)
 RETRY_CODES: dict[int, float | None] = {130101: 600.0, -1: None}
 REJECT_CODES = {
     310000: "security check failed: keyword, signature (加签) or IP whitelist",
@@ -37,6 +35,7 @@ REJECT_CODES = {
 }
 _PART_ROOM = 16
 MAX_TITLE_BYTES = 512  # a title is one line; a huge group value must not eat the message
+SEPARATOR = "\n\n---\n\n"
 
 
 def sign(secret: str, timestamp_ms: int) -> str:
@@ -77,33 +76,34 @@ def _at(channel: Channel) -> tuple[dict[str, object], str]:
     return at, text
 
 
-def render(
-    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
-) -> list[Request]:
-    """Markdown messages carrying every notification; signed with ``now`` when a secret is set."""
-    composed = messages(notifications, language, tz)
-    if not composed:
-        return []
-    single = len(composed) == 1
-    title = clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
-    blocks = [Block(m.id, "\n".join(_facts(m) if single else [f"##### {m.title}", *_facts(m)])) for m in composed]
-    at, tail = _at(channel)
-    header = f"#### {title}"
-    overhead = len(header.encode()) + 2 + _PART_ROOM + len(tail.encode()) + 2
-    groups = pack(blocks, max_bytes=MAX_BYTES, overhead=overhead, separator="\n\n---\n\n")
-    url = signed_url(channel.url, channel.secret, now)
-    out = []
-    for index, group in enumerate(groups, 1):
-        part = f" ({index}/{len(groups)})" if len(groups) > 1 else ""
-        text = header + part + "\n\n" + "\n\n---\n\n".join(b.text for b in group) + (f"\n\n{tail}" if tail else "")
-        document = {"msgtype": "markdown", "markdown": {"title": title + part, "text": text}, "at": at}
-        out.append(Request("POST", url, JSON_HEADERS, json_body(document), ids_of(group), KIND, limit_key=channel.url))
-    return out
-
-
 def classify(answer: Answer) -> Verdict:
     return classify_code(answer, field="errcode", message_field="errmsg", retry=RETRY_CODES, reject=REJECT_CODES)
 
 
-def send(request: Request, session: requests.Session) -> DeliveryResult:
-    return http.send(request, session, classify)
+class DingtalkFormat:
+    """Markdown with a title and ``at`` mentions; the URL is signed with the sending time when a secret is set."""
+
+    kind = KIND
+    limits: Sequence[Window] = LIMITS
+    title_bytes: int | None = MAX_TITLE_BYTES
+
+    def block(self, message: Message, single: bool) -> str:
+        return "\n".join(_facts(message) if single else [f"##### {message.title}", *_facts(message)])
+
+    def packing(self, title: str, channel: Channel) -> Packing:
+        _, tail = _at(channel)
+        overhead = len(f"#### {title}".encode()) + 2 + _PART_ROOM + len(tail.encode()) + 2
+        return Packing(MAX_BYTES, overhead, SEPARATOR)
+
+    def document(self, part: Part, channel: Channel, now: datetime) -> tuple[str, Mapping[str, Any]]:
+        at, tail = _at(channel)
+        text = f"#### {part.title}{part.number}\n\n" + SEPARATOR.join(b.text for b in part.blocks)
+        text += f"\n\n{tail}" if tail else ""
+        document = {"msgtype": "markdown", "markdown": {"title": part.title + part.number, "text": text}, "at": at}
+        return signed_url(channel.url, channel.secret, now), document
+
+    def classify(self, answer: Answer) -> Verdict:
+        return classify(answer)
+
+
+CHANNEL = ChatChannel(DingtalkFormat())

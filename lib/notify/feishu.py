@@ -13,26 +13,23 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-import requests
-
 from lib.config.models import Channel
-from lib.messages import Message, batch_title
-from lib.model import Notification
-from lib.notify import http
-from lib.notify.batch import Block, clip, ids_of, pack
-from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
+from lib.messages import Message
+from lib.notify.channel import Packing, Part
+from lib.notify.common import classify_code
 from lib.notify.http import Answer, Verdict
-from lib.notify.types import DeliveryResult, Request
+from lib.notify.limits import Window
+from lib.notify.packing import ChatChannel
 
 KIND = "feishu"
 MAX_BODY_BYTES = 20 * 1024
 # Card elements are packed to this many bytes of JSON; the rest of the 20 KB is header and signature.
 MAX_ELEMENTS_BYTES = 18 * 1024
-LIMITS = ((5, 1.0), (100, 60.0))
+LIMITS: tuple[Window, ...] = ((5, 1.0), (100, 60.0))
 RETRY_CODES: dict[int, float | None] = {11232: 60.0, 9499: None}
 REJECT_CODES = {
     19001: "invalid webhook token (observed answer, not in the reference)",
@@ -97,52 +94,45 @@ def _mentions(channel: Channel) -> list[dict[str, Any]]:
     return [{"tag": "div", "text": {"tag": "lark_md", "content": ats}}]
 
 
-def render(
-    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
-) -> list[Request]:
-    """Interactive cards carrying every notification, split to stay under the 20 KB body limit."""
-    composed = messages(notifications, language, tz)
-    if not composed:
-        return []
-    single = len(composed) == 1
-    title = clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
-    tone = composed[0].tone  # most urgent first
-    blocks = [Block(m.id, _block_text(m, single)) for m in composed]
-    mentions = _mentions(channel)
-    overhead = len(title.encode()) + 400 + len(json.dumps(mentions, ensure_ascii=False).encode())
-    groups = pack(blocks, max_bytes=MAX_ELEMENTS_BYTES, overhead=overhead, separator="", size=_size)
-    out = []
-    for index, group in enumerate(groups, 1):
-        elements: list[dict[str, Any]] = []
-        for position, block in enumerate(group):
-            if position:
-                elements.append({"tag": "hr"})
-            elements.extend(_elements(block.text))
-        elements.extend(mentions)
-        part = f" ({index}/{len(groups)})" if len(groups) > 1 else ""
-        document: dict[str, Any] = {}
-        if channel.secret:
-            timestamp = int(now.timestamp())
-            document = {"timestamp": str(timestamp), "sign": sign(channel.secret, timestamp)}
-        document.update(
-            {
-                "msg_type": "interactive",
-                "card": {
-                    "config": {"wide_screen_mode": True},
-                    "header": {"template": _TEMPLATES[tone], "title": {"tag": "plain_text", "content": title + part}},
-                    "elements": elements,
-                },
-            }
-        )
-        out.append(
-            Request("POST", channel.url, JSON_HEADERS, json_body(document), ids_of(group), KIND, limit_key=channel.url)
-        )
-    return out
-
-
 def classify(answer: Answer) -> Verdict:
     return classify_code(answer, field="code", message_field="msg", retry=RETRY_CODES, reject=REJECT_CODES)
 
 
-def send(request: Request, session: requests.Session) -> DeliveryResult:
-    return http.send(request, session, classify)
+class FeishuFormat:
+    """An interactive card coloured by the most urgent tone; ``timestamp`` and ``sign`` in the body."""
+
+    kind = KIND
+    limits: Sequence[Window] = LIMITS
+    title_bytes: int | None = MAX_TITLE_BYTES
+
+    def block(self, message: Message, single: bool) -> str:
+        return _block_text(message, single)
+
+    def packing(self, title: str, channel: Channel) -> Packing:
+        overhead = len(title.encode()) + 400 + len(json.dumps(_mentions(channel), ensure_ascii=False).encode())
+        return Packing(MAX_ELEMENTS_BYTES, overhead, "", size=_size)
+
+    def document(self, part: Part, channel: Channel, now: datetime) -> tuple[str, Mapping[str, Any]]:
+        elements: list[dict[str, Any]] = []
+        for position, block in enumerate(part.blocks):
+            if position:
+                elements.append({"tag": "hr"})
+            elements.extend(_elements(block.text))
+        elements.extend(_mentions(channel))
+        document: dict[str, Any] = {}
+        if channel.secret:
+            timestamp = int(now.timestamp())
+            document = {"timestamp": str(timestamp), "sign": sign(channel.secret, timestamp)}
+        header = {
+            "template": _TEMPLATES[part.tone],
+            "title": {"tag": "plain_text", "content": part.title + part.number},
+        }
+        card = {"config": {"wide_screen_mode": True}, "header": header, "elements": elements}
+        document.update({"msg_type": "interactive", "card": card})
+        return channel.url, document
+
+    def classify(self, answer: Answer) -> Verdict:
+        return classify(answer)
+
+
+CHANNEL = ChatChannel(FeishuFormat())

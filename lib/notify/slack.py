@@ -7,20 +7,16 @@ Success is HTTP 200 with body ``ok``; errors are real HTTP statuses with a strin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-import requests
-
 from lib.config.models import Channel
-from lib.messages import Message, batch_title
-from lib.model import Notification
-from lib.notify import http
-from lib.notify.batch import Block, ids_of, pack
-from lib.notify.common import JSON_HEADERS, json_body, messages
+from lib.messages import Message
+from lib.notify.channel import Packing, Part
 from lib.notify.http import Answer, Verdict, classify_status, excerpt
-from lib.notify.types import DeliveryResult, Request
+from lib.notify.limits import Window
+from lib.notify.packing import ChatChannel
 
 KIND = "slack"
 MAX_BLOCKS = 50  # per message
@@ -28,7 +24,7 @@ MAX_SECTION_CHARS = 3000  # per section text
 MAX_HEADER_CHARS = 150
 MAX_FALLBACK_CHARS = 3000
 MAX_TEXT_CHARS = 40000  # all section text of one message
-LIMITS = ((1, 1.0), (20, 60.0))  # about one message a second, short bursts tolerated
+LIMITS: tuple[Window, ...] = ((1, 1.0), (20, 60.0))  # about one message a second, short bursts tolerated
 _FOOTER = "\x1f"
 _BLOCKS_PER_NOTIFICATION = 3  # section, context, divider
 
@@ -61,50 +57,6 @@ def _blocks(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def render(
-    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
-) -> list[Request]:
-    """Messages of at most 50 blocks; each notification is a section plus a context line with its id."""
-    del now  # Slack webhooks are not signed by the sender
-    composed = messages(notifications, language, tz)
-    if not composed:
-        return []
-    single = len(composed) == 1
-    title = composed[0].title if single else batch_title(composed, language)
-    blocks = [
-        Block(m.id, (_facts(m) if single else f"*{escape(m.title)}*\n{_facts(m)}") + _FOOTER + m.footer)
-        for m in composed
-    ]
-    # A section holds 3000 characters: longer text becomes several pieces, each its own section.
-    groups = pack(
-        blocks,
-        max_bytes=MAX_TEXT_CHARS,
-        overhead=len(title) + 16,
-        separator="",
-        size=len,
-        max_piece=MAX_SECTION_CHARS,
-        max_count=(MAX_BLOCKS - 2) // _BLOCKS_PER_NOTIFICATION,
-    )
-    mentions = _mentions(channel)
-    out = []
-    for index, group in enumerate(groups, 1):
-        part = f" ({index}/{len(groups)})" if len(groups) > 1 else ""
-        header = (title + part)[:MAX_HEADER_CHARS]
-        body_blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
-        for position, block in enumerate(group):
-            if position:
-                body_blocks.append({"type": "divider"})
-            body_blocks.extend(_blocks(block.text))
-        if mentions:
-            body_blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
-        fallback = "\n".join([title + part, *(_first_line(b.text) for b in group if not single)])
-        document = {"text": fallback[:MAX_FALLBACK_CHARS], "blocks": body_blocks[:MAX_BLOCKS]}
-        out.append(
-            Request("POST", channel.url, JSON_HEADERS, json_body(document), ids_of(group), KIND, limit_key=channel.url)
-        )
-    return out
-
-
 def _first_line(text: str) -> str:
     return text.split("\n", 1)[0].strip("*")
 
@@ -124,5 +76,44 @@ def classify(answer: Answer) -> Verdict:
     return outcome, reason, retry_after
 
 
-def send(request: Request, session: requests.Session) -> DeliveryResult:
-    return http.send(request, session, classify)
+class SlackFormat:
+    """Block Kit: a header, a section and a context line per notification, a plain-text fallback."""
+
+    kind = KIND
+    limits: Sequence[Window] = LIMITS
+    title_bytes: int | None = None  # the header block is cut to 150 characters instead
+
+    def block(self, message: Message, single: bool) -> str:
+        content = _facts(message) if single else f"*{escape(message.title)}*\n{_facts(message)}"
+        return content + _FOOTER + message.footer
+
+    def packing(self, title: str, channel: Channel) -> Packing:
+        # A section holds 3000 characters: longer text becomes several pieces, each its own section.
+        return Packing(
+            MAX_TEXT_CHARS,
+            len(title) + 16,
+            "",
+            size=len,
+            max_piece=MAX_SECTION_CHARS,
+            max_count=(MAX_BLOCKS - 2) // _BLOCKS_PER_NOTIFICATION,
+        )
+
+    def document(self, part: Part, channel: Channel, now: datetime) -> tuple[str, Mapping[str, Any]]:
+        del now  # Slack webhooks are not signed by the sender
+        header = (part.title + part.number)[:MAX_HEADER_CHARS]
+        body_blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": header}}]
+        for position, block in enumerate(part.blocks):
+            if position:
+                body_blocks.append({"type": "divider"})
+            body_blocks.extend(_blocks(block.text))
+        mentions = _mentions(channel)
+        if mentions:
+            body_blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
+        lines = [part.title + part.number, *(_first_line(b.text) for b in part.blocks if not part.single)]
+        return channel.url, {"text": "\n".join(lines)[:MAX_FALLBACK_CHARS], "blocks": body_blocks[:MAX_BLOCKS]}
+
+    def classify(self, answer: Answer) -> Verdict:
+        return classify(answer)
+
+
+CHANNEL = ChatChannel(SlackFormat())

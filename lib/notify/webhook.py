@@ -27,10 +27,11 @@ from lib.model import Notification
 from lib.notify import http
 from lib.notify.common import JSON_HEADERS, json_body
 from lib.notify.http import Answer, Verdict, classify_status
+from lib.notify.limits import Window
 from lib.notify.types import DeliveryResult, Request
 
 KIND = "webhook"
-LIMITS: tuple[tuple[int, float], ...] = ()  # the receiver decides; it answers 429 when it wants less
+LIMITS: tuple[Window, ...] = ()  # the receiver decides; it answers 429 when it wants less
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
 
 
@@ -58,21 +59,6 @@ def message_text(n: Notification, language: str, tz: tzinfo) -> str:
     return f"{m.title}\n{plain_body(m)}"
 
 
-def render(
-    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
-) -> list[Request]:
-    """One signed POST per notification (the payload is per notification); ``now`` is the attempt time."""
-    timestamp = int(now.timestamp())
-    out = []
-    for n in notifications:
-        body = json_body(n.to_payload(message_text(n, language, tz)))
-        headers = {**JSON_HEADERS, "webhook-id": n.id, "webhook-timestamp": str(timestamp)}
-        if channel.secret:
-            headers["webhook-signature"] = signature(channel.secret, n.id, timestamp, body)
-        out.append(Request("POST", channel.url, headers, body, (n.id,), KIND, limit_key=channel.url))
-    return out
-
-
 def classify(answer: Answer) -> Verdict:
     if 200 <= answer.status < 300:
         return "sent", f"HTTP {answer.status}", None
@@ -83,5 +69,28 @@ def classify(answer: Answer) -> Verdict:
     return verdict
 
 
-def send(request: Request, session: requests.Session) -> DeliveryResult:
-    return http.send(request, session, classify)
+class WebhookChannel:
+    """Not a chat robot: no batching or packing, one document per notification, signed per attempt."""
+
+    kind = KIND
+    limits: Sequence[Window] = LIMITS
+
+    def render(
+        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
+    ) -> list[Request]:
+        """One signed POST per notification (the payload is per notification); ``now`` is the attempt time."""
+        timestamp = int(now.timestamp())
+        out = []
+        for n in notifications:
+            body = json_body(n.to_payload(message_text(n, language, tz)))
+            headers = {**JSON_HEADERS, "webhook-id": n.id, "webhook-timestamp": str(timestamp)}
+            if channel.secret:
+                headers["webhook-signature"] = signature(channel.secret, n.id, timestamp, body)
+            out.append(Request("POST", channel.url, headers, body, (n.id,), KIND, limit_key=channel.url))
+        return out
+
+    def send(self, request: Request, session: requests.Session) -> DeliveryResult:
+        return http.send(request, session, classify)
+
+
+CHANNEL = WebhookChannel()

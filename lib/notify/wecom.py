@@ -6,23 +6,21 @@ Errors come inside HTTP 200 bodies as ``errcode``: 45009 (20 messages a minute p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, tzinfo
-
-import requests
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from lib.config.models import Channel
-from lib.messages import Message, batch_title
-from lib.model import Notification
-from lib.notify import http
-from lib.notify.batch import Block, clip, ids_of, pack
-from lib.notify.common import JSON_HEADERS, classify_code, json_body, messages
+from lib.messages import Message
+from lib.notify.channel import Packing, Part
+from lib.notify.common import classify_code
 from lib.notify.http import Answer, Verdict
-from lib.notify.types import DeliveryResult, Request
+from lib.notify.limits import Window
+from lib.notify.packing import ChatChannel
 
 KIND = "wecom"
 MAX_BYTES = 4096  # markdown content, UTF-8 bytes
-LIMITS = ((20, 60.0),)
+LIMITS: tuple[Window, ...] = ((20, 60.0),)
 RETRY_CODES: dict[int, float | None] = {45009: 60.0, -1: None}
 REJECT_CODES = {
     93000: "invalid webhook URL: check the key",
@@ -47,32 +45,34 @@ def _mentions(channel: Channel) -> str:
     return " ".join(f"<@{who.lstrip('@')}>" for who in channel.mentions)
 
 
-def render(
-    notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
-) -> list[Request]:
-    """Markdown messages (as few as the byte limit allows) carrying every notification."""
-    del now  # WeCom requests are not signed
-    composed = messages(notifications, language, tz)
-    if not composed:
-        return []
-    single = len(composed) == 1
-    header = "### " + clip(composed[0].title if single else batch_title(composed, language), MAX_TITLE_BYTES)
-    blocks = [Block(m.id, "\n".join(_facts(m) if single else [f"**{m.title}**", *_facts(m)])) for m in composed]
-    tail = _mentions(channel)
-    overhead = len(header.encode()) + 1 + _PART_ROOM + (len(tail.encode()) + 1 if tail else 0)
-    groups = pack(blocks, max_bytes=MAX_BYTES, overhead=overhead, separator="\n\n")
-    out = []
-    for index, group in enumerate(groups, 1):
-        part = f" ({index}/{len(groups)})" if len(groups) > 1 else ""
-        content = header + part + "\n" + "\n\n".join(b.text for b in group) + (f"\n{tail}" if tail else "")
-        body = json_body({"msgtype": "markdown", "markdown": {"content": content}})
-        out.append(Request("POST", channel.url, JSON_HEADERS, body, ids_of(group), KIND, limit_key=channel.url))
-    return out
-
-
 def classify(answer: Answer) -> Verdict:
     return classify_code(answer, field="errcode", message_field="errmsg", retry=RETRY_CODES, reject=REJECT_CODES)
 
 
-def send(request: Request, session: requests.Session) -> DeliveryResult:
-    return http.send(request, session, classify)
+class WecomFormat:
+    """Markdown: ``### title``, then the blocks, then the mentions; WeCom requests are not signed."""
+
+    kind = KIND
+    limits: Sequence[Window] = LIMITS
+    title_bytes: int | None = MAX_TITLE_BYTES
+
+    def block(self, message: Message, single: bool) -> str:
+        return "\n".join(_facts(message) if single else [f"**{message.title}**", *_facts(message)])
+
+    def packing(self, title: str, channel: Channel) -> Packing:
+        tail = _mentions(channel)
+        overhead = len(f"### {title}".encode()) + 1 + _PART_ROOM + (len(tail.encode()) + 1 if tail else 0)
+        return Packing(MAX_BYTES, overhead, "\n\n")
+
+    def document(self, part: Part, channel: Channel, now: datetime) -> tuple[str, Mapping[str, Any]]:
+        del now  # WeCom requests are not signed
+        tail = _mentions(channel)
+        text = "\n\n".join(b.text for b in part.blocks)
+        content = f"### {part.title}{part.number}\n{text}" + (f"\n{tail}" if tail else "")
+        return channel.url, {"msgtype": "markdown", "markdown": {"content": content}}
+
+    def classify(self, answer: Answer) -> Verdict:
+        return classify(answer)
+
+
+CHANNEL = ChatChannel(WecomFormat())

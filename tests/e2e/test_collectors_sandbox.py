@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from lib.client import ApiClient, Credentials
-from lib.collectors import collect
 from lib.config.models import Config
 from lib.model import Observation
+from lib.sources import collect
 from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e

@@ -46,10 +46,10 @@ def channel_for(r: Receiver, kind: str, **changes: Any) -> Channel:
 
 def send(r: Receiver, session: requests.Session, kind: str, items: list, **kw: Any) -> list[DeliveryResult]:
     channel = kw.pop("channel", None) or channel_for(r, kind)
-    return deliver(
+    return list(deliver(
         kind, channel, items, language=kw.pop("language", "zh"), tz=TZ, session=session, now=AT,
         limiter=Unlimited(), **kw,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def outcomes(results: list[DeliveryResult]) -> dict[str, str]:
@@ -263,7 +263,9 @@ def test_network_failures_are_retry_and_redacted(session: Any) -> None:
         url = r.url("wecom")
     # The receiver is stopped: nothing listens on its port any more.
     channel = Channel(type="wecom", url=url)
-    (result,) = deliver("ops", channel, [TRAFFIC], language="en", tz=TZ, session=session, now=AT, limiter=Unlimited())
+    (result,) = list(
+        deliver("ops", channel, [TRAFFIC], language="en", tz=TZ, session=session, now=AT, limiter=Unlimited())
+    )
     assert result.outcome == "retry" and result.status_code is None
     assert "TOPSECRETKEY" not in result.reason
 

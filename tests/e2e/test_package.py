@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 IMPORTS = """
 import sys
 import timer_handler, api_handler
-import lib.app.runtime, lib.app.pipeline, lib.collectors, lib.rules, lib.notify, lib.state.repo, lib.state.cos
+import lib.app.runtime, lib.app.pipeline, lib.sources, lib.rules, lib.notify, lib.state.repo, lib.state.cos
 import lib.client, lib.config.loader, lib.messages, lib.api
 assert callable(timer_handler.main_handler) and callable(api_handler.main_handler)
 for name in ("sandbox", "sandbox.receivers", "pytest", "responses", "tencentcloud.teo"):

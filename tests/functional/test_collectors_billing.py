@@ -14,10 +14,10 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
-from lib.collectors.billing import parse_balance, parse_cost
 from lib.config.models import Config
 from lib.errors import CollectError
+from lib.sources import collect
+from lib.sources.billing import parse_balance, parse_cost
 
 BILLING_URL = "https://billing.tencentcloudapi.com/"
 TEO_URL = "https://teo.tencentcloudapi.com/"
@@ -145,6 +145,8 @@ def test_a_failed_balance_does_not_fail_cost(client: ApiClient) -> None:
         low, spend = collect(cfg, client, at("2026-11-22T10:00:00+08:00"))
     assert (low.value, low.error) == (None, "UnauthorizedOperation.CamNoAuth: no finance:DescribeAccountBalance")
     assert spend.ok
+    assert low.failure is not None
+    assert (low.failure.error, low.failure.code) == ("ApiError", "UnauthorizedOperation.CamNoAuth")
 
 
 def test_international_site_reports_usd() -> None:

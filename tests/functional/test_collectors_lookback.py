@@ -13,8 +13,8 @@ import pytest
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
 from lib.model import Observation
+from lib.sources import collect
 from tests.functional.test_collectors_teo import STEP, FakeTeo, at, config, serve, slots
 
 SH = ZoneInfo("Asia/Shanghai")

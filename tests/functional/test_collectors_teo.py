@@ -16,8 +16,8 @@ import responses
 
 from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
-from lib.collectors import collect
 from lib.config.models import Config
+from lib.sources import collect
 
 TEO_URL = "https://teo.tencentcloudapi.com/"
 STEP = 300
@@ -370,6 +370,7 @@ def test_transport_failure_is_an_error_never_a_zero(client: ApiClient) -> None:
         (obs,) = collect(config("Asia/Shanghai", {"name": "a"}), client, at("2026-11-22T10:00:00+08:00"))
     assert obs.value is None
     assert obs.error is not None and obs.error.startswith("TransportError: DescribeBillingData: HTTP 502")
+    assert obs.failure is not None and (obs.failure.error, obs.failure.retryable) == ("TransportError", True)
 
 
 def test_null_data_is_no_usage(client: ApiClient) -> None:
@@ -428,7 +429,7 @@ def test_failed_describe_plans_fails_only_plan_budgets(client: ApiClient) -> Non
 
 def test_the_collector_paces_just_under_the_clients_limit() -> None:
     from lib.client.ratelimit import unlimited
-    from lib.collectors.teo import PACE, pacer
+    from lib.sources.teo import PACE, pacer
 
     with ApiClient(Credentials("AKIDcollectors", "collectors-secret")) as product:
         bucket = pacer(product)

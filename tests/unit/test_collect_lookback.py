@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.collectors import teo, teo_plan
 from lib.config.models import Budget
 from lib.model import Observation
 from lib.rules.spike import check_spike
+from lib.sources import teo, teo_plan
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

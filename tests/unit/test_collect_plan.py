@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib.collectors import teo_plan
-from lib.collectors.metrics import aggregate, metric_info, p95
-from lib.collectors.teo_plan import Query, plan, windows
 from lib.config.models import Budget
+from lib.sources import teo_plan
+from lib.sources.metrics import aggregate, metric_info, p95
+from lib.sources.teo_plan import Query, plan, windows
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -101,3 +101,18 @@ def test_schema_accepts_the_example_file_shape(capsys: pytest.CaptureFixture[str
         assert set(item) <= set(budget_schema)
         assert re.match(budget_schema["name"]["pattern"], item["name"])
         assert item["metric"] in budget_schema["metric"]["enum"]
+
+
+def test_schema_lets_each_source_name_only_its_own_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    from lib.sources import SOURCES
+
+    schema(argparse.Namespace())
+    budget = json.loads(capsys.readouterr().out)["$defs"]["Budget"]
+    assert budget["properties"]["source"]["enum"] == list(SOURCES)
+    allowed = {
+        rule["if"]["properties"]["source"]["const"]: rule["then"]["properties"]["metric"]["enum"]
+        for rule in budget["allOf"]
+    }
+    assert set(allowed) == set(SOURCES)
+    assert "acc_flux" in allowed["teo"] and "acc_flux" not in allowed["billing"]
+    assert sorted(allowed["billing"]) == ["balance", "cost"]

@@ -108,7 +108,9 @@ WECOM = Channel(type="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/s
 def _deliver(channel: Channel, items: list, **kw: Any) -> list[DeliveryResult]:
     limiter = kw.pop("limiter", Unlimited())
     with requests.Session() as session:
-        return deliver("ops", channel, items, language="zh", tz=TZ, session=session, now=AT, limiter=limiter, **kw)
+        return list(
+            deliver("ops", channel, items, language="zh", tz=TZ, session=session, now=AT, limiter=limiter, **kw)
+        )
 
 
 @responses.activate

@@ -16,23 +16,33 @@ Money is Decimal from end to end: amounts arrive as strings of yuan or integers 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from lib.collectors.failures import Caller, describe, failed
 from lib.errors import BudgetError, CollectError
 from lib.model import Observation, Period
 from lib.periods import current_period
+from lib.sources.catalogue import Metric, Problem
+from lib.sources.failures import Caller, failed
+from lib.sources.source import PlannedCall
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
 
+NAME = "billing"
 SERVICE, VERSION = "billing", "2018-07-09"
 BILLING_TZ = timezone(timedelta(hours=8), "UTC+8")
 FEN = Decimal(100)
+COST_ACTION, BALANCE_ACTION = "DescribeBillSummaryByProduct", "DescribeAccountBalance"
+_T = TypeVar("_T")
+
+BILLING_METRICS: dict[str, Metric] = {
+    "cost": Metric(NAME, "cost", "CNY", True, "month-to-date cost in the account's currency", periods=("month",)),
+    "balance": Metric(NAME, "balance", "CNY", False, "available balance in the account's currency", remaining=True),
+}
 
 
 def currency(client: object) -> str:
@@ -94,23 +104,34 @@ def parse_balance(answer: dict[str, Any]) -> Decimal:
     return money(raw, "RealBalance") / FEN
 
 
+def plan(budgets: Sequence[Budget], now: datetime) -> list[PlannedCall]:
+    """The (at most two) requests that answer every billing budget: one bill summary, one balance."""
+    mine = [b for b in budgets if b.source == NAME]
+    calls: list[PlannedCall] = []
+    if any(b.metric == "cost" and b.period == "month" for b in mine):
+        month = bill_month(now)
+        calls.append(PlannedCall(SERVICE, VERSION, COST_ACTION, {"BeginTime": month, "EndTime": month}))
+    if any(b.metric == "balance" for b in mine):
+        calls.append(PlannedCall(SERVICE, VERSION, BALANCE_ACTION, {}))
+    return calls
+
+
 class BillingFetch:
     """Starts the (at most two) billing requests on ``pool`` at once; ``observations`` waits for them."""
 
     def __init__(self, budgets: Sequence[Budget], client: Caller, now: datetime, tz: tzinfo, pool: Executor) -> None:
-        self.budgets = [b for b in budgets if b.source == "billing"]
+        self.budgets = [b for b in budgets if b.source == NAME]
         self.now = now
         self.tz = tz
         self.unit = currency(client)
-        metrics = {b.metric for b in self.budgets}
         self._cost: Future[dict[str, Any]] | None = None
         self._balance: Future[dict[str, Any]] | None = None
-        if "cost" in metrics and any(b.period == "month" for b in self.budgets if b.metric == "cost"):
-            month = bill_month(now)
-            params = {"BeginTime": month, "EndTime": month}
-            self._cost = pool.submit(client.call, SERVICE, VERSION, "DescribeBillSummaryByProduct", params)
-        if "balance" in metrics:
-            self._balance = pool.submit(client.call, SERVICE, VERSION, "DescribeAccountBalance", {})
+        for call in plan(self.budgets, now):
+            future = pool.submit(client.call, call.service, call.version, call.action, dict(call.params))
+            if call.action == COST_ACTION:
+                self._cost = future
+            else:
+                self._balance = future
 
     def observations(self) -> list[Observation]:
         cost = _settle(self._cost, parse_cost)
@@ -123,17 +144,21 @@ class BillingFetch:
                 out.extend(self._balance_observation(budget, balance))
             else:
                 period = current_period(budget.period, self.now, self.tz)
-                error = f"CollectError: unknown billing metric {budget.metric!r} (cost, balance)"
+                error = CollectError(f"unknown billing metric {budget.metric!r} (cost, balance)")
                 out.extend(failed(budget.name, [()], period, self.unit, error=error, as_of=self.now))
         return out
 
-    def _cost_observation(self, budget: Budget, cost: Any) -> list[Observation]:
+    def _cost_observation(
+        self, budget: Budget, cost: tuple[bool, Decimal | None, tuple[tuple[str, Decimal], ...]] | BudgetError | None
+    ) -> list[Observation]:
         period = bill_period(self.now, self.tz)
         if budget.period != "month":
             period = current_period(budget.period, self.now, self.tz)
-            error = "CollectError: cost is billed by month; use period: month"
+            error = CollectError("cost is billed by month; use period: month")
             return failed(budget.name, [()], period, self.unit, error=error, as_of=self.now)
-        if isinstance(cost, str):
+        if cost is None:  # not planned: only a month budget asks for the bill
+            cost = CollectError("the bill summary was not requested")
+        if isinstance(cost, BudgetError):
             return failed(budget.name, [()], period, self.unit, error=cost, as_of=self.now)
         ready, value, breakdown = cost
         limit = budget.limit if isinstance(budget.limit, Decimal) else None
@@ -151,18 +176,48 @@ class BillingFetch:
             )
         ]
 
-    def _balance_observation(self, budget: Budget, balance: Any) -> list[Observation]:
+    def _balance_observation(self, budget: Budget, balance: Decimal | BudgetError | None) -> list[Observation]:
         period = current_period(budget.period, self.now, self.tz)
-        if isinstance(balance, str):
+        if balance is None:
+            balance = CollectError("the balance was not requested")
+        if isinstance(balance, BudgetError):
             return failed(budget.name, [()], period, self.unit, error=balance, as_of=self.now)
         return [Observation(budget.name, (), period, balance, self.unit, as_of=self.now)]
 
 
-def _settle(future: Future[dict[str, Any]] | None, parse: Any) -> Any:
-    """The parsed answer, or the error text ``"<code>: <message>"``."""
+def _settle(future: Future[dict[str, Any]] | None, parse: Callable[[dict[str, Any]], _T]) -> _T | BudgetError | None:
+    """The parsed answer, or the error it met (typed: the caller turns it into the Observation's failure)."""
     if future is None:
         return None
     try:
         return parse(future.result())
     except BudgetError as exc:
-        return describe(exc)
+        return exc
+
+
+class BillingSource:
+    """``source: billing``: month-to-date cost and the account balance, as of now only."""
+
+    name = NAME
+    description = "billing: cost and balance"
+    metrics: Mapping[str, Metric] = BILLING_METRICS
+    supports_backtest = False
+    backtest_note = "billing reports cost and balance only as of now, not for a past instant"
+
+    def check(self, budget: Budget) -> Iterator[Problem]:
+        explicit = budget.model_fields_set
+        for name in ("zones", "filters", "group_by"):
+            if name in explicit:
+                yield (name,), f"{name} applies to source teo only; billing figures are for the whole account"
+
+    def plan(self, budgets: Sequence[Budget], now: datetime, tz: tzinfo) -> list[PlannedCall]:
+        del tz  # the bill month follows Tencent's billing clock (UTC+8), not the configured zone
+        return plan(budgets, now)
+
+    def start(
+        self, budgets: Sequence[Budget], client: Caller, now: datetime, tz: tzinfo, pool: Executor
+    ) -> BillingFetch:
+        return BillingFetch(budgets, client, now, tz, pool)
+
+
+SOURCE = BillingSource()

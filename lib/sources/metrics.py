@@ -1,16 +1,10 @@
-"""EdgeOne metric families for collecting: unit, how a period is aggregated, which plan quota limits it.
+"""EdgeOne metric families for collecting: how a period is aggregated, from the source's own catalogue.
 
-Units are the API's own (reference §3.1) and the same table ``lib.config.metrics`` parses limits
-with, so a value and its limit always share a unit:
+Units and plan quotas come from ``lib.sources.teo_catalogue`` (the table configuration parses limits
+with too, so a value and its limit always share a unit); the family groups them by unit:
+traffic "B", bandwidth "bps" (peak by default; p95 | avg | sum), requests "count", duration "s"/"ms".
 
-    traffic    ``*_flux``                         "B"      sum over the period
-    bandwidth  ``*_bandwidth``                    "bps"    peak (max) by default; p95 | avg | sum
-    requests   ``*_request*``, ``cls_count``      "count"  sum
-    duration   ``edgefunction_cpu_time``          "ms"     sum
-               ``total_transcode``, ``remux``,    "s"      sum
-               ``transcode_*``
-
-A metric the table does not know yet is classified by its name and, failing that, treated as an
+A metric the catalogue does not know yet is classified by its name and, failing that, treated as an
 additive count with an empty unit, so a new API metric still works without a release.
 """
 
@@ -21,12 +15,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from lib.config.metrics import find_metric
+from lib.sources.catalogue import Aggregate
+from lib.sources.teo_catalogue import TEO_METRICS
 
 Family = Literal["traffic", "bandwidth", "requests", "duration", "other"]
-Aggregate = Literal["max", "p95", "avg", "sum"]
 
-_FAMILY_BY_UNIT: dict[str, Family] = {"B": "traffic", "bps": "bandwidth", "count": "requests", "s": "duration"}
+_FAMILY_BY_UNIT: dict[str, Family] = {
+    "B": "traffic",
+    "bps": "bandwidth",
+    "count": "requests",
+    "s": "duration",
+    "ms": "duration",
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ class MetricInfo:
 
 def metric_info(name: str) -> MetricInfo:
     """The family, base unit and plan quota field of ``name``."""
-    known = find_metric("teo", name)
+    known = TEO_METRICS.get(name)
     if known is not None:
-        family = _FAMILY_BY_UNIT.get(known.unit, "duration" if known.unit == "ms" else "other")
+        family = _FAMILY_BY_UNIT.get(known.unit, "other")
         return MetricInfo(name, family, known.unit, known.plan_quota)
     if name.endswith("_flux"):
         return MetricInfo(name, "traffic", "B")

@@ -25,18 +25,18 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from lib.client.ratelimit import TokenBucket
-from lib.collectors import teo_plan
-from lib.collectors.failures import Caller, describe, failed
-from lib.collectors.metrics import aggregate
-from lib.collectors.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
-from lib.collectors.teo_quota import Quotas, fetch_plans
 from lib.errors import ApiError, BudgetError, CollectError
-from lib.model import GroupKey, Observation, Point, group_key
+from lib.model import Failure, GroupKey, Observation, Point, group_key
+from lib.sources import teo_plan
+from lib.sources.failures import Caller, failed
+from lib.sources.metrics import aggregate
+from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
+from lib.sources.teo_quota import Quotas, fetch_plans
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
 
-log = logging.getLogger("lib.collectors")
+log = logging.getLogger("lib.sources")
 
 SERVICE, VERSION = "teo", "2022-09-01"
 ACTION = "DescribeBillingData"
@@ -65,11 +65,11 @@ class _Answer:
 
 @dataclass
 class Result:
-    """What one Fetch produced: values by group dimensions and bucket start (UTC), or an error."""
+    """What one Fetch produced: values by group dimensions and bucket start (UTC), or the error it met."""
 
     fetch: Fetch
     buckets: dict[tuple[str, ...], dict[datetime, Decimal]] = field(default_factory=dict)
-    error: str | None = None
+    error: BudgetError | None = None
 
     def add(self, query: Query, data: dict[str, Any]) -> None:
         records = data.get("Data")
@@ -193,7 +193,7 @@ class Runner:
                             elif answer.data is not None:
                                 result.add(query, answer.data)
                         except BudgetError as exc:
-                            result.error = describe(exc)
+                            result.error = exc
                             for other, (i, _) in pending.items():
                                 if i == index:
                                     other.cancel()  # not started yet: spend no requests on a lost cause
@@ -275,16 +275,16 @@ def collect(
     plans: Future[list[dict[str, Any]]] | None = None
     if any(bp.budget.limit == "plan" for bp in plan.budgets):
         plans = pool.submit(fetch_plans, client)  # in flight with the usage requests
-    quotas: list[Quotas | str] = []
+    quotas: list[Quotas | BudgetError] = []
 
-    def quota() -> Quotas | str | None:
+    def quota() -> Quotas | BudgetError | None:
         if plans is None:
             return None
         if not quotas:
             try:
                 quotas.append(Quotas(plans.result()))
             except BudgetError as exc:
-                quotas.append(describe(exc))
+                quotas.append(exc)
         return quotas[0]
 
     members: dict[int, list[int]] = {}
@@ -318,7 +318,7 @@ def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
 def observe(
     bp: BudgetPlan,
     result: Result,
-    quotas: Quotas | str | None,
+    quotas: Quotas | BudgetError | None,
     tz: tzinfo,
     steps: dict[datetime, datetime] | None = None,
 ) -> list[Observation]:
@@ -348,11 +348,12 @@ def observe(
     for key in sorted(groups_found):
         slot = groups_found[key]
         limit: Decimal | None = budget.limit if isinstance(budget.limit, Decimal) else None
-        error: str | None = None
+        error: BudgetError | None = None
         if budget.limit == "plan":
             limit, error = _plan_limit(bp, key, zones, quotas)
         if error is not None:
-            out.append(Observation(budget.name, key, bp.period, None, bp.info.unit, error=error, as_of=fetch.end))
+            failure = Failure.of(error)
+            out.append(Observation(budget.name, key, bp.period, None, bp.info.unit, failure=failure, as_of=fetch.end))
             continue
         start = bp.period.start
         # A request reaching back for a spike baseline also answers buckets before the period: the
@@ -384,16 +385,18 @@ def history(points: Sequence[Point], bp: BudgetPlan) -> tuple[Point, ...]:
 
 
 def _plan_limit(
-    bp: BudgetPlan, key: GroupKey, zones: tuple[str, ...] | None, quotas: Quotas | str | None
-) -> tuple[Decimal | None, str | None]:
-    if quotas is None or isinstance(quotas, str):
-        return None, quotas or "limit: plan: plans were not fetched"
+    bp: BudgetPlan, key: GroupKey, zones: tuple[str, ...] | None, quotas: Quotas | BudgetError | None
+) -> tuple[Decimal | None, BudgetError | None]:
+    if quotas is None:
+        return None, CollectError("limit: plan: plans were not fetched")
+    if isinstance(quotas, BudgetError):
+        return None, quotas
     labels = dict(key)
     scope = [labels["zone-id"]] if "zone-id" in labels else zones
     try:
         return quotas.limit(bp.info.name, bp.info.plan_quota, scope), None
     except CollectError as exc:
-        return None, describe(exc)
+        return None, exc
 
 
 def series(

@@ -1,9 +1,6 @@
 """``limit: plan``: the EdgeOne plan quota of a budget's zones, from ``DescribePlans``.
 
-Quota fields (int64, in the metric's base unit) by metric, as ``lib.config.metrics`` maps them:
-``acc_flux``→``AccTrafficCapacity``, ``smt_flux``→``SmartTrafficCapacity``, ``l4_flux``→
-``L4TrafficCapacity``, ``sec_flux``→``SecTrafficCapacity``, ``zxctg_flux``→``CrossMLCTrafficCapacity``,
-``sec_request_clean``→``SecRequestCapacity``, ``smt_request_clean``→``SmartRequestCapacity``.
+Quota fields (int64, in the metric's base unit) by metric: ``plan_quota`` in ``lib.sources.teo_catalogue``.
 
 A plan can cover several zones that share its quota, so a group's limit is the sum over the distinct
 plans bound to its zones (one plan for a ``zone-id`` group; every plan with a zone for ``*``).
@@ -15,8 +12,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from lib.collectors.failures import Caller
 from lib.errors import CollectError
+from lib.sources.failures import Caller
 
 SERVICE, VERSION = "teo", "2022-09-01"
 PAGE = 200  # DescribePlans' largest Limit

@@ -34,9 +34,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-from lib.collectors.metrics import Aggregate, MetricInfo, metric_info
 from lib.model import Period
 from lib.periods import current_period
+from lib.sources.catalogue import Aggregate
+from lib.sources.metrics import MetricInfo, metric_info
 
 if TYPE_CHECKING:
     from lib.config.models import Budget

@@ -1,0 +1,85 @@
+"""The steps every chat robot shares, written once: compose, batch, pack under the byte limit, number the parts.
+
+A robot supplies only its ``ChatFormat`` (``lib.notify.channel``); ``ChatChannel`` turns one into a
+``Channel``: one batch per run, as few messages as the limit allows, each titled ``… (i/n)`` when split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+
+import requests
+
+from lib.messages import batch_title
+from lib.model import Notification
+from lib.notify import http
+from lib.notify.batch import Block, clip, ids_of, pack
+from lib.notify.channel import ChatFormat, Part
+from lib.notify.common import JSON_HEADERS, json_body, messages
+from lib.notify.limits import Window
+from lib.notify.types import DeliveryResult, Request
+
+if TYPE_CHECKING:
+    from lib.config.models import Channel as ChannelConfig
+
+
+def part_number(index: int, total: int) -> str:
+    """`` (index/total)`` for a batch split over several messages; nothing for a single message."""
+    return f" ({index}/{total})" if total > 1 else ""
+
+
+def render_chat(
+    fmt: ChatFormat,
+    notifications: Sequence[Notification],
+    *,
+    language: str,
+    tz: tzinfo,
+    channel: ChannelConfig,
+    now: datetime,
+) -> list[Request]:
+    """The messages that carry every notification, the most urgent first, in ``fmt``'s format."""
+    composed = messages(notifications, language, tz)
+    if not composed:
+        return []
+    single = len(composed) == 1
+    title = composed[0].title if single else batch_title(composed, language)
+    if fmt.title_bytes is not None:
+        title = clip(title, fmt.title_bytes)  # a title is one line; a huge group value must not eat the message
+    blocks = [Block(m.id, fmt.block(m, single)) for m in composed]
+    spec = fmt.packing(title, channel)
+    groups = pack(
+        blocks,
+        max_bytes=spec.max_bytes,
+        overhead=spec.overhead,
+        separator=spec.separator,
+        size=spec.size,
+        max_piece=spec.max_piece,
+        max_count=spec.max_count,
+    )
+    out = []
+    for index, group in enumerate(groups, 1):
+        part = Part(title, part_number(index, len(groups)), tuple(group), composed[0].tone, single)
+        url, document = fmt.document(part, channel, now)
+        out.append(
+            Request("POST", url, JSON_HEADERS, json_body(document), ids_of(group), fmt.kind, limit_key=channel.url)
+        )
+    return out
+
+
+class ChatChannel:
+    """A ``Channel`` made of a robot's ``ChatFormat`` and the shared steps."""
+
+    def __init__(self, fmt: ChatFormat) -> None:
+        self.format = fmt
+        self.kind = fmt.kind
+        self.limits: Sequence[Window] = fmt.limits
+
+    def render(
+        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: ChannelConfig, now: datetime
+    ) -> list[Request]:
+        return render_chat(self.format, notifications, language=language, tz=tz, channel=channel, now=now)
+
+    def send(self, request: Request, session: requests.Session) -> DeliveryResult:
+        return http.send(request, session, self.format.classify)
