@@ -4,8 +4,9 @@
 plain ``(title, body)``; ``compose`` gives the structured form channels turn into markdown or cards.
 """
 
-from lib.messages.text import Fact, Message, batch_title, compose, local_time, plain_body, render_text
+from lib.messages.text import batch_title, compose, plain_body, render_text
 from lib.messages.units import format_duration, format_money, format_percent, format_quantity
+from lib.messages.words import Fact, Message, local_time
 
 __all__ = [
     "Fact",
