@@ -6,6 +6,7 @@ Handlers that run code start a real child process (``sandbox.scf_runtime``); the
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
 import json
 import time
@@ -14,6 +15,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -509,3 +511,49 @@ def _params(name: str = "fn", **extra: Any) -> dict[str, Any]:
     }
     params.update(extra)
     return params
+
+
+# --- answers against the API's own shapes ---------------------------------------------------------------
+
+_TCCLI = importlib.util.find_spec("tccli")
+assert _TCCLI is not None and _TCCLI.origin is not None
+API_JSON = Path(_TCCLI.origin).parent / "services" / "scf" / "v20180416" / "api.json"
+SCALARS: dict[str, tuple[type, ...]] = {"string": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
+
+
+def _conforms(value: Any, object_name: str, objects: dict[str, Any], path: str) -> None:
+    assert isinstance(value, dict), path
+    members = {m["name"]: m for m in objects[object_name]["members"]}
+    for key, item in value.items():
+        assert key in members, f"{path}.{key} is not in {object_name}"
+        member = members[key]
+        if item is None:
+            continue
+        if member["type"] == "object":
+            _conforms(item, member["member"], objects, f"{path}.{key}")
+        elif member["type"] == "list":
+            assert isinstance(item, list), f"{path}.{key}"
+            for index, element in enumerate(item):
+                if member["member"] in objects:
+                    _conforms(element, member["member"], objects, f"{path}.{key}[{index}]")
+                else:
+                    assert isinstance(element, SCALARS.get(member["member"], (str,))), f"{path}.{key}[{index}]"
+        else:
+            assert isinstance(item, SCALARS[member["type"]]), f"{path}.{key}: {item!r}"
+
+
+def test_every_answer_has_the_documented_shape(scf: ScfService) -> None:
+    doc = json.loads(API_JSON.read_text(encoding="utf-8"))
+    objects, actions = doc["objects"], doc["actions"]
+    create(scf)
+    answers = {
+        "CreateTrigger": call(scf, "CreateTrigger", _timer()),
+        "GetFunction": call(scf, "GetFunction", {"FunctionName": "fn"}),
+        "ListTriggers": call(scf, "ListTriggers", {"FunctionName": "fn"}),
+        "Invoke": call(scf, "Invoke", {"FunctionName": "fn"}),
+        "GetFunctionEventInvokeConfig": call(scf, "GetFunctionEventInvokeConfig", {"FunctionName": "fn"}),
+        "DeleteFunction": call(scf, "DeleteFunction", {"FunctionName": "fn"}),
+    }
+    for action, answer in answers.items():
+        _conforms(answer, actions[action]["output"], objects, action)
+    assert answers["GetFunction"]["Triggers"] and answers["ListTriggers"]["Triggers"]
