@@ -10,7 +10,8 @@ mistyped parameter is refused as the real API refuses it. Rules the API document
   ``_`` (``InvalidParameterValue.FunctionName``); a second one in the namespace is
   ``ResourceInUse.Function``; a missing one ``ResourceNotFound.Function``.
 - Runtime (default Python2.7): the documented list, Python2.7/3.6/3.7/3.9/3.10, no 3.11+
-  (``InvalidParameterValue.Runtime``); only Python functions can run here.
+  (``InvalidParameterValue.Runtime``); only Python functions can run here, all of them with the
+  sandbox's own interpreter (a Python3.10 function runs on whatever Python runs the sandbox).
 - MemorySize (default 128): 64, or 128 to 3072 in steps of 128 (``InvalidParameterValue.MemorySize``).
   Timeout (default 3): 1-900 s (``LimitExceeded.Timeout``).
 - Environment: non-empty Key and Value (``InvalidParameterValue.Environment``), at most 4 KB in all
@@ -575,7 +576,8 @@ class ScfService:
 
         Answers 200 with the handler's return value as the JSON body (headers ``X-Scf-Request-Id`` and
         ``X-Scf-Trigger``), 500 with ``{"errorType", "errorMessage", "log"}`` when the handler failed,
-        404 when the function or timer trigger does not exist, 405 for another method.
+        404 when the function or timer trigger does not exist, 409 when the trigger is closed
+        (``Enable: CLOSE``), 405 for another method.
         """
         if path.rstrip("/") != "/_sandbox/scf/fire":
             return _plain(404, {"error": f"no sandbox control endpoint {path}; use POST /_sandbox/scf/fire"})
@@ -593,6 +595,8 @@ class ScfService:
         chosen = next((t for t in timers if wanted in (None, t.name)), None)
         if chosen is None:
             return _plain(404, {"error": f"the function has no timer trigger {wanted or ''}".rstrip()})
+        if not chosen.enable:
+            return _plain(409, {"error": f"the timer trigger {chosen.name} is CLOSE: a closed timer never fires"})
         at = datetime.fromtimestamp(self.clock(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         event = {"Type": "Timer", "TriggerName": chosen.name, "Time": at, "Message": chosen.custom_argument}
         request_id = str(uuid.uuid4())

@@ -500,6 +500,9 @@ def test_fire_errors(scf: ScfService) -> None:
     call(scf, "CreateTrigger", dict(_timer(), FunctionName="broken"))
     status, _, body = scf.control("POST", "/_sandbox/scf/fire", "function=broken")
     assert status == 500 and json.loads(body)["errorMessage"] == "budget exploded"
+    closed = {"FunctionName": "broken", "TriggerName": "every-10-minutes", "Type": "timer", "Enable": "CLOSE"}
+    call(scf, "UpdateTrigger", closed)
+    assert scf.control("POST", "/_sandbox/scf/fire", "function=broken")[0] == 409
 
 
 def _params(name: str = "fn", **extra: Any) -> dict[str, Any]:
