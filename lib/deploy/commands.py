@@ -113,8 +113,6 @@ class Deployer:
         check_no_credentials(env.variables)
         for warning in env.warnings:
             self.echo(f"warning: {warning}")
-        if not role:
-            self.echo("warning: no --role: the functions run without credentials (see docs/deployment.md, roles)")
         archive = package_archive(self.environ, env.config_text)
         digest = code_digest(archive)
         self.echo(f"package: {len(archive) / 1e6:.1f} MB zipped, code sha256 {digest[:12]}")
@@ -124,6 +122,8 @@ class Deployer:
         changes = plan_deploy(functions, triggers, (target.timer_function, ASYNC_RETRY), observed, target.namespace)
         where = f"{target.region}/{target.namespace}, stage {target.stage}"
         self._show(f"plan for {where} (environment values are not shown):", changes)
+        if not role and any(r.action == "CreateFunction" for r in mutating(changes)):
+            self.echo("warning: no --role: new functions get no credentials (docs/deployment.md, execution role)")
         if dry_run:
             self.echo(f"dry run: {len(mutating(changes))} call(s) would be made; nothing was changed")
             return 0

@@ -19,7 +19,15 @@ log = logging.getLogger("lib.deploy")
 SERVICE = "scf"
 VERSION = "2018-04-16"
 NOT_FOUND = ("ResourceNotFound.Function", "ResourceNotFound.FunctionName")
-ROLE_CODES = ("ResourceNotFound.Role", "InvalidParameterValue.Role", "FailedOperation.Role")
+# From the SDK's scf errorcodes.py: the role does not exist or cannot be read.
+ROLE_CODES = (
+    "ResourceNotFound.Role",
+    "ResourceNotFound.RoleCheck",
+    "FailedOperation.QcsRoleNotFound",
+    "FailedOperation.CallRoleFailed",
+    "InvalidParameter.RoleCheck",
+)
+COS_REFUSED = "UnauthorizedOperation.Role"  # "no permission to access your COS resources" (the code object)
 PERMISSION_PREFIXES = ("AuthFailure.UnauthorizedOperation", "UnauthorizedOperation")
 SETTLED = "Active"
 FAILED_SUFFIX = "Failed"  # CreateFailed, UpdateFailed, PublishFailed...
@@ -29,8 +37,10 @@ ROLE_HELP = (
     "  tccli cam CreateRole --RoleName {role} --ConsoleLogin 0 --PolicyDocument "
     '\'{{"version":"2.0","statement":[{{"action":"name/sts:AssumeRole","effect":"allow",'
     '"principal":{{"service":["scf.qcloud.com"]}}}}]}}\'\n'
-    "then attach the functions' policy from docs/deployment.md (read teo/cdn/billing, COS on the state prefix) "
-    "and pass --role {role}"
+    "then attach the functions' policy (JSON in docs/deployment.md): teo:DescribeBillingData, teo:DescribeZones, "
+    "teo:DescribePlans, billing:DescribeBillSummaryByProduct, billing:DescribeAccountBalance, "
+    "cos:GetObject/HeadObject/PutObject/DeleteObject on the state prefix and cos:GetBucket on its bucket, "
+    "scf:InvokeFunction on the timer function; and pass --role {role}"
 )
 
 
@@ -61,6 +71,14 @@ class Scf:
         try:
             return self.client.call(SERVICE, VERSION, action, dict(params), region=self.region)
         except ApiError as exc:
+            if exc.code == COS_REFUSED:
+                raise ApiError(
+                    exc.code,
+                    f"SCF may not read the code package from COS for {action}: the bucket given with --code-bucket "
+                    f"must be in the functions' region and readable by SCF. SCF said: {exc.api_message}",
+                    request_id=exc.request_id,
+                    action=action,
+                ) from exc
             if exc.code.startswith(PERMISSION_PREFIXES):
                 raise ApiError(
                     exc.code,

@@ -206,3 +206,20 @@ def test_undeploy_removes_what_deploy_created_and_nothing_else(fake: FakeScf, en
     before = len(fake.mutations())
     run_undeploy(environ)  # nothing left: nothing to do
     assert len(fake.mutations()) == before
+
+
+def test_new_functions_without_a_role_are_warned_about_once(fake: FakeScf, environ: dict[str, str]) -> None:
+    first = run_deploy(environ, role=None)
+    assert any(line.startswith("warning: no --role") for line in first)
+    assert (
+        "Role" not in fake.functions[("default", "budget-alerts-prod-timer")]
+        or not (fake.functions[("default", "budget-alerts-prod-timer")]["Role"])
+    )
+    second = run_deploy(environ, role=None)  # nothing is created: nothing to warn about
+    assert not any(line.startswith("warning: no --role") for line in second)
+
+
+def test_a_code_object_scf_may_not_read_is_explained(fake: FakeScf, environ: dict[str, str]) -> None:
+    fake.refuse["CreateFunction"] = ("UnauthorizedOperation.Role", "no permission to access your cos")
+    with pytest.raises(ApiError, match="--code-bucket"):
+        run_deploy(environ)
