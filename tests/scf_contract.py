@@ -47,6 +47,7 @@ _SCALARS: dict[str, tuple[type, ...]] = {"string": (str,), "int": (int,), "bool"
 
 @cache
 def reference() -> dict[str, Any]:
+    assert REFERENCE.is_file(), f"the SCF API reference is not at {REFERENCE} (CI keeps shared/ beside the clone)"
     data = json.loads(REFERENCE.read_text(encoding="utf-8"))
     actions = {name: spec["input"] for name, spec in data["actions"].items()}
     actions.update(EXTRA_ACTIONS)
