@@ -96,7 +96,7 @@ resource "tencentcloud_scf_function" "timer" {
   environment = merge(local.environment, { BUDGET_FANOUT_FUNCTION = local.timer_name })
 
   triggers {
-    name         = "budget-alerts-timer"
+    name         = "every-10-minutes"
     type         = "timer"
     trigger_desc = "0 */10 * * * * *" # second minute hour day month week year
   }

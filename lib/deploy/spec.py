@@ -143,6 +143,6 @@ def desired_triggers(target: Target, cron: str = TIMER_CRON) -> tuple[TriggerSpe
     """The timer's cron trigger and the API's Function URL."""
     url_desc = json.dumps(URL_TRIGGER_DESC, separators=(",", ":"))
     return (
-        TriggerSpec(target.timer_function, "budget-alerts-timer", "timer", cron),
+        TriggerSpec(target.timer_function, "every-10-minutes", "timer", cron),
         TriggerSpec(target.api_function, "budget-alerts-url", "http", url_desc),
     )

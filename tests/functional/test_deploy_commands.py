@@ -197,7 +197,7 @@ def test_undeploy_removes_what_deploy_created_and_nothing_else(fake: FakeScf, en
     assert set(fake.functions) == {("default", "other-function")}
     deleted = [(a, p.get("TriggerName") or p["FunctionName"]) for a, p in fake.mutations() if a.startswith("Delete")]
     assert deleted == [
-        ("DeleteTrigger", "budget-alerts-timer"),
+        ("DeleteTrigger", "every-10-minutes"),
         ("DeleteFunction", "budget-alerts-prod-timer"),
         ("DeleteTrigger", "budget-alerts-url"),
         ("DeleteFunction", "budget-alerts-prod-api"),

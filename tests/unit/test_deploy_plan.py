@@ -159,11 +159,11 @@ def test_undeploy_deletes_only_our_triggers_then_the_function() -> None:
     timer, _ = _functions()
     observed = Observed(
         {timer.name: _deployed(timer), TARGET.api_function: None},
-        {timer.name: [{"TriggerName": "budget-alerts-timer", "Type": "timer"}, {"TriggerName": "x", "Type": "cos"}]},
+        {timer.name: [{"TriggerName": "every-10-minutes", "Type": "timer"}, {"TriggerName": "x", "Type": "cos"}]},
     )
-    changes = plan_undeploy(TARGET.functions, ["budget-alerts-timer", "budget-alerts-url"], observed, "default")
+    changes = plan_undeploy(TARGET.functions, ["every-10-minutes", "budget-alerts-url"], observed, "default")
     assert [(r.action, r.params.get("TriggerName")) for r in mutating(changes)] == [
-        ("DeleteTrigger", "budget-alerts-timer"),
+        ("DeleteTrigger", "every-10-minutes"),
         ("DeleteFunction", None),
     ]
     assert changes[-1].kind == "unchanged"
