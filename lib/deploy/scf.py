@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from lib.client import ApiClient
@@ -42,6 +43,21 @@ ROLE_HELP = (
     "cos:GetObject/HeadObject/PutObject/DeleteObject on the state prefix and cos:GetBucket on its bucket, "
     "scf:InvokeFunction on the timer function; and pass --role {role}"
 )
+
+
+@contextmanager
+def _expected_failures() -> Iterator[None]:
+    """Hold back the client's failure warning for a call whose error answer is expected (not found).
+
+    Any other error is raised to the caller, which shows it, so nothing is lost.
+    """
+    client_log = logging.getLogger("lib.client")
+    previous = client_log.level
+    client_log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        client_log.setLevel(previous)
 
 
 class Scf:
@@ -103,7 +119,8 @@ class Scf:
     def get_function(self, name: str) -> dict[str, Any] | None:
         """GetFunction's answer, or None when there is no such function."""
         try:
-            return self.call("GetFunction", {"FunctionName": name, "Namespace": self.namespace})
+            with _expected_failures():
+                return self.call("GetFunction", {"FunctionName": name, "Namespace": self.namespace})
         except ApiError as exc:
             if exc.code in NOT_FOUND:
                 return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -223,3 +224,12 @@ def test_a_code_object_scf_may_not_read_is_explained(fake: FakeScf, environ: dic
     fake.refuse["CreateFunction"] = ("UnauthorizedOperation.Role", "no permission to access your cos")
     with pytest.raises(ApiError, match="--code-bucket"):
         run_deploy(environ)
+
+
+def test_functions_not_there_yet_are_not_reported_as_failures(
+    fake: FakeScf, environ: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="lib"):
+        run_deploy(environ)
+    assert not [r for r in caplog.records if r.levelname == "WARNING" and "GetFunction" in r.getMessage()]
+    assert logging.getLogger("lib.client").level == logging.NOTSET
