@@ -93,6 +93,12 @@ def test_deploy_runs_the_product_in_the_sandbox_and_undeploy_removes_it(sandbox_
             "HOME": str(tmp_path),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         }
+        planned = _deploy(env, "deploy", "--dry-run", "--role", "BudgetAlertsScfRole")
+        assert _calls(planned) == [] and "dry run: 5 call(s) would be made; nothing was changed" in planned
+        client = ApiClient(Credentials(SECRET_ID, SECRET_KEY), endpoint=sandbox_url)
+        with pytest.raises(ApiError, match=r"ResourceNotFound\.Function"):
+            client.call("scf", "2018-04-16", "GetFunction", {"FunctionName": TIMER})
+
         first = _deploy(env, "deploy", "--role", "BudgetAlertsScfRole")
         assert [c.split()[:2] for c in _calls(first)] == [
             ["CreateFunction", TIMER],
@@ -121,7 +127,6 @@ def test_deploy_runs_the_product_in_the_sandbox_and_undeploy_removes_it(sandbox_
         assert sent(result), "the live scenario's crossings are told"
         assert len(receiver.received) == expected_requests(sent(result))
 
-        client = ApiClient(Credentials(SECRET_ID, SECRET_KEY), endpoint=sandbox_url)
         before = {
             name: client.call("scf", "2018-04-16", "GetFunction", {"FunctionName": name}) for name in (TIMER, API)
         }
