@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "serve": "lib.app.commands:serve",
     "validate": "lib.config.commands:validate",
     "schema": "lib.config.commands:schema",
+    "deploy": "lib.deploy.commands:deploy",
+    "undeploy": "lib.deploy.commands:undeploy",
 }
 
 
@@ -62,7 +64,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="configuration file or cos:// URL (default: $BUDGET_CONFIG)")
 
     sub.add_parser("schema", help="print the JSON Schema of the configuration")
+
+    p = sub.add_parser("deploy", help="create or update the SCF functions, the timer and the Function URL")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    _add_target_arguments(p)
+    p.add_argument("--role", help="the functions' execution role (carrier scf.qcloud.com); default: none")
+    p.add_argument("--code-bucket", metavar="BUCKET-APPID", help="COS bucket for a package too large to send inline")
+
+    p = sub.add_parser("undeploy", help="remove what deploy created (triggers and functions)")
+    _add_target_arguments(p)
     return parser
+
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", help="SCF region (default: $TENCENTCLOUD_REGION, else ap-guangzhou)")
+    parser.add_argument("--namespace", default="default", help="SCF namespace (default: default)")
+    parser.add_argument(
+        "--stage", default="prod", help="stage: functions budget-alerts-<stage>-timer|api (default: prod)"
+    )
 
 
 def configure_logging(*, quiet: bool) -> None:

@@ -1,7 +1,10 @@
 """The sandbox HTTP server: one threaded port on 127.0.0.1 for API 3.0 and COS, and ``python -m sandbox cloud``.
 
 Requests whose Host is ``<bucket>-<appid>.cos.<region>.myqcloud.com`` (any host with a ``.cos.`` label)
-go to the COS emulator (``sandbox.cos.CosService``); everything else is API 3.0 (``sandbox.api3``).
+go to the COS emulator (``sandbox.cos.CosService``); paths under ``/_sandbox/scf/`` go to the SCF
+emulator's control endpoint (``sandbox.scf.ScfService.control``: ``POST /_sandbox/scf/fire?function=NAME
+&namespace=NS`` fires a timer trigger); everything else is API 3.0 (``sandbox.api3``): teo, billing and
+scf (whose Function URLs each listen on a port of their own, see ``sandbox.function_url``).
 HTTP/1.1 keep-alive with exact ``Content-Length``; idle connections close after 30 s and are shut down
 when the server stops.
 
@@ -33,6 +36,7 @@ from lib.errors import ConfigError
 from sandbox import billing, teo
 from sandbox.api3 import Api3, Reply, Request, error_reply
 from sandbox.scenario import Scenario
+from sandbox.scf import ScfService
 from sandbox.verify import Credential
 
 BODY_LIMIT = 64 * 1024 * 1024  # larger bodies are refused without being read
@@ -46,6 +50,8 @@ class CosHandler(Protocol):
     def handle(  # noqa: PLR0917 - the COS emulator's dispatch contract
         self, method: str, host: str, raw_path: str, raw_query: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]: ...
+
+    def objects(self, bucket: str) -> dict[str, bytes]: ...
 
 
 def is_cos_host(host: str) -> bool:
@@ -96,17 +102,22 @@ class SandboxApp:
         data_dir: str | None = None,
         signature_clock: Callable[[], float] = _WALL,
         sleep: Callable[[float], None] = time.sleep,
+        host: str = "127.0.0.1",
     ) -> None:
         creds = list(credentials)
         self.scenario = scenario
+        self.cos = _load_cos(scenario, creds, data_dir, signature_clock)
+        account = scenario.spec.account
+        self.scf = ScfService(
+            creds[0], app_id=account.app_id, uin=account.uin, cos=self.cos, clock=signature_clock, host=host
+        )
         self.api = Api3(
             scenario,
             {c.secret_id: c for c in creds},
-            {"teo": teo.PRODUCT, "billing": billing.PRODUCT},
+            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "scf": self.scf.product()},
             signature_clock=signature_clock,
             sleep=sleep,
         )
-        self.cos = _load_cos(scenario, creds, data_dir, signature_clock)
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, too_large: bool) -> Reply:
         """Answer one request; ``headers`` has lower-case names."""
@@ -118,6 +129,8 @@ class SandboxApp:
             if self.cos is None:
                 return cos_error(501, "NotImplemented", "The sandbox was built without COS.", path)
             return self.cos.handle(method, host, path, query, headers, body)
+        if path.startswith("/_sandbox/scf/"):
+            return self.scf.control(method.upper(), path, query)
         return self.api.handle(Request(method, path, query, dict(headers), body, body_too_large=too_large))
 
 
@@ -259,8 +272,12 @@ class Sandbox:
         self.token = token
         credentials = [Credential(secret_id, secret_key, token)]
         credentials += [Credential(c.secret_id, c.secret_key, c.token) for c in self.scenario.spec.credentials]
-        self.app = SandboxApp(self.scenario, credentials, data_dir=data_dir, signature_clock=signature_clock)
-        self._server = _Server((host, port), self.app, verbose=verbose)
+        self.app = SandboxApp(self.scenario, credentials, data_dir=data_dir, signature_clock=signature_clock, host=host)
+        try:
+            self._server = _Server((host, port), self.app, verbose=verbose)
+        except OSError:
+            self.app.scf.close()
+            raise
         self.host = host
         self.port: int = self._server.server_address[1]
         self.url = f"http://{host}:{self.port}"
@@ -300,6 +317,7 @@ class Sandbox:
             self._thread = None
         self._server.close_connections()
         self._server.server_close()
+        self.app.scf.close()
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -1,9 +1,18 @@
-"""API-gateway trigger events in, integrated responses out: the only module that knows their shapes.
+"""HTTP trigger events in, integrated responses out: the only module that knows their shapes.
 
-Reference: the SCF API-gateway event (``httpMethod``, ``path``, ``headers``, ``queryString``, ``body``,
-``isBase64Encoded``, ``requestContext``) and the integrated response (``isBase64Encoded``,
-``statusCode``, ``headers``, ``body`` as a string). Events from the gateway are trusted for shape only:
-every field may be missing or of the wrong type, and a bad one is a 400, never an exception.
+Two event shapes arrive. A Function URL (SCF 583/96099) sends ``body``, ``headers`` (lower-case names,
+the caller's address in ``x-scf-remote-addr``), ``httpMethod``, ``path`` and ``queryString``, and none of
+``requestContext``, ``headerParameters``, ``isBase64Encoded``, ``pathParameters`` or
+``queryStringParameters``. An API-gateway-shaped event (the retired API gateway, a TSE gateway) adds
+``requestContext`` (with ``sourceIp`` and the ``stage``, whose name a default-domain URL puts in front of
+the path), ``isBase64Encoded`` and the ``…Parameters`` maps, and may send headers in any case. An event
+with a ``requestContext`` is read as a gateway's; any other as a Function URL's, whose path has no stage.
+How a Function URL delivers a binary request body is not documented: ``isBase64Encoded`` is honoured
+whenever it is present, and a body without it is text.
+
+The answer is the integrated response (``isBase64Encoded``, ``statusCode``, ``headers``, ``body`` as a
+string), which both callers understand. Events are trusted for shape only: every field may be missing or
+of the wrong type, and a bad one is a 400, never an exception.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 # Stage names an API-gateway service can publish to; a default-domain URL puts one in front of the path.
 _STAGES = ("release", "test", "prepub")
 _METHOD = re.compile(r"^[A-Z]{1,16}$")
+REMOTE_ADDR_HEADER = "x-scf-remote-addr"  # where a Function URL puts the caller's address
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,10 @@ def request_id(event: Any, context: Any) -> str:
 
 
 def parse_event(event: Any, context: Any) -> Request:
-    """Turn an API-gateway event into a Request, or raise ApiProblem (400, 413)."""
+    """Turn a Function URL or API-gateway event into a Request, or raise ApiProblem (400, 413)."""
     if not isinstance(event, Mapping):
         raise bad_request("the event is not a JSON object", field="event")
+    from_gateway = isinstance(event.get("requestContext"), Mapping)
     ctx = _dict(event.get("requestContext"))
     method = event.get("httpMethod") or ctx.get("httpMethod")
     if not isinstance(method, str) or not _METHOD.match(method.upper()):
@@ -89,13 +100,21 @@ def parse_event(event: Any, context: Any) -> Request:
     headers = _headers(event.get("headers"))
     return Request(
         method=method.upper(),
-        path=_path(event.get("path"), ctx),
+        path=_path(event.get("path"), ctx, strip_stage=from_gateway),
         headers=headers,
         query=_query(event),
         body=_body(event.get("body"), _truthy(event.get("isBase64Encoded"))),
         request_id=request_id(event, context),
-        source_ip=str(ctx.get("sourceIp") or ""),
+        source_ip=_source_ip(ctx, headers),
     )
+
+
+def _source_ip(ctx: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The caller's address: the gateway's ``sourceIp``, else the Function URL's ``x-scf-remote-addr``."""
+    value = ctx.get("sourceIp")
+    if isinstance(value, str) and value:
+        return value
+    return headers.get(REMOTE_ADDR_HEADER, "").strip()
 
 
 def _dict(value: Any) -> Mapping[str, Any]:
@@ -108,15 +127,16 @@ def _truthy(value: Any) -> bool:
     return value is True
 
 
-def _path(raw: Any, ctx: Mapping[str, Any]) -> str:
-    """The route path: no query, no doubled or trailing slashes, no stage prefix."""
+def _path(raw: Any, ctx: Mapping[str, Any], *, strip_stage: bool) -> str:
+    """The route path: no query, no doubled or trailing slashes, and no stage prefix behind a gateway."""
     if not isinstance(raw, str) or not raw:
         raw = ctx.get("path")
     if not isinstance(raw, str) or not raw.startswith("/") or len(raw) > 2048:
         raise bad_request("the event has no valid path", field="path")
     path = re.sub(r"/{2,}", "/", raw.split("?", 1)[0])
     # A default-domain URL is https://service-….apigw…/release/status; the stage is not part of the route.
-    for name in _STAGES:
+    # A Function URL has no stage: its path is the route as the client sent it.
+    for name in _STAGES if strip_stage else ():
         prefix = f"/{name}"
         if path == prefix or path.startswith(prefix + "/"):
             path = path[len(prefix) :] or "/"

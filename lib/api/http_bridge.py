@@ -1,7 +1,8 @@
-"""Local HTTP for the API handler: HTTP request → API-gateway event → ``main_handler`` → HTTP response.
+"""Local HTTP for the API handler: HTTP request → Function URL event → ``main_handler`` → HTTP response.
 
 ``serve`` backs ``python -m lib serve``; ``ApiServer`` runs the same server in a thread for tests (port 0
-picks a free port). The event is shaped like API gateway's, so the handler cannot tell the difference.
+picks a free port). The event is shaped like a Function URL's (``lib.api.events``), the way the deployed
+API function is reached, so the handler cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from lib.api.events import MAX_BODY
+from lib.api.events import MAX_BODY, REMOTE_ADDR_HEADER
 from lib.errors import ConfigError
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
 
 log = logging.getLogger("lib.api.http")
-STAGE = "release"
 
 
 def build_event(
@@ -36,9 +36,13 @@ def build_event(
     headers: list[tuple[str, str]],
     body: bytes,
     client_ip: str,
-    request_id: str,
 ) -> dict[str, Any]:
-    """The API-gateway event for one HTTP request (integrated request, as SCF delivers it)."""
+    """The Function URL event for one HTTP request: lower-case headers, the caller in x-scf-remote-addr.
+
+    A repeated query parameter becomes a list and a repeated header one comma-joined value. A body that
+    is not UTF-8 travels base64-encoded with ``isBase64Encoded: true`` (how a real Function URL sends
+    binary bodies is not documented; the handler honours the flag when it is there).
+    """
     parts = urlsplit(target)
     query: dict[str, Any] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
@@ -48,35 +52,22 @@ def build_event(
         else:
             query[key] = value
     header_map: dict[str, str] = {}
-    for name, value in headers:
+    for raw_name, value in headers:
+        name = raw_name.lower()
         header_map[name] = f"{header_map[name]}, {value}" if name in header_map else value
-    path = unquote(parts.path) or "/"
-    try:
-        text: str | None = body.decode("utf-8")
-        is_base64 = False
-    except UnicodeDecodeError:
-        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    header_map[REMOTE_ADDR_HEADER] = client_ip  # the URL's own value: a client cannot choose its address
     event: dict[str, Any] = {
-        "requestContext": {
-            "serviceId": "service-local",
-            "path": path,
-            "httpMethod": method,
-            "requestId": request_id,
-            "identity": {},
-            "sourceIp": client_ip,
-            "stage": STAGE,
-        },
         "headers": header_map,
-        "body": text if body else None,
-        "isBase64Encoded": is_base64,
-        "pathParameters": {},
-        "queryStringParameters": {k: v for k, v in query.items() if not isinstance(v, list)},
-        "headerParameters": {},
-        "stageVariables": {"stage": STAGE},
-        "path": path,
-        "queryString": query,
         "httpMethod": method,
+        "path": unquote(parts.path) or "/",
+        "queryString": query,
     }
+    if body:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
     return event
 
 
@@ -110,7 +101,6 @@ class _Handler(BaseHTTPRequestHandler):
             headers=list(self.headers.items()),
             body=body,
             client_ip=str(self.client_address[0]),
-            request_id=rid,
         )
         result = handle(event, local_context(rid))
         self._reply(result)

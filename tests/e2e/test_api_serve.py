@@ -111,8 +111,8 @@ def test_every_route_over_http(server: tuple[str, Any]) -> None:
     assert status == 200
     assert "/silences/{id}" in spec["paths"]
 
-    # The stage prefix of a default-domain URL is ignored, as behind API gateway.
-    assert request(url, "GET", "/release/status")[0] == 200
+    # A Function URL has no stage: /release/status is not /status (only a gateway's stage is stripped).
+    assert request(url, "GET", "/release/status")[0] == 404
 
 
 def test_bad_inputs_over_http(server: tuple[str, Any]) -> None:
@@ -183,25 +183,36 @@ def test_head_gets_headers_only(server: tuple[str, Any]) -> None:
         conn.close()
 
 
-def test_build_event_is_shaped_like_api_gateway() -> None:
+def test_build_event_is_shaped_like_a_function_url() -> None:
     event = build_event(
         "POST",
         "/release/check?a=1&a=2&b=",
-        headers=[("Authorization", "Bearer x"), ("X-Dup", "1"), ("X-Dup", "2")],
+        headers=[("Authorization", "Bearer x"), ("X-Dup", "1"), ("X-Dup", "2"), ("X-SCF-Remote-Addr", "6.6.6.6")],
         body=b"\xff\x00",
         client_ip="127.0.0.1",
-        request_id="r1",
     )
     assert event["httpMethod"] == "POST"
     assert event["path"] == "/release/check"
     assert event["queryString"] == {"a": ["1", "2"], "b": ""}
-    assert event["queryStringParameters"] == {"b": ""}
-    assert event["headers"]["X-Dup"] == "1, 2"
+    assert event["headers"]["x-dup"] == "1, 2"
+    assert event["headers"]["authorization"] == "Bearer x"
+    assert event["headers"]["x-scf-remote-addr"] == "127.0.0.1"  # the client cannot choose its address
+    assert all(name == name.lower() for name in event["headers"])
     assert event["isBase64Encoded"] is True
     assert base64.b64decode(event["body"]) == b"\xff\x00"
-    assert event["requestContext"]["requestId"] == "r1"
-    reference = json.loads((ROOT / "events" / "api-status.json").read_text(encoding="utf-8"))
-    assert set(reference) <= set(event)
+    reference = json.loads((ROOT / "events" / "url-check.json").read_text(encoding="utf-8"))
+    assert set(event) - {"isBase64Encoded"} == set(reference)
+    gateway_only = {"requestContext", "headerParameters", "pathParameters", "queryStringParameters"}
+    assert not gateway_only & set(event)
+
+
+def test_build_event_text_body_and_no_body() -> None:
+    text = build_event("POST", "/check", headers=[], body='{"a": "é"}'.encode(), client_ip="10.0.0.9")
+    assert text["body"] == '{"a": "é"}'
+    assert "isBase64Encoded" not in text
+    empty = build_event("GET", "/status", headers=[], body=b"", client_ip="10.0.0.9")
+    assert "body" not in empty
+    assert empty["queryString"] == {}
 
 
 # --- python -m lib serve ------------------------------------------------------------------------------
