@@ -28,7 +28,7 @@ from lib.errors import ApiError
 from sandbox.demo import DEMO_TOKEN, demo_environment
 from sandbox.receivers import Receiver
 from tests.deploy_fake import MUTATING
-from tests.e2e.test_timer_handler import expected_requests, live_scenario, sent, wait_past_month_end
+from tests.e2e.live_support import expected_requests, live_scenario, sent, wait_past_month_end
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
