@@ -84,8 +84,8 @@ class StubApp(App):
             "errors": [],
         }
         if not dry_run:
-            self.repo.record_run(result)
-            self.repo.save_series(
+            self.repo.runs.record(result)
+            self.repo.series.save(
                 "edgeone-traffic",
                 "zone-id=zone-a",
                 [Point(NOW - timedelta(days=1), Decimal("4e12")), Point(NOW, Decimal("4.1e12"))],
