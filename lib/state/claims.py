@@ -23,6 +23,7 @@ from typing import Any
 from lib.errors import StateError
 from lib.state.codec import SCHEMA, Codec, Unreadable, encode, parse_time, segment
 from lib.state.entries import OutboxEntry
+from lib.state.store import ObjectStore
 
 log = logging.getLogger("lib.state")
 _GEN_WIDTH = 6
@@ -60,7 +61,7 @@ class ClaimStore:
         self._lock = threading.Lock()
 
     @property
-    def _store(self) -> Any:
+    def _store(self) -> ObjectStore:
         return self._codec.store
 
     def is_sent(self, delivery_id: str) -> bool:

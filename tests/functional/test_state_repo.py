@@ -645,3 +645,14 @@ def test_a_warm_repository_returns_each_reads_problems_with_its_answer() -> None
     assert len(first.problems) == 1 and "'outbox/x.json'" in first.problems[0]
     assert repo.outbox.entries().problems == []  # moved aside: reported once, by the read that met it
     assert repo.problems == first.problems  # the status page's recent problems keep it
+
+
+def test_a_local_folder_where_an_object_should_be_is_an_error_not_an_absence(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path, fsync=False)
+    (tmp_path / "ledger.json" / "inside").mkdir(parents=True)
+    with pytest.raises(StoreError, match="it is a folder"):
+        StateRepository(store).ledger.load()
+    (tmp_path / "runs").write_bytes(b"a file where the runs folder should be\n")
+    with pytest.raises(StoreError, match="cannot list 'runs/'"):
+        store.list("runs/")
+    assert store.list("nothing-here/") == []  # a missing folder is simply empty
