@@ -63,7 +63,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
             )
     else:
         # Claims, leases and retry times follow the wall clock, not the evaluation instant (--at).
-        sent = deliver_all(app.repo, outcome.notifications, send=_sender(app, app.now()), run_id=run_id, now=app.now())
+        wall = app.now()
+        sent = deliver_all(app.repo, outcome.notifications, send=_sender(app, wall), run_id=run_id, now=wall)
         deliveries = sent.report
         state_problems += sent.problems
         app.repo.ledger.save(outcome.ledger)
