@@ -39,7 +39,7 @@ def _number(value: Any) -> float | None:
 
 
 class IdempotencyStore:
-    """Records by key: in progress (``state``, ``fingerprint``, ``lease_until``) or done (``result``)."""
+    """Records by key: in progress (``state``, ``fingerprint``, ``lease_until``), failed, or done (``result``)."""
 
     def __init__(self, codec: Codec, *, ttl: timedelta, lease: timedelta) -> None:
         self._codec = codec
@@ -58,19 +58,17 @@ class IdempotencyStore:
                 continue  # gone (abandoned, or unreadable and moved aside): try to create it again
             attempt = int(_number(doc.get("attempt")) or 1)
             saved = _number(doc.get("saved_at"))
-            if doc.get("state") == "in_progress":
-                lease_until = _number(doc.get("lease_until")) or 0.0
-                if now < lease_until:
-                    same = doc.get("fingerprint") == fingerprint
-                    return Begun("in_progress" if same else "mismatch", attempt)
-            elif saved is not None and now - saved <= self.ttl.total_seconds():
-                answer = doc.get("result")
-                if not isinstance(answer, dict):
-                    return Begun("mismatch", attempt)
-                if answer.get("fingerprint") != fingerprint:
-                    return Begun("mismatch", attempt)
-                return Begun("replay", attempt, answer)
-            # A dead request's record, or an answer past its time to live: one taker wins the next attempt.
+            state = doc.get("state")
+            if state == "in_progress" and now < (_number(doc.get("lease_until")) or 0.0):
+                same = doc.get("fingerprint") == fingerprint
+                return Begun("in_progress" if same else "mismatch", attempt)
+            answer = doc.get("result")
+            fresh = saved is not None and now - saved <= self.ttl.total_seconds()
+            if state is None and isinstance(answer, dict) and fresh:
+                same = answer.get("fingerprint") == fingerprint
+                return Begun("replay", attempt, answer) if same else Begun("mismatch", attempt)
+            # A dead or failed request's record, or an answer past its time to live: one taker wins the next
+            # attempt. Attempts only grow, so every takeover marker is new.
             marker = f"{target[: -len('.json')]}.takeover-{attempt + 1}"
             if not self._codec.create(marker, {"saved_at": now}):
                 return Begun("in_progress", attempt + 1)
@@ -94,11 +92,15 @@ class IdempotencyStore:
         )
 
     def abandon(self, key: str, *, attempt: int = 1) -> None:
-        """Drop this request's "in progress" record (the request failed), so a retry with the key runs."""
+        """Mark this request's "in progress" record failed, so a retry with the key (any body) runs.
+
+        The record stays, marked, rather than being deleted: it keeps the attempt count, so the next
+        taker's create-only marker is one no earlier takeover has used.
+        """
         target = record_key(key)
         doc = self._codec.read(target, "idempotency").value
         if doc is not None and doc.get("state") == "in_progress" and doc.get("attempt", 1) == attempt:
-            self._codec.store.delete(target)
+            self._codec.write(target, {"saved_at": self._codec.clock(), "state": "failed", "attempt": attempt})
 
     def saved_at(self, key: str) -> float | None:
         """When the object at ``key`` (a record or a takeover marker) was written (for pruning)."""

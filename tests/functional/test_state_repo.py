@@ -573,7 +573,10 @@ def test_an_idempotency_key_in_progress_is_held_until_its_lease_runs_out() -> No
     repo.idempotency.abandon("key-1", attempt=1)  # the dead request's attempt: not the record's any more
     assert repo.idempotency.begin("key-1", "fp").state == "in_progress"
     repo.idempotency.abandon("key-1", attempt=2)
-    assert repo.idempotency.begin("key-1", "fp").state == "started"
+    retried = repo.idempotency.begin("key-1", "another body")  # the failed request left no answer to protect
+    assert (retried.state, retried.attempt) == ("started", 3)
+    clock.advance(timedelta(minutes=16))  # and this one dies too: its takeover marker is a fresh one
+    assert StateRepository(store, clock=clock).idempotency.begin("key-1", "fp").attempt == 4
 
 
 # -- bounded size --------------------------------------------------------------------------------------
