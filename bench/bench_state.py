@@ -110,29 +110,30 @@ def _measure(make: Callable[[], ObjectStore], served: Callable[[], int] = lambda
         store = make()
         repo = StateRepository(store, clock=NOW.timestamp)
         for silence in silences:
-            repo.put_silence(silence)
-        sample("ledger save", _ms(lambda r=repo: r.save_ledger(ledger)))
-        sample("ledger load", _ms(lambda r=repo: r.load_ledger()))
+            repo.silences.put(silence)
+        sample("ledger save", _ms(lambda r=repo: r.ledger.save(ledger)))
+        sample("ledger load", _ms(lambda r=repo: r.ledger.load()))
 
         def save(r: StateRepository, series: dict[tuple[str, str], list[Point]]) -> None:
             for (budget, group), points in series.items():
-                r.save_series(budget, group, points)
-            r.flush()
+                r.series.save(budget, group, points)
+            r.series.flush()
 
         sample("series first save", _ms(lambda r=repo: save(r, first)))
         sample("series steady save", _ms(lambda r=repo: save(r, later)))
-        sample("series load all", _ms(lambda r=repo: [r.load_budget_series(b) for b in BUDGET_NAMES]))
-        sample("daily prune", _ms(lambda r=repo: r.prune()))
-        repo.maybe_prune()  # pruning is done for the day: the run below is a steady one
+        sample("series load all", _ms(lambda r=repo: [r.series.load_budget(b) for b in BUDGET_NAMES]))
+        sample("daily prune", _ms(lambda r=repo: r.maintenance.prune()))
+        repo.maintenance.maybe_prune()  # pruning is done for the day: the run below is a steady one
 
         def whole_run(r: StateRepository) -> None:
-            r.load_ledger()
-            r.list_silences()
-            r.outbox_due(NOW)
-            r.save_ledger(ledger)
+            r.ledger.load()
+            r.silences.list()
+            r.outbox.due(NOW)
+            r.ledger.save(ledger)
             for (budget, group), points in later.items():
-                r.save_series(budget, group, [*points[:-1], Point(points[-1].time, points[-1].value + 1)])
-            r.record_run({"run_id": uuid.uuid4().hex, **result})
+                r.series.save(budget, group, [*points[:-1], Point(points[-1].time, points[-1].value + 1)])
+            r.series.flush()
+            r.runs.record({"run_id": uuid.uuid4().hex, **result})
 
         fresh = StateRepository(store, clock=NOW.timestamp)
         before = served()

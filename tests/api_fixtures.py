@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from lib.app.result import DeliveryReport, RunResult
+from lib.app.result import RunResult
 from lib.app.runtime import App
 from lib.config.models import Budget, Channel, Config
+from lib.deliveries import DeliveryReport
 from lib.model import Evaluation, Period, Point, group_key
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
@@ -87,8 +88,8 @@ class StubApp(App):
             notifications=[DeliveryReport(id="ntf_1", budget="edgeone-traffic", channel="ops", outcome="sent")],
         )
         if not dry_run:
-            self.repo.record_run(result.to_dict())
-            self.repo.save_series(
+            self.repo.runs.record(result.to_dict())
+            self.repo.series.save(
                 "edgeone-traffic",
                 "zone-id=zone-a",
                 [Point(NOW - timedelta(days=1), Decimal("4e12")), Point(NOW, Decimal("4.1e12"))],

@@ -467,7 +467,7 @@ class Soak:
                 raise AssertionError(f"POST /silences answered {status}: {answer}")
         else:
             name = "sil_soak_" + "_".join(v.replace("-", "") for v in plan.matchers.values())
-            self.app.repo.put_silence(
+            self.app.repo.silences.put(
                 Silence(name, dict(plan.matchers), plan.starts, plan.ends, comment="soak", created_by="soak")
             )
 
@@ -582,8 +582,8 @@ class Soak:
         return report
 
     def _check_state(self, report: Report) -> None:
-        pending = self.app.repo.outbox_pending()
-        failed = self.app.repo.outbox_failed()
+        pending = self.app.repo.outbox.pending()
+        failed = self.app.repo.outbox.failed()
         if pending or failed:
             report.problems.append(f"outbox not empty at the end: {len(pending)} pending, {len(failed)} failed")
         if self.app.repo.problems:

@@ -239,6 +239,13 @@ _SCHEMAS: dict[str, Any] = {
     },
 }
 
+_IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": "repeat a request with the same key to get the first answer back",
+    "schema": {"type": "string", "maxLength": 255},
+}
+
 _DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -294,17 +301,11 @@ _DOCUMENT: dict[str, Any] = {
                 "Run a check now: collect, evaluate, notify, record",
                 {
                     "200": _json(_ref("Result"), "The result document (a replay when Idempotent-Replayed is true)"),
+                    "409": _error("A request with this Idempotency-Key is still running; retry after Retry-After"),
                     "422": _error("The Idempotency-Key was used with a different body"),
                     "502": _error("Tencent Cloud could not be reached or answered with an error"),
                 },
-                parameters=[
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "description": "repeat a request with the same key to get the first result back",
-                        "schema": {"type": "string", "maxLength": 255},
-                    }
-                ],
+                parameters=[_IDEMPOTENCY_KEY],
                 requestBody={
                     "required": False,
                     "content": {"application/json": {"schema": _ref("CheckRequest")}},
@@ -345,7 +346,12 @@ _DOCUMENT: dict[str, Any] = {
             ),
             "post": _op(
                 "Create a silence",
-                {"201": _json(_ref("Silence"), "Created; Location names it")},
+                {
+                    "201": _json(_ref("Silence"), "Created; Location names it"),
+                    "409": _error("Too many current and future silences, or the Idempotency-Key is in use"),
+                    "422": _error("The Idempotency-Key was used with a different body"),
+                },
+                parameters=[_IDEMPOTENCY_KEY],
                 requestBody={"required": True, "content": {"application/json": {"schema": _ref("SilenceRequest")}}},
             ),
         },

@@ -21,7 +21,9 @@ from lib.api.auth import Principal, authenticate, configured_tokens
 from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
 from lib.api.events import Request
 from lib.api.response import Response
-from lib.errors import BudgetError, StateError
+from lib.errors import BudgetError
+from lib.state.history import InvalidCursor
+from lib.state.silences import TooManySilences
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -30,6 +32,7 @@ MAX_PAGE = 200
 MAX_PROBLEMS = 20
 # A caller's clock may run a little ahead of ours; anything further is a typo, not a backtest.
 FUTURE_SLACK = timedelta(minutes=5)
+IN_PROGRESS_RETRY_AFTER = 2  # seconds a request meeting a running one with its Idempotency-Key waits
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _SILENCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -103,12 +106,12 @@ def health(call: Call) -> Response:
 
 def status(call: Call) -> Response:
     app = call.app()
-    runs = app.repo.list_runs(limit=_int_param(call.request, "runs", default=5, low=1, high=50))
+    runs = app.repo.runs.list(limit=_int_param(call.request, "runs", default=5, low=1, high=50))
     doc = views.status_document(
         app.config,
         runs=runs,
-        failed=app.repo.outbox_failed(),
-        silences=app.repo.list_silences(),
+        failed=app.repo.outbox.failed(),
+        silences=app.repo.silences.list().value,
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
     )
@@ -126,7 +129,7 @@ def usage(call: Call) -> Response:
     if budget is None:
         raise not_found(f"no budget named {name!r}")
     label = group_label(group_key(_parse_group(call.request.query.get("group", ""))))
-    runs = app.repo.list_runs(limit=1)
+    runs = app.repo.runs.list(limit=1)
     evaluations = [
         e
         for e in (runs[0].get("evaluations", []) if runs else [])
@@ -134,7 +137,7 @@ def usage(call: Call) -> Response:
     ]
     groups = sorted({group_label(group_key(e["group"])) for e in evaluations})
     unit = next((e.get("unit") for e in evaluations if group_label(group_key(e["group"])) == label), None)
-    points = app.repo.load_series(name, label)
+    points = app.repo.series.load(name, label)
     return Response(
         200,
         {
@@ -153,34 +156,21 @@ def check(call: Call) -> Response:
     from lib.api.schemas import CheckRequest, validate
 
     body = validate(CheckRequest, call.request.json())
-    key = call.request.header("idempotency-key")
-    if key is not None and not _IDEMPOTENCY_KEY.match(key):
-        raise bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters", field="Idempotency-Key")
+    key = _idempotency_key(call)
     app = call.app()
-    fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode("utf-8")).hexdigest()
-    if key is not None:
-        saved = app.repo.idempotent_result(key)
-        if saved is not None:
-            if saved.get("fingerprint") != fingerprint:
-                raise ApiProblem(
-                    422,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request body",
-                    details=[{"field": "Idempotency-Key", "message": "reuse it only to retry the same request"}],
-                )
-            return Response(200, saved.get("result"), {"Idempotent-Replayed": "true"})
     now = app.now()
     if body.at is not None and body.at > now + FUTURE_SLACK:
         raise bad_request("'at' is in the future; it evaluates as of a past instant", field="at")
     if body.at is not None and not body.dry_run:
         # A backtest that wrote state would move the live ledger back in time; the CLI is the tool for that.
         raise bad_request("'at' needs \"dry_run\": true; a backtest must not change the live state", field="at")
-    result = app.run_check(at=body.at, dry_run=body.dry_run, trigger="api").to_dict()
-    if key is not None:
-        app.repo.save_idempotent_result(
-            key, {"fingerprint": fingerprint, "result": result, "saved_at": now.isoformat()}
-        )
-    return Response(200, result)
+    fingerprint = _fingerprint(body.model_dump(mode="json"))
+    return _once(
+        app,
+        key,
+        fingerprint,
+        lambda: Response(200, app.run_check(at=body.at, dry_run=body.dry_run, trigger="api").to_dict()),
+    )
 
 
 def alerts(call: Call) -> Response:
@@ -190,12 +180,9 @@ def alerts(call: Call) -> Response:
     if cursor is not None and len(cursor) > 512:
         raise bad_request("cursor is too long", field="cursor")
     try:
-        items, next_cursor = app.repo.list_alerts(limit=limit, cursor=cursor)
-    except StateError as exc:
-        # The repository refuses a malformed cursor with a plain StateError; a failing store is a StoreError.
-        if cursor is not None and type(exc) is StateError and "cursor" in str(exc):
-            raise bad_request("cursor is not valid; start again without one", field="cursor") from exc
-        raise
+        items, next_cursor = app.repo.history.page(limit=limit, cursor=cursor)
+    except InvalidCursor as exc:
+        raise bad_request("cursor is not valid; start again without one", field="cursor") from exc
     return Response(200, {"items": [views.alert_view(i) for i in items], "next_cursor": next_cursor})
 
 
@@ -203,7 +190,8 @@ def list_silences(call: Call) -> Response:
     app = call.app()
     now = app.now()
     include_expired = call.request.query.get("expired", "").lower() in {"1", "true", "yes"}
-    items = [views.silence_view(s, now) for s in app.repo.list_silences() if include_expired or now < s.ends_at]
+    silences = app.repo.silences.list().value
+    items = [views.silence_view(s, now) for s in silences if include_expired or now < s.ends_at]
     items.sort(key=lambda s: (s["starts_at"], s["id"]))
     return Response(200, {"items": items})
 
@@ -213,6 +201,7 @@ def create_silence(call: Call) -> Response:
     from lib.model import Silence
 
     body = validate(SilenceRequest, call.request.json())
+    key = _idempotency_key(call)
     app = call.app()
     now = app.now()
     budget = body.matchers.get("budget")
@@ -228,13 +217,20 @@ def create_silence(call: Call) -> Response:
         comment=body.comment,
         created_by=call.principal.name if call.principal else "",
     )
-    app.repo.put_silence(silence)
-    return Response(201, views.silence_view(silence, now), {"Location": f"/silences/{silence.id}"})
+
+    def create() -> Response:
+        try:
+            app.repo.silences.add(silence, now)
+        except TooManySilences as exc:
+            raise ApiProblem(409, "too_many_silences", exc.message) from exc
+        return Response(201, views.silence_view(silence, now), {"Location": f"/silences/{silence.id}"})
+
+    return _once(app, key, _fingerprint({"route": "POST /silences", "body": body.model_dump(mode="json")}), create)
 
 
 def delete_silence(call: Call) -> Response:
     silence_id = call.params["id"]
-    if not _SILENCE_ID.match(silence_id) or not call.app().repo.delete_silence(silence_id):
+    if not _SILENCE_ID.match(silence_id) or not call.app().repo.silences.delete(silence_id):
         raise not_found(f"no silence {silence_id!r}")
     return Response(200, {"id": silence_id, "deleted": True})
 
@@ -246,6 +242,56 @@ def openapi(call: Call) -> Response:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+def _idempotency_key(call: Call) -> str | None:
+    key = call.request.header("idempotency-key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters", field="Idempotency-Key")
+    return key
+
+
+def _fingerprint(body: object) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _once(app: App, key: str | None, fingerprint: str, work: Callable[[], Response]) -> Response:
+    """Run ``work`` once per Idempotency-Key: the first request creates an "in progress" record before it
+    runs; a concurrent one gets 409, a later one the stored answer, one with another body 422."""
+    if key is None:
+        return work()
+    begun = app.repo.idempotency.begin(key, fingerprint)
+    if begun.state == "mismatch":
+        raise ApiProblem(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request body",
+            details=[{"field": "Idempotency-Key", "message": "reuse it only to retry the same request"}],
+        )
+    if begun.state == "in_progress":
+        raise ApiProblem(
+            409,
+            "idempotency_key_in_use",
+            "a request with this Idempotency-Key is still running; retry it later to get its answer",
+            headers={"Retry-After": str(IN_PROGRESS_RETRY_AFTER)},
+        )
+    if begun.state == "replay" and begun.answer is not None:
+        saved = begun.answer
+        headers = {"Idempotent-Replayed": "true"}
+        if isinstance(saved.get("location"), str):
+            headers["Location"] = saved["location"]
+        return Response(int(saved.get("status", 200)), saved.get("result"), headers)
+    try:
+        response = work()
+    except BaseException:
+        app.repo.idempotency.abandon(key, attempt=begun.attempt)  # a retry with this key runs again
+        raise
+    answer = {"fingerprint": fingerprint, "result": response.body, "status": response.status}
+    answer["saved_at"] = app.now().isoformat()
+    if "Location" in response.headers:
+        answer["location"] = response.headers["Location"]
+    app.repo.idempotency.finish(key, answer, attempt=begun.attempt)
+    return response
 
 
 def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:

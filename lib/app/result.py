@@ -8,20 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lib.deliveries import DeliveryReport
     from lib.model import Evaluation
-
-
-class DeliveryReport(TypedDict, total=False):
-    """One delivery's outcome in this run (``reason`` only when it did not go out)."""
-
-    id: str
-    budget: str
-    channel: str
-    outcome: str  # sent | retry | failed | rejected | queued | skipped | dry-run
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,13 @@ class LocalStore(ObjectStore):
         path = self._path(key)
         try:
             data = path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except IsADirectoryError as exc:
+            # A folder where an object should be is damage to report, not "no object" (a lost ledger).
+            raise StoreError(
+                f"cannot read {key!r} in {self.root}: it is a folder, not a file", code="EISDIR", key=key
+            ) from exc
         except OSError as exc:
             raise self._error("cannot read", key, exc) from exc
         return Obj(data, content_etag(data))
@@ -180,7 +185,7 @@ class LocalStore(ObjectStore):
         base = self.root.joinpath(*head.split("/")) if head else self.root
         keys: list[str] = []
         now = time.time()
-        for dirpath, dirnames, filenames in os.walk(base):
+        for dirpath, dirnames, filenames in os.walk(base, onerror=lambda exc: self._walk_error(prefix, exc)):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = Path(dirpath).relative_to(self.root).parts
             for name in filenames:
@@ -193,6 +198,12 @@ class LocalStore(ObjectStore):
                 if key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+    def _walk_error(self, prefix: str, exc: OSError) -> None:
+        """A folder that is missing lists as empty; one that cannot be read (or is a file) is an error."""
+        if isinstance(exc, FileNotFoundError):
+            return
+        raise self._error("cannot list", prefix or "/", exc) from exc
 
     def describe(self) -> str:
         return f"file://{self.root}"

@@ -49,13 +49,13 @@ def _deliver(
     resp = session.post(url, json={"id": did}, headers={"webhook-id": did, "x-run-id": run_id}, timeout=10)
     if resp.status_code == 200:
         checkpoint("after_send", index, did)
-        repo.mark_sent(did, run_id=run_id, now=now, detail={"status": 200})
+        repo.claims.mark_sent(did, run_id=run_id, now=now, detail={"status": 200})
         checkpoint("after_mark", index, did)
-        repo.outbox_remove(did)
+        repo.outbox.remove(did)
         return "sent"
     retry = OutboxEntry(did, "hook", {"id": did}, attempts + 1, now, f"HTTP {resp.status_code}", "pending")
-    repo.outbox_put(retry)
-    repo.release(did, run_id=run_id)
+    repo.outbox.put(retry)
+    repo.claims.release(did, run_id=run_id)
     return "retry"
 
 
@@ -72,7 +72,7 @@ def simulate_run(
 ) -> dict[str, Any]:
     """One run that decides to send every crossing the ledger does not list as told (or all of them)."""
     run_id = run_id or uuid.uuid4().hex
-    ledger = repo.load_ledger()
+    ledger = repo.ledger.load()
     told = set(ledger.value.get("told", [])) if ledger.value else set()
     if decide_all:  # as if every run had loaded an old ledger: only the markers stand between it and a resend
         told = set()
@@ -80,33 +80,34 @@ def simulate_run(
     for index, did in enumerate(crossings):
         if did in told:
             continue
-        if repo.is_sent(did):
+        if repo.claims.is_sent(did):
             outcomes[did] = "skipped"
             continue
         intent = OutboxEntry(did, "hook", {"id": did}, 0, now, "", "pending")
-        if not repo.claim(did, run_id=run_id, now=now, intent=intent):
+        repo.outbox.add(intent)  # the intent first, as lib.deliveries does
+        if not repo.claims.claim(did, run_id=run_id, now=now, intent=intent):
             outcomes[did] = "skipped"
             continue
         checkpoint("after_claim", index, did)
         outcomes[did] = _deliver(
             repo, session, url, did, run_id=run_id, now=now, attempts=0, checkpoint=checkpoint, index=index
         )
-    for entry in repo.outbox_due(now):
+    for entry in repo.outbox.due(now):
         did = entry.delivery_id
         if did in outcomes and outcomes[did] != "skipped":
             continue  # this run just tried it
-        if repo.is_sent(did):
-            repo.outbox_remove(did)
+        if repo.claims.is_sent(did):
+            repo.outbox.remove(did)
             continue
-        if not repo.claim(did, run_id=run_id, now=now):
+        if not repo.claims.claim(did, run_id=run_id, now=now):
             continue
         outcomes[did] = _deliver(
             repo, session, url, did, run_id=run_id, now=now, attempts=entry.attempts, checkpoint=checkpoint, index=-1
         )
     checkpoint("before_ledger", len(crossings), "")
-    repo.save_ledger({"told": sorted(told | set(crossings))})
+    repo.ledger.save({"told": sorted(told | set(crossings))})
     result = {"run_id": run_id, "at": now.isoformat(), "outcomes": outcomes, "problems": list(repo.problems)}
-    repo.record_run(result)
+    repo.runs.record(result)
     return result
 
 

@@ -35,7 +35,7 @@ def test_cos_5xx_answers_are_retried_by_the_store(tmp_path: Path) -> None:
         second = app.run_check(trigger="timer").to_dict()
         assert second["errors"] == [] and outcomes(second) == {}
         assert fired(r.sandbox) == [2, 2, 2, 2, 2]  # every fault did happen
-        assert len(app.repo.list_runs()) == 2
+        assert len(app.repo.runs.list()) == 2
         counted = tally(r.receiver, FIRST_RUN)
         report("COS 5xx on every action (2 in a row each)", 2, counted, "retried by the store")
         assert counted.exact, counted

@@ -45,8 +45,8 @@ def test_scf_retry_after_state_fails_between_send_and_marker_sends_nothing_twice
             r.clock.tick()
             assert "sent" not in outcomes(invoke())
         repo = r.repo()
-        assert all(repo.is_sent(delivery_id(nid, "hook")) for nid in hook_ids(r.receiver))
-        assert repo.outbox_pending() == [] and repo.outbox_failed() == []
+        assert all(repo.claims.is_sent(delivery_id(nid, "hook")) for nid in hook_ids(r.receiver))
+        assert repo.outbox.pending() == [] and repo.outbox.failed() == []
         counted = tally(r.receiver, FIRST_RUN)
         report(
             f"COS refuses the {'first' if which == 0 else 'last'} sent marker after the webhook accepted",

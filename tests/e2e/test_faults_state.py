@@ -4,10 +4,12 @@ run's errors and moved aside, the run goes on, and nothing the sent markers say 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from lib.errors import StateError
 from lib.notify import delivery_id
 from lib.state.repo import segment
 from tests.e2e.fault_support import FIRST_RUN, Rig, hook_ids, outcomes, report, rig, tally, timer_app
@@ -126,3 +128,54 @@ def test_state_from_a_newer_version_stops_the_run_without_sending(tmp_path: Path
         assert "newer version" in result["errors"][0]["message"]
         assert read(r, "ledger.json") == b'{"schema": 99, "ledger": {}}\n'  # never overwritten
         assert r.receiver.received == []
+
+
+def test_an_outbox_replaced_by_a_file_is_reported_and_its_deliveries_recovered(tmp_path: Path) -> None:
+    with rig(tmp_path) as r:
+        r.receiver.fail("webhook", times=1, error="unavailable")
+        app = r.app()
+        first = app.run_check(trigger="timer")
+        assert outcomes(first) == {"retry": 3}
+        outbox = r.state_dir / "outbox"
+        shutil.rmtree(outbox)
+        outbox.write_bytes(b"not a folder\n")
+
+        r.clock.tick()
+        second = app.run_check(trigger="timer")
+        problems = state_errors(second)
+        assert any("the outbox" in p and "cannot be read" in p for p in problems), problems
+        assert any("recovered 3 pending deliveries from their claims" in p for p in problems), problems
+        assert outcomes(second) == {"sent": 3}, second["notifications"]
+        r.clock.tick()
+        third = app.run_check(trigger="timer")
+        assert third["errors"] == [] and outcomes(third) == {}
+        counted = tally(r.receiver, FIRST_RUN)
+        report("outbox folder replaced by a file (file)", 3, counted, "reported; rebuilt from the claims")
+        assert counted.exact, counted
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_ledger_that_is_a_folder_is_an_error_not_a_fresh_start(tmp_path: Path, dry_run: bool) -> None:
+    with rig(tmp_path) as r:
+        app = r.app()
+        app.run_check(trigger="timer")
+        (r.state_dir / "ledger.json").unlink()
+        (r.state_dir / "ledger.json" / "inside").mkdir(parents=True)
+        r.receiver.clear()
+        r.clock.tick()
+        with pytest.raises(StateError, match=r"ledger\.json.*it is a folder"):
+            app.run_check(trigger="timer", dry_run=dry_run)
+        assert r.receiver.received == []
+
+
+def test_a_corrupt_maintenance_record_is_in_the_runs_errors(tmp_path: Path) -> None:
+    with rig(tmp_path) as r:
+        app = r.app()
+        first = app.run_check(trigger="timer")
+        assert first["errors"] == []
+        damage(r, "maintenance.json", b"{torn")
+        r.clock.tick()
+        second = app.run_check(trigger="timer")
+        assert any("'maintenance.json'" in p and "not JSON" in p for p in state_errors(second)), second["errors"]
+        r.clock.tick()
+        assert app.run_check(trigger="timer")["errors"] == []

@@ -43,7 +43,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
         ids = {d["id"] for d in first["notifications"]}
         assert len(ids) == 3
         assert outcomes(first) == {"retry": 6}  # 3 notifications x 2 channels
-        assert len(app.repo.outbox_pending()) == 6
+        assert len(app.repo.outbox.pending()) == 6
 
         # 30 s later: inside the 1-minute backoff, nothing is due and nothing is sent.
         r.clock.tick(timedelta(seconds=30))
@@ -63,7 +63,7 @@ def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) 
                 assert outcomes(result) == {"sent": 6}
                 assert {d["id"] for d in result["notifications"]} == ids  # the same ids, late
         assert delivered_at == 5  # 3 failed attempts (runs 1, 3, 4), then run 5
-        assert app.repo.outbox_pending() == [] and app.repo.outbox_failed() == []
+        assert app.repo.outbox.pending() == [] and app.repo.outbox.failed() == []
         # The webhook was tried once per run (the rest of a failed channel waits), the robot once per run.
         assert (_posts(r.receiver, "webhook"), _posts(r.receiver, "wecom")) == (3 + 3, 3 + 1)
         assert hook_ids(r.receiver) == dict.fromkeys(ids, 1)
@@ -89,7 +89,7 @@ def test_webhook_down_for_good_gives_up_after_max_attempts(tmp_path: Path) -> No
         assert states[MAX_ATTEMPTS - 1] == {"failed": 3}  # the last attempt gives up
         assert all(s == {} for s in states[MAX_ATTEMPTS:])  # and nothing is tried again
         assert _posts(r.receiver, "webhook") == MAX_ATTEMPTS  # one POST per run: the rest of the batch waits
-        failed = app.repo.outbox_failed()
+        failed = app.repo.outbox.failed()
         assert sorted(e.attempts for e in failed) == [MAX_ATTEMPTS] * 3
         assert all("503" in e.last_error for e in failed)
         assert {d["delivery_id"] for d in api_status(app)["failed_deliveries"]} == {e.delivery_id for e in failed}
@@ -119,10 +119,10 @@ def test_channel_that_rejects_is_recorded_and_not_retried(tmp_path: Path) -> Non
             assert later["notifications"] == []
         assert _posts(r.receiver, "dingtalk") == 1
 
-        failed = app.repo.outbox_failed()
+        failed = app.repo.outbox.failed()
         assert [(e.channel, e.attempts, e.status) for e in failed] == [("ding", 1, "failed")]
         assert "310000" in failed[0].last_error
-        assert app.repo.outbox_due(r.clock() + timedelta(days=30)) == []
+        assert app.repo.outbox.due(r.clock() + timedelta(days=30)) == []
         status = api_status(app)
         assert [(d["channel"], d["notification"]["budget"], d["status"]) for d in status["failed_deliveries"]] == [
             ("ding", "balance", "failed")

@@ -148,7 +148,7 @@ def test_spike_fires_early_in_the_period_and_resolves_later(rig: Rig) -> None:
     assert month["value"] == 5 * DAILY + 10 * 12 * SLOT  # the value is still the month so far
     assert month["period"]["start"] == "2026-11-01T00:00:00+08:00"
     # The /usage chart keeps the period's own points: the lookback into October is not saved.
-    saved = rig.repo.load_series("month-spike", "")
+    saved = rig.repo.series.load("month-spike", "")
     assert [p.time.astimezone(CST).day for p in saved] == [1, 2]
     assert sum((p.value for p in saved), Decimal(0)) == month["value"]
 

@@ -55,12 +55,12 @@ def test_overlapping_runs_in_eight_processes_send_each_delivery_once(tmp_path: P
     assert set(receiver.refused) == fail_first  # the retry path was exercised
 
     repo = StateRepository(LocalStore(state))
-    assert all(repo.is_sent(did) for did in ids)
+    assert all(repo.claims.is_sent(did) for did in ids)
     far = datetime.now(timezone.utc) + timedelta(days=1)
-    assert repo.outbox_due(far) == []
-    assert repo.outbox_failed() == []
-    assert repo.load_ledger().value == {"told": sorted(ids)}
-    assert len(repo.list_runs(limit=100)) == 50
+    assert repo.outbox.due(far) == []
+    assert repo.outbox.failed() == []
+    assert repo.ledger.load().value == {"told": sorted(ids)}
+    assert len(repo.runs.list(limit=100)) == 50
     assert repo.problems == []
     takeovers = sum(len(repo.store.list(f"claims/{did}/")) for did in ids)
     print(

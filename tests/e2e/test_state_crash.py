@@ -83,7 +83,7 @@ def _crash_trials(tmp_path: Path, mode: str) -> dict[str, object]:
                 kills["random" if _kill(proc) else "finished first"] += 1
             time.sleep(0.05)  # let the receiver finish a request the dead process had in flight
             check = StateRepository(store)
-            expected |= {did for did in ids if receiver.counts().get(did) and not check.is_sent(did)}
+            expected |= {did for did in ids if receiver.counts().get(did) and not check.claims.is_sent(did)}
             for minutes in (1, 6):  # inside the dead run's 5-minute lease, then after it
                 result = simulate_run(
                     StateRepository(store), session, receiver.url, ids, now + timedelta(minutes=minutes)
@@ -96,8 +96,8 @@ def _crash_trials(tmp_path: Path, mode: str) -> dict[str, object]:
     assert duplicates == expected
     assert max(counts.values()) <= 2
     repo = StateRepository(store)
-    assert repo.outbox_due(BASE + timedelta(days=30)) == []
-    assert all(repo.is_sent(did) for did in every)
+    assert repo.outbox.due(BASE + timedelta(days=30)) == []
+    assert all(repo.claims.is_sent(did) for did in every)
     figures = {"mode": mode, "kills": dict(kills), "deliveries": len(every), "duplicates": len(duplicates)}
     print(f"\ncrash ({mode}, seed {SEED}): {figures}")
     return figures

@@ -23,6 +23,7 @@ import yaml
 
 from lib.errors import StateError, StoreError
 from lib.state import open_store
+from lib.state.ledger import LedgerStore
 from lib.state.repo import StateRepository
 from sandbox.receivers import Receiver
 from tests.e2e.live_support import (
@@ -156,7 +157,7 @@ def test_timer_run_sends_each_crossing_once(scf: Live, monkeypatch: pytest.Monke
     third = invoke()
     assert sent(third) == []
     assert len(scf.receiver.received) == len(received)
-    runs = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).list_runs()
+    runs = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).runs.list()
     assert [r["run_id"] for r in runs[:3]] == [third["run_id"], second["run_id"], first["run_id"]]
 
 
@@ -210,8 +211,8 @@ def test_timer_run_with_state_on_cos(scf: Live, monkeypatch: pytest.MonkeyPatch)
     store = open_store(url, environ=env)
     try:
         repo = StateRepository(store)
-        assert [r["run_id"] for r in repo.list_runs()][:1] == [third["run_id"]]
-        assert repo.load_ledger().value is not None
+        assert [r["run_id"] for r in repo.runs.list()][:1] == [third["run_id"]]
+        assert repo.ledger.load().value is not None
     finally:
         store.close()
 
@@ -272,7 +273,7 @@ def test_failing_channel_is_returned_and_waits_in_the_outbox(scf: Live) -> None:
         assert outcomes["ops"] == "retry"
         assert next(d for d in result["notifications"] if d["channel"] == "ops")["reason"]
     assert outcomes["finance"] == "sent"
-    waiting = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).outbox_pending()
+    waiting = StateRepository(open_store(scf.env["BUDGET_STATE"], environ=scf.env)).outbox.pending()
     assert {e.channel for e in waiting} == ({"ops"} if "ops" in outcomes else set())
 
 
@@ -298,16 +299,16 @@ def test_unreachable_state_raises_so_scf_retries(scf: Live, monkeypatch: pytest.
 
 def test_a_retried_run_never_sends_twice(scf: Live, monkeypatch: pytest.MonkeyPatch) -> None:
     """The run dies after sending (saving the ledger fails); SCF's two retries find every delivery done."""
-    original = StateRepository.save_ledger
+    original = LedgerStore.save
     failures = {"left": 1}
 
-    def flaky_save(self: StateRepository, ledger: dict[str, Any]) -> None:
+    def flaky_save(self: LedgerStore, ledger: dict[str, Any]) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise StoreError("COS PUT 'ledger.json': HTTP 503", status=503, retryable=True)
         original(self, ledger)
 
-    monkeypatch.setattr(StateRepository, "save_ledger", flaky_save)
+    monkeypatch.setattr(LedgerStore, "save", flaky_save)
     with pytest.raises(StateError):
         invoke()
     delivered = len(scf.receiver.received)

@@ -201,34 +201,34 @@ def test_readers_never_see_a_half_written_object(store: ObjectStore) -> None:
 
 def test_repository_round_trips_on_every_backend(store: ObjectStore) -> None:
     repo = StateRepository(store)
-    assert repo.load_ledger().value is None
-    repo.save_ledger({"version": 3, "crossings": {"b|z1|80": "2026-11-22T02:00:00+00:00"}, "名": "预算"})
-    assert repo.load_ledger().value == {
+    assert repo.ledger.load().value is None
+    repo.ledger.save({"version": 3, "crossings": {"b|z1|80": "2026-11-22T02:00:00+00:00"}, "名": "预算"})
+    assert repo.ledger.load().value == {
         "version": 3,
         "crossings": {"b|z1|80": "2026-11-22T02:00:00+00:00"},
         "名": "预算",
     }
 
     silence = Silence("s1", {"budget": "edgeone-traffic"}, NOW, NOW + timedelta(hours=2), comment="维护")
-    repo.put_silence(silence)
-    assert repo.list_silences() == [silence]
-    assert repo.delete_silence("s1") is True
-    assert repo.delete_silence("s1") is False
+    repo.silences.put(silence)
+    assert repo.silences.list().value == [silence]
+    assert repo.silences.delete("s1") is True
+    assert repo.silences.delete("s1") is False
 
     points = [Point(NOW + timedelta(hours=i), Decimal(i) * Decimal("1.5")) for i in range(24)]
-    repo.save_series("edgeone-traffic", "zone-id=z1", points)
-    assert repo.load_series("edgeone-traffic", "zone-id=z1") == points
+    repo.series.save("edgeone-traffic", "zone-id=z1", points)
+    assert repo.series.load("edgeone-traffic", "zone-id=z1") == points
 
-    repo.append_alerts([{"n": i} for i in range(5)])
-    repo.append_alerts([{"n": i} for i in range(5, 8)])
-    page, cursor = repo.list_alerts(limit=5)
-    rest, end = repo.list_alerts(limit=5, cursor=cursor)
+    repo.history.append([{"n": i} for i in range(5)])
+    repo.history.append([{"n": i} for i in range(5, 8)])
+    page, cursor = repo.history.page(limit=5)
+    rest, end = repo.history.page(limit=5, cursor=cursor)
     assert [a["n"] for a in page + rest] == [7, 6, 5, 4, 3, 2, 1, 0]
     assert end is None
 
     for i in range(3):
-        repo.record_run({"run_id": f"r{i}", "errors": []})
-    assert [r["run_id"] for r in repo.list_runs(limit=2)] == ["r2", "r1"]
+        repo.runs.record({"run_id": f"r{i}", "errors": []})
+    assert [r["run_id"] for r in repo.runs.list(limit=2)] == ["r2", "r1"]
     assert repo.problems == []
 
 
@@ -236,13 +236,15 @@ def test_delivery_markers_on_every_backend(store: ObjectStore) -> None:
     first, second = StateRepository(store), StateRepository(store)
     did = "ntf_0123456789abcdef.ops"
     entry = OutboxEntry(did, "ops", {"id": "ntf_0123456789abcdef"}, 0, NOW, "", "pending")
-    assert first.claim(did, run_id="run-a", now=NOW, intent=entry) is True
-    assert second.claim(did, run_id="run-b", now=NOW) is False
-    assert [e.delivery_id for e in second.outbox_due(NOW)] == [did]
-    first.release(did, run_id="run-a")
-    assert second.claim(did, run_id="run-b", now=NOW) is True
-    second.mark_sent(did, run_id="run-b", now=NOW, detail={"status": 200})
-    second.outbox_remove(did)
-    assert first.is_sent(did) is True
-    assert first.claim(did, run_id="run-c", now=NOW + timedelta(hours=1)) is False
-    assert first.outbox_due(NOW) == []
+    assert first.outbox.add(entry) is True  # the intent, written before the claim (lib.deliveries)
+    assert first.outbox.add(entry) is False
+    assert first.claims.claim(did, run_id="run-a", now=NOW, intent=entry).won is True
+    assert second.claims.claim(did, run_id="run-b", now=NOW).won is False
+    assert [e.delivery_id for e in second.outbox.due(NOW)] == [did]
+    first.claims.release(did, run_id="run-a")
+    assert second.claims.claim(did, run_id="run-b", now=NOW).won is True
+    second.claims.mark_sent(did, run_id="run-b", now=NOW, detail={"status": 200})
+    second.outbox.remove(did)
+    assert first.claims.is_sent(did) is True
+    assert first.claims.claim(did, run_id="run-c", now=NOW + timedelta(hours=1)).won is False
+    assert first.outbox.due(NOW) == []

@@ -72,7 +72,7 @@ def test_status_lists_failed_deliveries(app: Any) -> None:
         last_error=f"HTTP 400 from https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}",
         status="failed",
     )
-    app.repo.outbox_put(entry)
+    app.repo.outbox.put(entry)
     _, _, body = call(app, event("GET", "/status"))
     [failed] = body["failed_deliveries"]
     assert failed["delivery_id"] == "dlv_1"
@@ -126,7 +126,7 @@ def test_check_runs_with_trigger_api_and_records(app: Any) -> None:
     assert status == 200
     assert body["run_id"] == "run-1"
     assert app.calls == [{"at": None, "dry_run": False, "trigger": "api"}]
-    assert app.repo.list_runs(limit=5)[0]["run_id"] == "run-1"
+    assert app.repo.runs.list(limit=5)[0]["run_id"] == "run-1"
 
 
 def test_check_dry_run_and_at(app: Any) -> None:
@@ -193,7 +193,7 @@ def test_alerts_are_paged(app: Any) -> None:
         {"id": f"ntf_{i}", "budget": "edgeone-traffic", "group": [["zone-id", "zone-a"]], "value": "8.1E+12"}
         for i in range(5)
     ]
-    app.repo.append_alerts(items)
+    app.repo.history.append(items)
     status, _, page1 = call(app, event("GET", "/alerts", query={"limit": "2"}))
     assert status == 200
     assert len(page1["items"]) == 2
@@ -225,7 +225,7 @@ def test_create_list_delete_silence(app: Any) -> None:
     assert created["created_by"] == "token-2"
     assert created["ends_at"] == (NOW + timedelta(hours=2)).isoformat()
     assert created["state"] == "active"
-    stored = app.repo.list_silences()
+    stored = app.repo.silences.list().value
     assert [s.id for s in stored] == [created["id"]]
     assert stored[0].matches("edgeone-traffic", (("zone-id", "zone-a"),))
 
@@ -235,7 +235,7 @@ def test_create_list_delete_silence(app: Any) -> None:
     status, _, body = call(app, event("DELETE", f"/silences/{created['id']}"))
     assert status == 200
     assert body == {"id": created["id"], "deleted": True}
-    assert app.repo.list_silences() == []
+    assert app.repo.silences.list().value == []
     status, _, body = call(app, event("DELETE", f"/silences/{created['id']}"))
     assert status == 404
     assert body["error"]["code"] == "not_found"
@@ -255,7 +255,7 @@ def test_silence_with_ends_at_and_starts_at(app: Any) -> None:
 
 def test_expired_silences_are_listed_only_on_request(app: Any) -> None:
     old = Silence("sil_old", {"budget": "monthly-spend"}, NOW - timedelta(days=2), NOW - timedelta(days=1))
-    app.repo.put_silence(old)
+    app.repo.silences.put(old)
     _, _, body = call(app, event("GET", "/silences"))
     assert body["items"] == []
     _, _, body = call(app, event("GET", "/silences", query={"expired": "true"}))
@@ -296,7 +296,7 @@ def test_silence_bad_input_names_fields(app: Any, payload: Any, fields: set[str]
     status, _, body = call(app, event("POST", "/silences", body=payload))
     assert status == 400, body
     assert fields <= {d["field"] for d in body["error"].get("details", [])}, body
-    assert app.repo.list_silences() == []
+    assert app.repo.silences.list().value == []
 
 
 def test_silence_id_that_cannot_exist_is_404(app: Any) -> None:

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from lib.app.result import DeliveryReport, RunError, RunResult, Skipped, failed_to_start
+from lib.app.result import RunError, RunResult, Skipped, failed_to_start
+from lib.deliveries import DeliveryReport
 from lib.model import Evaluation, Period, group_key
 
 PERIOD = Period(datetime(2026, 10, 31, 16, tzinfo=timezone.utc), datetime(2026, 11, 30, 16, tzinfo=timezone.utc))
