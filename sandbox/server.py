@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from lib.errors import ConfigError
-from sandbox import billing, teo
+from sandbox import billing, cdn, teo
 from sandbox.api3 import Api3, Reply, Request, error_reply
 from sandbox.scenario import Scenario
 from sandbox.verify import Credential
@@ -102,7 +102,7 @@ class SandboxApp:
         self.api = Api3(
             scenario,
             {c.secret_id: c for c in creds},
-            {"teo": teo.PRODUCT, "billing": billing.PRODUCT},
+            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT},
             signature_clock=signature_clock,
             sleep=sleep,
         )
