@@ -31,7 +31,12 @@ own ``mean`` (bps) skip it. All factors are exact ratios of integers; the floor 
   ``v_bps = floor(v_bytes * 8 / 300)`` per series and bucket.
 
 The query side (``summed``) adds series bucket by bucket and zeroes buckets not yet reported: a bucket
-[t, t+300) is reported once ``t + 300 <= now - data_delay`` on the data clock.
+[t, t+300) is reported once ``t + 300 <= now - data_delay`` on the data clock. A series whose resource
+was switched off (a paused zone, an offline host, a stopped CDN domain: ``sandbox/switches.py``) counts
+``floor(v * seconds_on / 300)`` for each bucket, so it accrues nothing while off.
+
+The same engine serves CDN domains (``Scenario.cdn_engine``): a domain is a resource with one host
+(itself) whose regions are ``mainland`` and ``overseas``, with CDN metrics (``CDN_TABLE``).
 """
 
 from __future__ import annotations
