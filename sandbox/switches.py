@@ -62,6 +62,8 @@ class Switches:
     def on_seconds(self, keys: tuple[Key, ...], start: int, step: int, count: int) -> list[int] | None:
         """For ``count`` buckets of ``step`` seconds from ``start``: the whole seconds every one of ``keys``
         was on (a resource is off when any of them is off). None when none of them was ever switched."""
+        if not any(k in self._changes for k in keys):  # the common case: no lock, no work
+            return None
         with self._lock:
             histories = [list(self._changes[k]) for k in keys if k in self._changes]
         if not histories:
