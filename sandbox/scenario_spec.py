@@ -406,6 +406,8 @@ class ScenarioSpec(_Strict):
                     raise ValueError(f"spike: unknown CDN domain {spike.domain!r}")
                 if spike.zone is not None or spike.host is not None or spike.proxy is not None:
                     raise ValueError("spike: a CDN domain spike takes no zone, host or proxy")
+                if spike.region not in (None, "mainland", "overseas"):
+                    raise ValueError(f"spike: a CDN domain's region is mainland or overseas, not {spike.region!r}")
                 bad = sorted(set(spike.metrics) - set(CDN_METRICS))
                 if bad:
                     raise ValueError(f"spike: unknown CDN metrics {bad}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lib.errors import ConfigError
 from sandbox import teo
 from sandbox.api3 import ApiFailure
 from sandbox.ledger import ledger_of
@@ -288,3 +289,33 @@ def test_moving_the_clock_back_forgets_later_changes() -> None:
         Interval="day",
     )
     assert [row["Value"] for row in later[1:]] == [0, 0, 0]
+
+
+def test_a_host_offline_in_the_scenario_has_no_usage_until_put_online() -> None:
+    zones = copy.deepcopy(SMALL["zones"])
+    zones[0]["offline_hosts"] = ["img.a.example.com"]
+    sc = small(zones=zones)
+    img = [{"Type": "host", "Value": "img.a.example.com"}]
+    assert sum(fives(sc, Filters=img)) == 0
+    assert sum(fives(sc, Filters=[{"Type": "host", "Value": "www.a.example.com"}])) > 0
+    at(
+        sc,
+        local(2026, 11, 5, 12, 0),
+        "ModifyAccelerationDomainStatuses",
+        ZoneId=ZONE_A,
+        DomainNames=["img.a.example.com"],
+        Status="online",
+    )
+    sc.set_now(local(2026, 11, 10, 12, 0))
+    after = fives(sc, Filters=img)
+    assert after[:144] == [0] * 144
+    assert all(v > 0 for v in after[144:])
+
+
+@pytest.mark.parametrize("field", ["offline_hosts", "linked_hosts"])
+def test_switch_lists_name_hosts_of_the_zone(field: str) -> None:
+    zones = copy.deepcopy(SMALL["zones"])
+    zones[0][field] = ["b.example.org"]
+    with pytest.raises(ConfigError) as info:
+        small(zones=zones)
+    assert "b.example.org" in str(info.value)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lib.errors import ConfigError
 from lib.signing import tc3_headers
 from sandbox import cdn
 from sandbox.api3 import Api3, Request
@@ -329,3 +330,43 @@ def test_signed_request_and_the_twenty_per_second_limit() -> None:
     assert reply_json(answers[0])["Data"][0]["Resource"] == "all"
     assert error_code(answers[20]) == "RequestLimitExceeded"
     assert error_code(api.handle(_signed("DescribeDomains", {}))) is None  # another action, its own window
+
+
+# --- the scenario model ------------------------------------------------------------------------------
+
+
+def _with_domain(**fields: Any) -> dict[str, Any]:
+    return {"cdn": {"domains": [{"domain": "x.example.com", **fields}]}, "spikes": []}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (_with_domain(usage={"acc_flux": {"daily": "1 GB"}}), "unknown CDN metrics"),
+        (_with_domain(usage={"bandwidth": {"daily": "1 GB"}}), "takes `mean`"),
+        (_with_domain(usage={"flux": {"mean": "1 Mbps"}}), "takes `daily`"),
+        (_with_domain(area="mainland", areas={"overseas": 1}), "serves mainland only"),
+        (_with_domain(areas={"mainland": 0}), "not all zero"),
+        (_with_domain(hit_ratio="1.5"), "hit_ratio"),
+        ({"cdn": {"domains": [{"domain": "x.example.com"}, {"domain": "x.example.com"}]}, "spikes": []}, "unique"),
+        ({"spikes": [{"domain": "nope.example.com", "start": "2026-11-01", "end": "2026-11-02", "factor": 2}]}, "nope"),
+        (
+            {
+                "spikes": [
+                    {
+                        "domain": "img.example.com",
+                        "region": "CH",
+                        "start": "2026-11-01",
+                        "end": "2026-11-02",
+                        "factor": 2,
+                    }
+                ]
+            },
+            "mainland or overseas",
+        ),
+    ],
+)
+def test_scenario_refuses_bad_cdn_data(overrides: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        scenario(**overrides)
+    assert fragment in str(info.value)
