@@ -48,13 +48,16 @@ class Switches:
     def set(self, key: Key, on: bool, at: float) -> bool:
         """Switch ``key`` on or off at data-clock instant ``at``; False when it already was (nothing recorded)."""
         with self._lock:
+            changes = self._changes.get(key, [])
+            if changes and at < changes[-1][0]:
+                # The data clock was moved back: the later history is forgotten, then rewritten from here.
+                changes = [c for c in changes if c[0] <= at]
+                self._changes[key] = changes
+                self._current[key] = changes[-1][1] if changes else True
+                self.version += 1
             if self._current.get(key, True) == on:
                 return False
-            changes = self._changes.setdefault(key, [])
-            if changes and at < changes[-1][0]:
-                # The data clock was moved back: the later history is rewritten from this instant on.
-                changes[:] = [c for c in changes if c[0] <= at]
-            changes.append((at, on))
+            self._changes[key] = [*changes, (at, on)]
             self._current[key] = on
             self.version += 1
             return True

@@ -319,3 +319,12 @@ def test_switch_lists_name_hosts_of_the_zone(field: str) -> None:
     with pytest.raises(ConfigError) as info:
         small(zones=zones)
     assert "b.example.org" in str(info.value)
+
+
+def test_pausing_again_earlier_than_a_pause_moves_it_earlier() -> None:
+    sc = small()
+    at(sc, local(2026, 11, 6, 0, 0), "ModifyZoneStatus", ZoneId=ZONE_A, Paused=True)
+    at(sc, local(2026, 11, 5, 12, 0), "ModifyZoneStatus", ZoneId=ZONE_A, Paused=True)
+    sc.set_now(local(2026, 11, 10, 12, 0))
+    assert fives(sc)[144:] == [0] * 144
+    assert zone_a(sc)["ModifiedOn"] == "2026-11-05T04:00:00Z"
