@@ -190,13 +190,17 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[tuple[str, str], deque[float]] = {}
 
-    def allow(self, secret_id: str, action: str) -> bool:
-        limit = self.limits.get(action, 0)
+    def limit(self, action: str, product: str = "") -> int:
+        """The product's own limit for ``action`` (key ``product.Action``), else the action's, else 0."""
+        return self.limits.get(f"{product}.{action}", self.limits.get(action, 0))
+
+    def allow(self, secret_id: str, action: str, product: str = "") -> bool:
+        limit = self.limit(action, product)
         if limit <= 0:
             return True
         now = self._clock()
         with self._lock:
-            hits = self._hits.setdefault((secret_id, action), deque())
+            hits = self._hits.setdefault((secret_id, f"{product}.{action}"), deque())
             while hits and hits[0] <= now - 1.0:
                 hits.popleft()
             if len(hits) >= limit:
@@ -282,10 +286,10 @@ class Api3:
         spec = product.actions.get(action)
         if spec is None:
             raise ApiFailure("InvalidAction", f"The action `{action}` is not valid for this product ({product.name}).")
-        if not self.limiter.allow(caller.secret_id, action):
+        if not self.limiter.allow(caller.secret_id, action, product.name):
             raise ApiFailure(
                 "RequestLimitExceeded",
-                f"Your current request times exceed the limit of {self.limiter.limits.get(action)} per second "
+                f"Your current request times exceed the limit of {self.limiter.limit(action, product.name)} per second "
                 f"for {action}, please try again later.",
             )
         fault = self.scenario.fault_for(product.name, action)

@@ -1,4 +1,4 @@
-"""The sandbox's own catalogue of teo metrics, rate limits and quantity parsing.
+"""The sandbox's own catalogue of teo and CDN metrics, limits, rate limits and quantity parsing.
 
 Kept apart from ``lib``'s catalogue on purpose: the sandbox is an independent oracle, written from the
 API documentation, so a mistake in the product's metric table shows up as a disagreement in a test
@@ -8,6 +8,8 @@ instead of being copied into the fake that checks it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -65,14 +67,71 @@ PLAN_CAPACITIES = (
     "SmartRequestCapacity",
     "VAUCapacity",
 )
+
+# --- the metric catalogue of cdn 2018-06-06 -------------------------------------------------------
+
+# What a scenario's CDN domain may generate: traffic, its bandwidth, requests and HTTPS requests.
+CDN_METRIC_UNITS: dict[str, str] = {"flux": "bytes", "bandwidth": "bps", "request": "count", "https": "count"}
+CDN_METRICS = tuple(CDN_METRIC_UNITS)
+# DescribeBillingData `Metric` (default bandwidth) and the DescribeCdnData metrics the sandbox answers.
+CDN_BILLING_METRICS = ("flux", "bandwidth", "https")
+CDN_DATA_METRICS = ("flux", "bandwidth", "request", "hitRequest", "requestHitRate", "hitFlux", "fluxHitRate")
+CDN_AREAS = ("mainland", "overseas")
+CDN_MAX_RANGE_DAYS = 90  # StartTime..EndTime, every interval
+CDN_FINE_RANGE_DAYS = 31  # 5min and hour
+CDN_MINUTE_RANGE_HOURS = 24  # min (mainland only)
+CDN_MAX_DOMAINS = 30  # DescribeCdnData `Domains`
+CDN_DOMAIN_FILTERS = (
+    "origin",
+    "domain",
+    "resourceId",
+    "status",
+    "serviceType",
+    "projectId",
+    "domainType",
+    "fullUrlCache",
+    "https",
+    "originPullProtocol",
+    "tagKey",
+)
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    """One product's metrics for the usage formula: base units, levels (peak), L4 metrics, derived bps."""
+
+    units: Mapping[str, str]
+    peak: frozenset[str]
+    proxy: frozenset[str]
+    bandwidth_of: Mapping[str, str]
+
+
+TEO_TABLE = MetricTable(METRIC_UNITS, PEAK_METRICS, PROXY_METRICS, BANDWIDTH_OF_FLUX)
+CDN_TABLE = MetricTable(CDN_METRIC_UNITS, frozenset({"bandwidth"}), frozenset(), {"bandwidth": "flux"})
+
 # Default per-credential, per-action rate limits (requests per second) from the API documentation.
+# A ``product.Action`` key is that product's own; a bare action name applies to every product.
 DEFAULT_RATE_LIMITS: dict[str, int] = {
     "DescribeBillingData": 50,
     "DescribeZones": 20,
     "DescribePlans": 20,
+    "ModifyZoneStatus": 20,
+    "ModifyAccelerationDomainStatuses": 20,
+    "DescribeAccelerationDomains": 20,
     "DescribeAccountBalance": 20,
     "DescribeBillSummaryByProduct": 20,
     "DescribeBillSummaryByPayMode": 20,
+    "DescribeBillSummary": 20,
+    "DescribeBillSummaryByTag": 20,
+    "DescribeBillSummaryByProject": 20,
+    "DescribeBillSummaryByRegion": 20,
+    "DescribeCostExplorerSummary": 20,
+    "cdn.DescribeBillingData": 20,
+    "cdn.DescribeCdnData": 20,
+    "cdn.DescribeDomains": 20,
+    "cdn.StopCdnDomain": 20,
+    "cdn.StartCdnDomain": 20,
+    "cdn.DescribePayType": 20,
 }
 
 # --- quantities and durations -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from lib.errors import ConfigError
 from sandbox.catalogue import (
+    CDN_TABLE,
     DEFAULT_RATE_LIMITS,
     PEAK_METRICS,
     parse_duration,
@@ -33,7 +34,9 @@ from sandbox.catalogue import (
     parse_quantity,
 )
 from sandbox.scenario_spec import (
+    CdnDomainSpec,
     FaultSpec,
+    MetricSpec,
     PatternSpec,
     PlanSpec,
     ScenarioSpec,
@@ -41,7 +44,8 @@ from sandbox.scenario_spec import (
     ZoneSpec,
     weights,
 )
-from sandbox.usage import UsageEngine
+from sandbox.switches import CDN_DOMAIN, HOST, ZONE, Key, Switches
+from sandbox.usage import Series, UsageEngine
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 DEMO_SCENARIO = SCENARIO_DIR / "demo.yaml"
@@ -103,6 +107,31 @@ class Zone:
     proxy_weights: dict[str, int]
     region_weights: dict[str, int]
 
+    @property
+    def usage(self) -> Mapping[str, MetricSpec]:
+        return self.spec.usage
+
+
+@dataclass(frozen=True)
+class CdnDomain:
+    """A CDN domain for the usage formula: one host (itself) in the areas it serves (``mainland``/``overseas``)."""
+
+    id: str  # the domain name
+    resource_id: str
+    spec: CdnDomainSpec
+    created_ts: float | None
+    host_weights: dict[str, int]
+    proxy_weights: dict[str, int]
+    region_weights: dict[str, int]
+
+    @property
+    def usage(self) -> Mapping[str, MetricSpec]:
+        return self.spec.usage
+
+
+def cdn_switches(s: Series) -> tuple[Key, ...]:
+    return ((CDN_DOMAIN, s.zone),)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -115,7 +144,7 @@ class Plan:
 
 @dataclass(frozen=True)
 class Spike:
-    zone: str | None
+    zone: str | None  # for a CDN spike: the domain
     host: str | None
     proxy: str | None
     region: str | None
@@ -143,7 +172,9 @@ class Scenario:
             self.data_delay = parse_duration(spec.data_delay)
             self.zones: dict[str, Zone] = {z.id: self._zone(z) for z in spec.zones}
             self.plans: dict[str, Plan] = {p.id: self._plan(p) for p in spec.plans}
-            self.spikes = tuple(self._spike(s) for s in spec.spikes)
+            self.cdn_domains: dict[str, CdnDomain] = {d.domain: self._cdn_domain(d) for d in spec.cdn.domains}
+            self.spikes = tuple(self._spike(s) for s in spec.spikes if s.domain is None)
+            self.cdn_spikes = tuple(self._spike(s) for s in spec.spikes if s.domain is not None)
             self._fault_latency = tuple(parse_duration(f.latency) for f in spec.faults)
             self._fault_windows = tuple(
                 (
@@ -160,7 +191,19 @@ class Scenario:
         self._fault_seen = [0] * len(spec.faults)
         self._fault_fired = [0] * len(spec.faults)
         self._fault_lock = threading.Lock()
+        self.switches = Switches()
+        for z in spec.zones:
+            if z.paused:
+                self.switches.start_off((ZONE, z.id))
+            for host in z.offline_hosts:
+                self.switches.start_off((HOST, host))
+        for d in spec.cdn.domains:
+            if d.status == "offline":
+                self.switches.start_off((CDN_DOMAIN, d.domain))
         self.usage_engine = UsageEngine(self)
+        self.cdn_engine = UsageEngine(
+            self, self.cdn_domains, table=CDN_TABLE, spikes=self.cdn_spikes, switch_keys=cdn_switches
+        )
 
     # -- loading --
 
@@ -206,6 +249,11 @@ class Scenario:
             region_weights=weights(z.regions),
         )
 
+    def _cdn_domain(self, d: CdnDomainSpec) -> CdnDomain:
+        created = parse_instant(d.created, self.tz).timestamp() if d.created is not None else None
+        resource_id = d.resource_id or "cdn-" + hashlib.sha256(d.domain.encode()).hexdigest()[:8]
+        return CdnDomain(d.domain, resource_id, d, created, {d.domain: 1}, {}, weights(d.area_shares()))
+
     def _plan(self, p: PlanSpec) -> Plan:
         capacity = {}
         for name, value in p.capacity.items():
@@ -217,7 +265,8 @@ class Scenario:
         start, end = parse_instant(s.start, self.tz).timestamp(), parse_instant(s.end, self.tz).timestamp()
         if end <= start:
             raise ValueError(f"spike ends before it starts: {s.start} .. {s.end}")
-        return Spike(s.zone, s.host, s.proxy, s.region, frozenset(s.metrics), start, end, s.factor)
+        zone = s.domain if s.domain is not None else s.zone
+        return Spike(zone, s.host, s.proxy, s.region, frozenset(s.metrics), start, end, s.factor)
 
     # -- the data clock --
 
@@ -241,6 +290,19 @@ class Scenario:
     def bound_zones(self) -> list[Zone]:
         """Zones bound to a plan: what ``ZoneIds: ["*"]`` means."""
         return [z for z in self.zones.values() if z.plan is not None]
+
+    def zone_paused(self, zone_id: str) -> bool:
+        return not self.switches.is_on((ZONE, zone_id))
+
+    def host_online(self, host: str) -> bool:
+        return self.switches.is_on((HOST, host))
+
+    def cdn_status(self, domain: str) -> str:
+        """``offline`` while stopped, else the scenario's status (``online`` once started again)."""
+        if not self.switches.is_on((CDN_DOMAIN, domain)):
+            return "offline"
+        status = self.cdn_domains[domain].spec.status
+        return "online" if status == "offline" else status
 
     # -- usage (see sandbox/usage.py for the formula) --
 

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.catalogue import (
+    CDN_METRIC_UNITS,
+    CDN_METRICS,
     METRICS,
     PEAK_METRICS,
     PLAN_CAPACITIES,
@@ -98,6 +100,10 @@ class ZoneSpec(_Strict):
     tags: dict[str, str] = Field(default_factory=dict)
     regions: dict[str, Decimal] = Field(default_factory=lambda: {"CH": Decimal(1)})
     hosts: dict[str, Decimal] = Field(default_factory=dict)
+    # Hosts offline from the start (they serve nothing), and hosts with linked resources (alias domains,
+    # traffic scheduling) that ModifyAccelerationDomainStatuses takes offline only with Force.
+    offline_hosts: tuple[str, ...] = ()
+    linked_hosts: tuple[str, ...] = ()
     proxies: dict[str, Decimal] = Field(default_factory=dict)
     usage: dict[str, MetricSpec] = Field(default_factory=dict)
 
@@ -130,6 +136,9 @@ class ZoneSpec(_Strict):
             raise ValueError(f"usage of {needs_hosts} needs hosts with positive weights")
         if needs_proxies and sum(self.proxies.values(), Decimal(0)) <= 0:
             raise ValueError(f"usage of {needs_proxies} needs proxies with positive weights")
+        strangers = sorted((set(self.offline_hosts) | set(self.linked_hosts)) - set(self.hosts))
+        if strangers:
+            raise ValueError(f"offline_hosts/linked_hosts name hosts not among hosts: {strangers}")
         return self
 
 
@@ -154,9 +163,83 @@ class PlanSpec(_Strict):
         return v
 
 
-class SpikeSpec(_Strict):
-    """Multiply usage by ``factor`` during [start, end) for the matching zone/host/proxy/region/metrics."""
+class CdnDomainSpec(_Strict):
+    """One CDN acceleration domain: where it serves (``areas`` shares), its project, status and usage."""
 
+    domain: str = Field(pattern=r"^[*A-Za-z0-9.-]+$")
+    resource_id: str | None = None  # default: cdn-<8 hex of the name>
+    project: int = Field(default=0, ge=0)
+    status: Literal["online", "offline", "processing", "rejected"] = "online"
+    service_type: Literal["web", "download", "media", "hybrid", "dynamic"] = "web"
+    area: Literal["mainland", "overseas", "global"] = "mainland"
+    areas: dict[Literal["mainland", "overseas"], Decimal] | None = None  # default: from `area`
+    product: Literal["cdn", "ecdn"] = "cdn"
+    origin: str = "origin.example.com"
+    origin_type: str = "domain"
+    https: Literal["on", "off"] = "off"
+    hit_ratio: Decimal = Decimal("0.9")  # hitFlux / flux and hitRequest / request
+    created: Instant | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    usage: dict[str, MetricSpec] = Field(default_factory=dict)
+
+    @field_validator("usage")
+    @classmethod
+    def _usage(cls, v: dict[str, MetricSpec]) -> dict[str, MetricSpec]:
+        unknown = sorted(set(v) - set(CDN_METRICS))
+        if unknown:
+            raise ValueError(f"unknown CDN metrics {unknown}; use {list(CDN_METRICS)}")
+        return v
+
+    @field_validator("hit_ratio")
+    @classmethod
+    def _hit(cls, v: Decimal) -> Decimal:
+        if not Decimal(0) <= v <= Decimal(1):
+            raise ValueError("hit_ratio is a fraction in [0, 1]")
+        return v
+
+    @model_validator(mode="after")
+    def _areas(self) -> CdnDomainSpec:
+        shares = self.area_shares()
+        if any(w < 0 for w in shares.values()) or sum(shares.values()) <= 0:
+            raise ValueError(f"domain {self.domain}: areas need non-negative shares, not all zero")
+        if self.area != "global" and set(shares) != {self.area}:
+            raise ValueError(f"domain {self.domain}: a {self.area} domain serves {self.area} only")
+        return self
+
+    def area_shares(self) -> dict[str, Decimal]:
+        if self.areas is not None:
+            return {str(k): v for k, v in self.areas.items()}
+        if self.area == "global":
+            return {"mainland": Decimal(1), "overseas": Decimal(1)}
+        return {self.area: Decimal(1)}
+
+
+class CdnPayTypeSpec(_Strict):
+    """What DescribePayType answers."""
+
+    pay_type: Literal["flux", "bandwidth", "request", "flux_sep", "bandwidth_sep"] = "flux"
+    billing_cycle: Literal["day", "month", "hour"] = "day"
+    stat_type: Literal["monthMax", "day95", "month95", "sum", "max"] = "sum"
+    region_type: Literal["all", "multiple"] = "all"
+
+
+class CdnSpec(_Strict):
+    domains: tuple[CdnDomainSpec, ...] = ()
+    pay_type: CdnPayTypeSpec = Field(default_factory=CdnPayTypeSpec)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CdnSpec:
+        names = [d.domain for d in self.domains]
+        if len(set(names)) != len(names):
+            raise ValueError("CDN domain names must be unique")
+        return self
+
+
+class SpikeSpec(_Strict):
+    """Multiply usage by ``factor`` during [start, end) for the matching zone/host/proxy/region/metrics,
+    or, with ``domain``, for that CDN domain (``region``: mainland | overseas)."""
+
+    domain: str | None = None
     zone: str | None = None
     host: str | None = None
     proxy: str | None = None
@@ -214,21 +297,34 @@ class PriceSpec(_Strict):
 
 
 class ProductSpec(_Strict):
-    """A billed product: fixed ``daily`` yuan, and/or ``prices`` applied to EdgeOne usage of all zones."""
+    """A billed product: fixed ``daily`` yuan, and/or ``prices`` applied to EdgeOne usage of all zones
+    (``cdn:<metric>`` keys: CDN usage of all domains); billed in one project and region, with tags."""
 
     code: str
     name: str
     pay_mode: Literal["postPay", "prePay"] = "postPay"
     daily: Decimal | None = None
     prices: dict[str, PriceSpec] = Field(default_factory=dict)
+    project: int = Field(default=0, ge=0)
+    project_name: str = "默认项目"
+    region: str = "ap-guangzhou"
+    region_name: str = "华南地区（广州）"
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("prices")
     @classmethod
     def _prices(cls, v: dict[str, PriceSpec]) -> dict[str, PriceSpec]:
-        bad = sorted(m for m in v if m not in METRICS or m in PEAK_METRICS)
+        bad = sorted(m for m in v if not is_priced_amount(m))
         if bad:
             raise ValueError(f"prices apply to amount metrics only (not bandwidth), not {bad}")
         return v
+
+
+def is_priced_amount(key: str) -> bool:
+    """A teo amount metric, or ``cdn:`` and a CDN amount metric."""
+    if key.startswith("cdn:"):
+        return CDN_METRIC_UNITS.get(key[4:], "bps") != "bps"
+    return key in METRICS and key not in PEAK_METRICS
 
 
 class BillingSpec(_Strict):
@@ -243,6 +339,7 @@ class BillingSpec(_Strict):
     credit_limited: bool = False
     temp_credit: Decimal = Decimal(0)
     ready: bool = True
+    not_ready: tuple[str, ...] = ()  # months (YYYY-MM) whose bills answer Ready=0
     topups: tuple[TopUpSpec, ...] = ()
     products: tuple[ProductSpec, ...] = ()
 
@@ -267,6 +364,7 @@ class ScenarioSpec(_Strict):
     patterns: dict[str, PatternSpec] = Field(default_factory=dict)
     plans: tuple[PlanSpec, ...] = ()
     zones: tuple[ZoneSpec, ...] = ()
+    cdn: CdnSpec = Field(default_factory=CdnSpec)
     spikes: tuple[SpikeSpec, ...] = ()
     billing: BillingSpec = Field(default_factory=BillingSpec)
     faults: tuple[FaultSpec, ...] = ()
@@ -291,9 +389,29 @@ class ScenarioSpec(_Strict):
                     raise ValueError(f"zone {z.id} metric {metric}: a bandwidth metric takes `mean` (bps)")
                 if not peak and (spec.daily is None or spec.mean is not None):
                     raise ValueError(f"zone {z.id} metric {metric}: an amount metric takes `daily`")
+        for d in self.cdn.domains:
+            for metric, spec in d.usage.items():
+                if isinstance(spec.pattern, str) and spec.pattern != "flat" and spec.pattern not in self.patterns:
+                    raise ValueError(f"CDN domain {d.domain} metric {metric}: unknown pattern {spec.pattern!r}")
+                peak = CDN_METRIC_UNITS[metric] == "bps"
+                if peak != (spec.mean is not None) or peak == (spec.daily is not None):
+                    kind = "a bandwidth metric takes `mean` (bps)" if peak else "an amount metric takes `daily`"
+                    raise ValueError(f"CDN domain {d.domain} metric {metric}: {kind}")
+        domains = {d.domain for d in self.cdn.domains}
         for spike in self.spikes:
             if spike.zone is not None and spike.zone not in zone_ids:
                 raise ValueError(f"spike: unknown zone {spike.zone!r}")
+            if spike.domain is not None:
+                if spike.domain not in domains:
+                    raise ValueError(f"spike: unknown CDN domain {spike.domain!r}")
+                if spike.zone is not None or spike.host is not None or spike.proxy is not None:
+                    raise ValueError("spike: a CDN domain spike takes no zone, host or proxy")
+                if spike.region not in (None, "mainland", "overseas"):
+                    raise ValueError(f"spike: a CDN domain's region is mainland or overseas, not {spike.region!r}")
+                bad = sorted(set(spike.metrics) - set(CDN_METRICS))
+                if bad:
+                    raise ValueError(f"spike: unknown CDN metrics {bad}")
+                continue
             bad = sorted(set(spike.metrics) - set(METRICS))
             if bad:
                 raise ValueError(f"spike: unknown metrics {bad}")

@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from lib.errors import ConfigError
-from sandbox import billing, teo
+from sandbox import billing, cdn, teo
 from sandbox.api3 import Api3, Reply, Request, error_reply
 from sandbox.scenario import Scenario
 from sandbox.scf import ScfService
@@ -114,7 +114,7 @@ class SandboxApp:
         self.api = Api3(
             scenario,
             {c.secret_id: c for c in creds},
-            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "scf": self.scf.product()},
+            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT, "scf": self.scf.product()},
             signature_clock=signature_clock,
             sleep=sleep,
         )

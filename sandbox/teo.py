@@ -1,5 +1,7 @@
 """EdgeOne (teo 2022-09-01) in the sandbox: DescribeBillingData, DescribeZones, DescribePlans.
 
+(The actions that pause sites and take domains offline live in ``sandbox/teo_switches.py``.)
+
 DescribeBillingData follows the documented rules: one metric of 25, ``5min``/``hour``/``day`` buckets
 aligned to the time zone of ``StartTime`` and returned as UTC ``Z`` instants, at most 31 days, at most
 100 zones or ``*`` (every zone bound to a plan), filters (same type OR, different types AND), at most 2
@@ -19,6 +21,8 @@ from typing import Any
 from sandbox.api3 import Action, ApiFailure, Context, Product
 from sandbox.catalogue import METRICS, PEAK_METRICS, PLAN_CAPACITIES, REGIONS
 from sandbox.scenario import Scenario, Zone
+from sandbox.switches import ZONE
+from sandbox.teo_switches import ACTIONS as SWITCH_ACTIONS
 from sandbox.usage import STEP, Series
 
 VERSION = "2022-09-01"
@@ -271,13 +275,16 @@ def _zone_sort_key(zone: Zone, order: str, scenario: Scenario) -> str:
         "create-time": _created(zone, scenario),
         "zone-name": zone.name,
         "use-time": _created(zone, scenario),
-        "active-status": "paused" if spec.paused else "active",
+        "active-status": "paused" if scenario.zone_paused(zone.id) else "active",
     }[order]
 
 
 def _zone_out(zone: Zone, scenario: Scenario) -> dict[str, Any]:
     spec = zone.spec
     created = _created(zone, scenario)
+    changed = scenario.switches.last_change((ZONE, zone.id))
+    modified = _utc(int(changed)) if changed is not None else created
+    paused = scenario.zone_paused(zone.id)
     resources: list[dict[str, Any]] = []
     if zone.plan is not None:
         plan = scenario.plans[zone.plan]
@@ -305,17 +312,17 @@ def _zone_out(zone: Zone, scenario: Scenario) -> dict[str, Any]:
         "NameServers": ["ns1.teodns.com.", "ns2.teodns.com."],
         "Status": spec.status,
         "Type": spec.type,
-        "Paused": spec.paused,
+        "Paused": paused,
         "CnameSpeedUp": "enabled",
         "CnameStatus": "finished",
         "Tags": [{"TagKey": k, "TagValue": v} for k, v in spec.tags.items()],
         "Resources": resources,
         "CreatedOn": created,
-        "ModifiedOn": created,
+        "ModifiedOn": modified,
         "Area": spec.area,
         "VanityNameServers": None,
         "VanityNameServersIps": [],
-        "ActiveStatus": "paused" if spec.paused else ("active" if spec.status == "active" else "inactive"),
+        "ActiveStatus": "paused" if paused else ("active" if spec.status == "active" else "inactive"),
         "AliasZoneName": spec.alias,
         "IsFake": 0,
         "LockStatus": "enable",
@@ -357,7 +364,7 @@ def describe_plans(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
             "AutoRenewal": plan.spec.auto_renewal,
             "Status": plan.spec.status,
             "PayMode": plan.spec.pay_mode,
-            "ZonesInfo": [{"ZoneId": z.id, "ZoneName": z.name, "Paused": z.spec.paused} for z in zones],
+            "ZonesInfo": [{"ZoneId": z.id, "ZoneName": z.name, "Paused": scenario.zone_paused(z.id)} for z in zones],
         }
         for capacity in PLAN_CAPACITIES:
             item[capacity] = plan.capacity.get(capacity, 0)
@@ -397,5 +404,6 @@ PRODUCT = Product(
             describe_plans,
             {"Filters": [PLAN_FILTER], "Order": str, "Direction": str, "Limit": int, "Offset": int},
         ),
+        **SWITCH_ACTIONS,
     },
 )

@@ -31,7 +31,12 @@ own ``mean`` (bps) skip it. All factors are exact ratios of integers; the floor 
   ``v_bps = floor(v_bytes * 8 / 300)`` per series and bucket.
 
 The query side (``summed``) adds series bucket by bucket and zeroes buckets not yet reported: a bucket
-[t, t+300) is reported once ``t + 300 <= now - data_delay`` on the data clock.
+[t, t+300) is reported once ``t + 300 <= now - data_delay`` on the data clock. A series whose resource
+was switched off (a paused zone, an offline host, a stopped CDN domain: ``sandbox/switches.py``) counts
+``floor(v * seconds_on / 300)`` for each bucket, so it accrues nothing while off.
+
+The same engine serves CDN domains (``Scenario.cdn_engine``): a domain is a resource with one host
+(itself) whose regions are ``mainland`` and ``overseas``, with CDN metrics (``CDN_TABLE``).
 """
 
 from __future__ import annotations
@@ -41,17 +46,18 @@ import struct
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from itertools import chain, islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sandbox.catalogue import BANDWIDTH_OF_FLUX, METRIC_UNITS, PEAK_METRICS, PROXY_METRICS, parse_quantity
+from sandbox.catalogue import TEO_TABLE, MetricTable, parse_quantity
+from sandbox.switches import HOST, ZONE, Key
 
 if TYPE_CHECKING:
-    from sandbox.scenario import Scenario, Zone
+    from sandbox.scenario import Scenario, Spike
     from sandbox.scenario_spec import MetricSpec
 
 STEP = 300
@@ -76,11 +82,49 @@ class Series:
 Row = Sequence[int]
 
 
-class UsageEngine:
-    """Computes and caches the 5-minute values of a scenario (thread-safe; caches are bounded)."""
+class Metered(Protocol):
+    """What the formula needs of a resource: an EdgeOne zone, or a CDN domain (one host of its own)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    @property
+    def id(self) -> str: ...
+    @property
+    def created_ts(self) -> float | None: ...
+    @property
+    def host_weights(self) -> dict[str, int]: ...
+    @property
+    def proxy_weights(self) -> dict[str, int]: ...
+    @property
+    def region_weights(self) -> dict[str, int]: ...
+    @property
+    def usage(self) -> Mapping[str, MetricSpec]: ...
+
+
+def teo_switches(s: Series) -> tuple[Key, ...]:
+    """A teo series stops when its zone is paused or its host is offline (L4 series: the zone only)."""
+    return ((ZONE, s.zone), (HOST, s.host)) if s.host else ((ZONE, s.zone),)
+
+
+class UsageEngine:
+    """Computes and caches the 5-minute values of a scenario (thread-safe; caches are bounded).
+
+    One engine per product: EdgeOne zones (the default) or CDN domains, each with its own metric table,
+    spikes and switches (paused, offline or stopped resources accrue nothing; see ``sandbox/switches.py``).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        resources: Mapping[str, Metered] | None = None,
+        *,
+        table: MetricTable = TEO_TABLE,
+        spikes: Sequence[Spike] | None = None,
+        switch_keys: Callable[[Series], tuple[Key, ...]] = teo_switches,
+    ) -> None:
         self.scenario = scenario
+        self.resources: Mapping[str, Metered] = scenario.zones if resources is None else resources
+        self.table = table
+        self.spikes = tuple(scenario.spikes if spikes is None else spikes)
+        self.switch_keys = switch_keys
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple[str, Series, int], Row] = OrderedDict()
         self._factors: OrderedDict[tuple[int, int], tuple[list[int], int]] = OrderedDict()
@@ -96,20 +140,20 @@ class UsageEngine:
 
     # -- series --
 
-    def series(self, metric: str, zone: Zone) -> list[Series]:
+    def series(self, metric: str, zone: Metered) -> list[Series]:
         """Every series of ``zone`` for ``metric`` (members of the right kind x regions), in a stable order."""
         key = (metric, zone.id)
         cached = self._series.get(key)
         if cached is not None:
             return cached
-        if metric in PROXY_METRICS:
+        if metric in self.table.proxy:
             out = [Series(zone.id, "", p, r) for p in zone.proxy_weights for r in zone.region_weights]
         else:
             out = [Series(zone.id, h, "", r) for h in zone.host_weights for r in zone.region_weights]
         self._series[key] = out
         return out
 
-    def silent(self, metric: str, zone: Zone) -> bool:
+    def silent(self, metric: str, zone: Metered) -> bool:
         """True when every series of ``zone`` is exactly 0 for ``metric`` at every instant (no spec of its
         own, and no traffic to derive a bandwidth from; or a zero base): queries may skip it."""
         key = (metric, zone.id)
@@ -118,12 +162,12 @@ class UsageEngine:
             hit = self._silent[key] = self._is_silent(metric, zone)
         return hit
 
-    def _is_silent(self, metric: str, zone: Zone) -> bool:
-        spec = zone.spec.usage.get(metric)
+    def _is_silent(self, metric: str, zone: Metered) -> bool:
+        spec = zone.usage.get(metric)
         if spec is None:
-            flux = BANDWIDTH_OF_FLUX.get(metric)
+            flux = self.table.bandwidth_of.get(metric)
             return flux is None or self._is_silent(flux, zone)
-        base = parse_quantity(spec.mean if metric in PEAK_METRICS else spec.daily, METRIC_UNITS[metric])
+        base = parse_quantity(spec.mean if metric in self.table.peak else spec.daily, self.table.units[metric])
         return base == 0
 
     # -- the formula --
@@ -142,20 +186,20 @@ class UsageEngine:
         return row
 
     def _compute(self, metric: str, s: Series, day: int) -> Row:
-        zone = self.scenario.zones[s.zone]
-        spec = zone.spec.usage.get(metric)
+        zone = self.resources[s.zone]
+        spec = zone.usage.get(metric)
         if spec is None:
-            flux = BANDWIDTH_OF_FLUX.get(metric)
-            if flux is not None and flux in zone.spec.usage:
+            flux = self.table.bandwidth_of.get(metric)
+            if flux is not None and flux in zone.usage:
                 return _pack([v * 8 // STEP for v in self.day_row(flux, s, day)])
             return _zeros()
-        if metric in PROXY_METRICS:
+        if metric in self.table.proxy:
             w_m, big_w_m = zone.proxy_weights.get(s.proxy, 0), sum(zone.proxy_weights.values())
         else:
             w_m, big_w_m = zone.host_weights.get(s.host, 0), sum(zone.host_weights.values())
         w_r, big_w_r = zone.region_weights.get(s.region, 0), sum(zone.region_weights.values())
-        peak = metric in PEAK_METRICS
-        base = parse_quantity(spec.mean if peak else spec.daily, METRIC_UNITS[metric])
+        peak = metric in self.table.peak
+        base = parse_quantity(spec.mean if peak else spec.daily, self.table.units[metric])
         k_const = base * w_m * w_r
         if k_const == 0:
             return _zeros()
@@ -189,7 +233,7 @@ class UsageEngine:
                 values[i] = 0
         return _pack(values)
 
-    def _factor_row(self, zone: Zone, metric: str, spec: MetricSpec, day: int) -> tuple[list[int], int]:
+    def _factor_row(self, zone: Metered, metric: str, spec: MetricSpec, day: int) -> tuple[list[int], int]:
         """daily(t) * weekly(t) * growth(t) numerators for the 288 buckets of a UTC day, and their denominator."""
         # The row depends only on the pattern's weights and the growth rate: zones sharing them share it.
         shape = self._shape(zone, metric, spec)
@@ -225,7 +269,7 @@ class UsageEngine:
                 self._factors.popitem(last=False)
         return result
 
-    def _shape(self, zone: Zone, metric: str, spec: MetricSpec) -> int:
+    def _shape(self, zone: Metered, metric: str, spec: MetricSpec) -> int:
         """A small id for the (hourly weights, weekly weights, growth) of ``zone``'s ``metric``."""
         known = self._shape_of.get((zone.id, metric))
         if known is not None:
@@ -256,7 +300,7 @@ class UsageEngine:
         t0, t1 = day * DAY, (day + 1) * DAY
         active = [
             sp
-            for sp in self.scenario.spikes
+            for sp in self.spikes
             if sp.start_ts < t1
             and sp.end_ts > t0
             and (sp.zone is None or sp.zone == s.zone)
@@ -291,10 +335,15 @@ class UsageEngine:
         days = range(start // DAY, (start + visible * STEP - 1) // DAY + 1)
         first = (start % DAY) // STEP
         # Each series as one lazy stream of its 5-minute values over the window; columns summed in C.
-        streams = [
-            islice(chain.from_iterable([self.day_row(metric, s, day) for day in days]), first, first + visible)
-            for s in series
-        ]
+        streams: list[Iterable[int]] = []
+        for s in series:
+            stream: Iterable[int] = islice(
+                chain.from_iterable([self.day_row(metric, s, day) for day in days]), first, first + visible
+            )
+            on = self.scenario.switches.on_seconds(self.switch_keys(s), start, STEP, visible)
+            if on is not None:  # switched off for part of the window: only the seconds it was on count
+                stream = [v * secs // STEP for v, secs in zip(stream, on, strict=True)]
+            streams.append(stream)
         if len(streams) == 1:  # nothing to add up: skip a tuple and a sum per bucket
             return list(streams[0]) + [0] * (n - visible)
         return list(map(sum, zip(*streams, strict=True))) + [0] * (n - visible)
@@ -302,11 +351,15 @@ class UsageEngine:
     def hourly_totals(self, metric: str, day: int) -> list[int]:
         """24 UTC-hour totals of ``metric`` on UTC day ``day`` over every series of every zone (raw, for bills)."""
         totals = [0] * 24
-        for zone in self.scenario.zones.values():
+        switches = self.scenario.switches
+        for zone in self.resources.values():
             if self.silent(metric, zone):
                 continue  # exact zeros: nothing to add (and nothing to crowd the day-row cache with)
             for s in self.series(metric, zone):
                 row = self.day_row(metric, s, day)
+                on = switches.on_seconds(self.switch_keys(s), day * DAY, STEP, PER_DAY)
+                if on is not None:
+                    row = [v * secs // STEP for v, secs in zip(row, on, strict=True)]
                 for h in range(24):
                     totals[h] += sum(row[12 * h : 12 * h + 12])
         return totals
