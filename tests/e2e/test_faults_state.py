@@ -134,20 +134,20 @@ def test_an_outbox_replaced_by_a_file_is_reported_and_its_deliveries_recovered(t
     with rig(tmp_path) as r:
         r.receiver.fail("webhook", times=1, error="unavailable")
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert outcomes(first) == {"retry": 3}
         outbox = r.state_dir / "outbox"
         shutil.rmtree(outbox)
         outbox.write_bytes(b"not a folder\n")
 
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         problems = state_errors(second)
         assert any("the outbox" in p and "cannot be read" in p for p in problems), problems
         assert any("recovered 3 pending deliveries from their claims" in p for p in problems), problems
         assert outcomes(second) == {"sent": 3}, second["notifications"]
         r.clock.tick()
-        third = app.run_check(trigger="timer")
+        third = app.run_check(trigger="timer").to_dict()
         assert third["errors"] == [] and outcomes(third) == {}
         counted = tally(r.receiver, FIRST_RUN)
         report("outbox folder replaced by a file (file)", 3, counted, "reported; rebuilt from the claims")
@@ -158,24 +158,24 @@ def test_an_outbox_replaced_by_a_file_is_reported_and_its_deliveries_recovered(t
 def test_a_ledger_that_is_a_folder_is_an_error_not_a_fresh_start(tmp_path: Path, dry_run: bool) -> None:
     with rig(tmp_path) as r:
         app = r.app()
-        app.run_check(trigger="timer")
+        app.run_check(trigger="timer").to_dict()
         (r.state_dir / "ledger.json").unlink()
         (r.state_dir / "ledger.json" / "inside").mkdir(parents=True)
         r.receiver.clear()
         r.clock.tick()
         with pytest.raises(StateError, match=r"ledger\.json.*it is a folder"):
-            app.run_check(trigger="timer", dry_run=dry_run)
+            app.run_check(trigger="timer", dry_run=dry_run).to_dict()
         assert r.receiver.received == []
 
 
 def test_a_corrupt_maintenance_record_is_in_the_runs_errors(tmp_path: Path) -> None:
     with rig(tmp_path) as r:
         app = r.app()
-        first = app.run_check(trigger="timer")
+        first = app.run_check(trigger="timer").to_dict()
         assert first["errors"] == []
         damage(r, "maintenance.json", b"{torn")
         r.clock.tick()
-        second = app.run_check(trigger="timer")
+        second = app.run_check(trigger="timer").to_dict()
         assert any("'maintenance.json'" in p and "not JSON" in p for p in state_errors(second)), second["errors"]
         r.clock.tick()
-        assert app.run_check(trigger="timer")["errors"] == []
+        assert app.run_check(trigger="timer").to_dict()["errors"] == []
