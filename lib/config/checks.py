@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
 from lib.sources import SOURCES
+from lib.sources.catalogue import Metric
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -36,19 +37,33 @@ def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
     metric = find_metric(budget.source, budget.metric)
     if metric is None:  # already reported by the model (an unknown source has no metrics either)
         return
-    explicit = budget.model_fields_set
     yield from SOURCES[budget.source].check(budget)
     if budget.period not in metric.periods:
         wanted = metric.periods[0]
         yield ("period",), f"{budget.source} {budget.metric} is kept by {wanted} only: use period: {wanted}"
+    yield from _balance_or_usage(budget, metric)
+    yield from _limit_rules(budget, metric)
+    if not (budget.limit is not None or budget.absolute or budget.below is not None or budget.spike is not None):
+        if metric.remaining:
+            yield (), "nothing to alert on: a balance needs below: <amount>"
+        else:
+            yield (), "nothing to alert on: set limit (with thresholds), absolute, below or spike"
+
+
+def _balance_or_usage(budget: Budget, metric: Metric) -> Iterator[Problem]:
+    """A balance takes ``below`` only; usage takes everything but ``below``."""
     if metric.remaining:
         for name in ("limit", "thresholds", "absolute", "forecast"):
-            if name in explicit and getattr(budget, name):
+            if name in budget.model_fields_set and getattr(budget, name):
                 yield (name,), "a balance is a level, not usage: alert on it with below: <amount>"
         if budget.spike is not None:
             yield ("spike",), "spike rules watch usage, not a balance"
     elif budget.below is not None:
         yield ("below",), f"below applies to metric {_remaining()} only; for usage use limit and thresholds"
+
+
+def _limit_rules(budget: Budget, metric: Metric) -> Iterator[Problem]:
+    """What a limit needs: a plan quota for ``limit: plan``, a limit for thresholds and forecasts."""
     if budget.limit == "plan" and metric.plan_quota is None:
         yield ("limit",), f"limit: plan needs a metric with an EdgeOne plan quota; {budget.metric} has none"
     if budget.thresholds and budget.limit is None:
@@ -60,11 +75,6 @@ def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
             yield ("forecast",), f"{budget.metric} is a level, not a running total; it cannot be forecast"
     if budget.aggregate is not None and (len(metric.aggregates) < 2 or budget.aggregate not in metric.aggregates):
         yield ("aggregate",), "aggregate applies to bandwidth metrics only"
-    if not (budget.limit is not None or budget.absolute or budget.below is not None or budget.spike is not None):
-        if metric.remaining:
-            yield (), "nothing to alert on: a balance needs below: <amount>"
-        else:
-            yield (), "nothing to alert on: set limit (with thresholds), absolute, below or spike"
 
 
 def _remaining() -> str:

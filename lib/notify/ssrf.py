@@ -86,6 +86,18 @@ def _literal(host: str) -> IPAddress | None:
 def check_public_https_url(url: str, resolver: Resolver = socket.getaddrinfo) -> list[str]:
     """Raise ConfigError unless ``url`` is https and resolves only to public addresses; return them."""
     shown = redact_url(url)
+    host, port = _https_host(url, shown)
+    literal = _literal(host.split("%")[0])
+    addresses = [literal] if literal is not None else _resolve(host, port, shown, resolver)
+    for address in addresses:
+        reason = blocked_reason(address)
+        if reason:
+            raise ConfigError(f"webhook URL {shown} resolves to a {reason}; only public addresses", field="url")
+    return sorted({str(a) for a in addresses})
+
+
+def _https_host(url: str, shown: str) -> tuple[str, int]:
+    """The host and port of an https URL without user info that names no internal host; else ConfigError."""
     try:
         parts = urlsplit(url)
         port = parts.port or 443
@@ -100,25 +112,22 @@ def check_public_https_url(url: str, resolver: Resolver = socket.getaddrinfo) ->
         raise ConfigError(f"webhook URL {shown} must not carry a user name or password", field="url")
     if host in _BLOCKED_HOSTS or host.endswith(_BLOCKED_SUFFIXES):
         raise ConfigError(f"webhook URL {shown} points at an internal host name", field="url")
-    literal = _literal(host.split("%")[0])
-    if literal is not None:
-        addresses = [literal]
-    else:
-        try:
-            infos = resolver(host, port, 0, socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise ConfigError(f"webhook URL {shown}: cannot resolve {host}: {exc}", field="url") from exc
-        addresses = []
-        for info in infos:
-            text = str(info[4][0]).split("%")[0]
-            address = _literal(text)
-            if address is None:
-                raise ConfigError(f"webhook URL {shown}: resolver gave a non-address {text!r}", field="url")
-            addresses.append(address)
-        if not addresses:
-            raise ConfigError(f"webhook URL {shown}: {host} resolves to no address", field="url")
-    for address in addresses:
-        reason = blocked_reason(address)
-        if reason:
-            raise ConfigError(f"webhook URL {shown} resolves to a {reason}; only public addresses", field="url")
-    return sorted({str(a) for a in addresses})
+    return host, port
+
+
+def _resolve(host: str, port: int, shown: str, resolver: Resolver) -> list[IPAddress]:
+    """Every address ``host`` resolves to; ConfigError when it resolves to none or to a non-address."""
+    try:
+        infos = resolver(host, port, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"webhook URL {shown}: cannot resolve {host}: {exc}", field="url") from exc
+    addresses = []
+    for info in infos:
+        text = str(info[4][0]).split("%")[0]
+        address = _literal(text)
+        if address is None:
+            raise ConfigError(f"webhook URL {shown}: resolver gave a non-address {text!r}", field="url")
+        addresses.append(address)
+    if not addresses:
+        raise ConfigError(f"webhook URL {shown}: {host} resolves to no address", field="url")
+    return addresses

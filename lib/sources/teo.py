@@ -13,6 +13,7 @@ started); every other budget goes on.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -183,26 +184,32 @@ class Runner:
                 for future in done:
                     index, query = pending.pop(future)
                     outstanding[index] -= 1
-                    result = results[index]
-                    if not future.cancelled() and result.error is None:
-                        try:
-                            answer = future.result()
-                            if answer.children:
-                                for child in answer.children:
-                                    submit(index, child)
-                            elif answer.data is not None:
-                                result.add(query, answer.data)
-                        except BudgetError as exc:
-                            result.error = exc
-                            for other, (i, _) in pending.items():
-                                if i == index:
-                                    other.cancel()  # not started yet: spend no requests on a lost cause
+                    self._take(future, query, results[index], submit=functools.partial(submit, index))
+                    if results[index].error is not None:
+                        for other, (i, _) in pending.items():
+                            if i == index:
+                                other.cancel()  # not started yet: spend no requests on a lost cause
                     if outstanding[index] == 0 and on_done is not None:
                         on_done(index, results[index])
         finally:
             for other in pending:
                 other.cancel()
         return results
+
+    @staticmethod
+    def _take(future: Future[_Answer], query: Query, result: Result, *, submit: Callable[[Query], None]) -> None:
+        """Fold one finished request into its fetch's result: data, follow-up requests, or the error."""
+        if future.cancelled() or result.error is not None:
+            return
+        try:
+            answer = future.result()
+            if answer.children:
+                for child in answer.children:
+                    submit(child)
+            elif answer.data is not None:
+                result.add(query, answer.data)
+        except BudgetError as exc:
+            result.error = exc
 
     def _ask(self, query: Query) -> _Answer:
         if self._pace is not None:
