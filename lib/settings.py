@@ -31,6 +31,7 @@ class Settings:
     link_secret: str | None = None  # BUDGET_LINK_SECRET
     fanout_function: str | None = None  # BUDGET_FANOUT_FUNCTION
     shard_size: int | None = None  # BUDGET_SHARD_SIZE
+    deploy_package: str | None = None  # BUDGET_DEPLOY_PACKAGE: the deployer's prebuilt zip or folder (never deployed)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -54,6 +55,7 @@ class Settings:
             link_secret=environ.get("BUDGET_LINK_SECRET") or None,
             fanout_function=get("BUDGET_FANOUT_FUNCTION"),
             shard_size=_shard_size(get("BUDGET_SHARD_SIZE")),
+            deploy_package=get("BUDGET_DEPLOY_PACKAGE"),
         )
 
     @property

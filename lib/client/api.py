@@ -162,9 +162,12 @@ class ApiClient:
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **options: Any) -> ApiClient:
         """Built from ``BUDGET_SITE``, ``BUDGET_API_ENDPOINT`` and, lazily, the credential chain."""
+        from lib.settings import Settings
+
         env = dict(environ)
-        options.setdefault("site", env.get("BUDGET_SITE") or "cn")
-        options.setdefault("endpoint", env.get("BUDGET_API_ENDPOINT") or None)
+        settings = Settings.from_environ(env)
+        options.setdefault("site", settings.site)
+        options.setdefault("endpoint", settings.api_endpoint)
         return cls(options.pop("credentials", None), environ=env, **options)
 
     # -- lifecycle ---------------------------------------------------------------------------------

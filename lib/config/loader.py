@@ -20,6 +20,7 @@ from lib.config.envvars import expand, hide_values
 from lib.config.models import Budget, Channel, Config, Spike
 from lib.config.yamldoc import Path, line_of, load_yaml
 from lib.errors import BudgetError, ConfigError, ConfigErrors, CredentialError
+from lib.settings import Settings
 
 DEFAULT_SOURCE = "budgets.yaml"
 _COS_URL = re.compile(r"^cos://(?P<bucket>[a-z0-9-]+-\d+)\.(?P<region>[a-z0-9-]+)/(?P<key>.+)$")
@@ -30,7 +31,7 @@ def load_config(source: str | None = None, *, environ: Mapping[str, str]) -> Con
 
     ``None`` means ``$BUDGET_CONFIG``, else ``budgets.yaml``. Raises ``ConfigErrors`` listing every problem.
     """
-    name = source or environ.get("BUDGET_CONFIG") or DEFAULT_SOURCE
+    name = source or Settings.from_environ(environ).config
     return parse_config(read_config_text(name, environ=environ), environ=environ, source=name)
 
 
@@ -120,7 +121,7 @@ def _read_cos(url: str, environ: Mapping[str, str]) -> str:
         region=region,
         prefix="",
         credentials=credentials,
-        endpoint=environ.get("BUDGET_COS_ENDPOINT") or None,
+        endpoint=Settings.from_environ(environ).cos_endpoint,
     )
     try:
         found = store.get(key)

@@ -26,6 +26,7 @@ from lib.deploy.scf import Scf
 from lib.deploy.spec import ASYNC_RETRY, Target, check_role, desired_functions, desired_triggers
 from lib.deploy.upload import CodeLocation, place_code
 from lib.errors import ConfigError
+from lib.settings import Settings
 
 log = logging.getLogger("lib.deploy")
 PACKAGE_VARIABLE = "BUDGET_DEPLOY_PACKAGE"  # deployer-side only: never part of a function's environment
@@ -39,7 +40,7 @@ def target_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Target:
 
 def package_archive(environ: Mapping[str, str], config_text: str | None) -> bytes:
     """The code zip: ``BUDGET_DEPLOY_PACKAGE`` if set, else built now for SCF's Python 3.10."""
-    prebuilt = environ.get(PACKAGE_VARIABLE)
+    prebuilt = Settings.from_environ(environ).deploy_package
     if prebuilt:
         path = Path(prebuilt)
         if path.is_dir():
@@ -134,7 +135,7 @@ class Deployer:
             self.echo(f"url: {url}")
         else:
             self.echo(f"url: not reported by SCF; see the Function URL of {target.api_function} in the console")
-        if url and not self.environ.get("BUDGET_PUBLIC_URL"):
+        if url and Settings.from_environ(self.environ).public_url is None:
             self.echo(f"hint: set BUDGET_PUBLIC_URL={url} and deploy again to put links in messages")
         return 0
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lib.config.envvars import expand
-from lib.config.loader import DEFAULT_SOURCE, parse_config, read_config_text
+from lib.config.loader import parse_config, read_config_text
 from lib.errors import ConfigError
+from lib.settings import Settings
 
 # DESIGN §3.2, minus what deploy decides itself (BUDGET_FANOUT_FUNCTION is the timer's own name).
 BUDGET_VARIABLES = (
@@ -75,7 +76,7 @@ def function_environment(environ: Mapping[str, str], *, cwd: Path | None = None)
     """
     import yaml
 
-    source = environ.get("BUDGET_CONFIG") or DEFAULT_SOURCE
+    source = Settings.from_environ(environ).config
     local = not source.startswith("cos://")
     path = (cwd or Path.cwd()) / source if local else None
     text = read_config_text(str(path) if path else source, environ=environ)

@@ -14,6 +14,7 @@ from typing import Any
 
 from lib.client import ApiClient
 from lib.errors import ConfigError
+from lib.settings import Settings
 
 INLINE_LIMIT = 7 * 1024 * 1024  # zipped bytes; base64 makes 9.3 MB, under the 10 MB TC3 request limit
 CODE_PREFIX = "budget-alerts-code"
@@ -77,7 +78,7 @@ def place_code(
     name, _appid = split_bucket(code_bucket)
     key = f"{stage}/{digest}.zip"
     store = CosStore(
-        code_bucket, region, CODE_PREFIX, client.credentials(), endpoint=environ.get("BUDGET_COS_ENDPOINT") or None
+        code_bucket, region, CODE_PREFIX, client.credentials(), endpoint=Settings.from_environ(environ).cos_endpoint
     )
     try:
         store.put(key, archive)

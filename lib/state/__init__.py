@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from lib.errors import ConfigError
+from lib.settings import DEFAULT_STATE, Settings
 from lib.state.store import Meta, Obj, ObjectStore
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_STATE", "Meta", "Obj", "ObjectStore", "open_store", "parse_cos_url"]
 
-DEFAULT_STATE = "file://.state"
 _BUCKET = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]+$")
 _REGION = re.compile(r"^[a-z]+(?:-[a-z0-9]+)+$")
 _memory: dict[str, ObjectStore] = {}
@@ -53,7 +53,8 @@ def open_store(
     credentials: Credentials | None = None,
 ) -> ObjectStore:
     """The store named by ``url`` (or ``BUDGET_STATE``, default ``file://.state``)."""
-    url = url or environ.get("BUDGET_STATE") or DEFAULT_STATE
+    settings = Settings.from_environ(environ)
+    url = url or settings.state
     if url.startswith("file://"):
         from lib.state.local import LocalStore
 
@@ -85,7 +86,7 @@ def open_store(
             from lib.client.credentials import resolve_credentials  # type: ignore[attr-defined,unused-ignore]
 
             credentials = resolve_credentials(environ)
-        return CosStore(bucket, region, prefix, credentials, endpoint=environ.get("BUDGET_COS_ENDPOINT") or None)
+        return CosStore(bucket, region, prefix, credentials, endpoint=settings.cos_endpoint)
     raise ConfigError(
         f"BUDGET_STATE={url!r}: expected file://<dir>, cos://<bucket-appid>.<region>/<prefix> or memory://"
     )

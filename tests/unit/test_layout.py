@@ -122,3 +122,17 @@ def test_no_lib_module_is_over_the_size_limit() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert big == {}
+
+
+def test_only_settings_reads_budget_variables() -> None:
+    """DESIGN §3.2's variables are read in one place (``lib.settings``); the deployer only forwards them."""
+    import re
+
+    reads = re.compile(r"""\.get\(\s*["']BUDGET_|\[\s*["']BUDGET_""")
+    allowed = {"lib/settings.py"}
+    readers = sorted(
+        str(p.relative_to(ROOT))
+        for p in LIB.rglob("*.py")
+        if reads.search(p.read_text(encoding="utf-8")) and str(p.relative_to(ROOT)) not in allowed
+    )
+    assert readers == []
