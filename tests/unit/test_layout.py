@@ -129,7 +129,8 @@ def test_only_settings_reads_budget_variables() -> None:
     import re
 
     reads = re.compile(r"""\.get\(\s*["']BUDGET_|\[\s*["']BUDGET_""")
-    allowed = {"lib/settings.py"}
+    # The deployer builds the functions' variables as a map of BUDGET_* names it forwards and checks.
+    allowed = {"lib/settings.py", "lib/deploy/environment.py"}
     readers = sorted(
         str(p.relative_to(ROOT))
         for p in LIB.rglob("*.py")
