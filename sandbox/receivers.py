@@ -118,6 +118,7 @@ class _State:
     received: list[Received] = field(default_factory=list)
     failures: dict[str, deque[_Failure]] = field(default_factory=dict)
     keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    latency: dict[str, float] = field(default_factory=dict)
 
 
 def summarize(kind: str, document: Any) -> str:
@@ -316,6 +317,15 @@ class Receiver:
             self._state.failures.clear()
 
     # internals -----------------------------------------------------------------------------------
+    def slow_down(self, kind: str, seconds: float) -> None:
+        """Answer every later request of ``kind`` (successes too) only after ``seconds``: a slow robot."""
+        with self._lock:
+            self._state.latency[kind] = seconds
+
+    def _latency(self, kind: str) -> float:
+        with self._lock:
+            return self._state.latency.get(kind, 0.0)
+
     def _next_failure(self, kind: str) -> _Failure | None:
         with self._lock:
             queue = self._state.failures.get(kind)
@@ -522,6 +532,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(404, {"error": "unknown path"}, {})
             return
         verified, status, body, extra = owner._answer(kind, parts.path, query, headers, raw)
+        if latency := owner._latency(kind):
+            time.sleep(latency)
         failure = owner._next_failure(kind)
         if failure is not None:
             status, body, extra = failure.status, failure.body, failure.headers
