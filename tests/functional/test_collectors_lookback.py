@@ -4,30 +4,20 @@ and that values and series stay the period's own while ``history`` carries the p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from lib.client import ApiClient, Credentials, RetryPolicy
-from lib.client.ratelimit import unlimited
+from lib.client import ApiClient
 from lib.model import Observation
 from lib.sources import collect
-from tests.functional.test_collectors_teo import STEP, FakeTeo, at, config, serve, slots
+from tests.functional.teo_support import STEP, FakeTeo, at, config, serve, slots
 
 SH = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 ZONE = ["zone-0000"]  # rate 1 per 5-minute slot: a whole day bucket is 288, an hour 12
-
-
-@pytest.fixture
-def client() -> Iterator[ApiClient]:
-    with ApiClient(
-        Credentials("AKIDlookback", "lookback-secret"), rate_limiter=unlimited(), retry=RetryPolicy(attempts=1)
-    ) as c:
-        yield c
 
 
 def run(
