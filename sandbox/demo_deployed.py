@@ -30,8 +30,12 @@ def _indented(line: str) -> None:
     print(f"  {line}")
 
 
-def run_deployed(banner: Banner, echo: Echo, token: str) -> list[str]:
-    """Deploy, use, undeploy; the expectations that failed (empty when every one held)."""
+def run_deployed(banner: Banner, echo: Echo, bearer: str) -> list[str]:
+    """Deploy, use, undeploy; the expectations that failed (empty when every one held).
+
+    ``echo`` prints what a robot received; ``bearer`` is the token sent to ``GET /status`` (the deployed
+    API accepts the demo's token, ``sandbox.demo.DEMO_TOKEN``).
+    """
     from lib.client import ApiClient, Credentials
     from lib.deploy.commands import Deployer
     from lib.deploy.package import build
@@ -72,7 +76,7 @@ def run_deployed(banner: Banner, echo: Echo, token: str) -> list[str]:
         try:
             banner(f"deploy into the sandbox's SCF (python -m lib deploy --stage {STAGE} --role {ROLE})")
             deployer.deploy(role=ROLE, code_bucket=None, dry_run=False)
-            failures, summary = _drive(deployer, sandbox.url, banner, token, receiver)
+            failures, summary = _drive(deployer, sandbox.url, banner, bearer, receiver)
             failures += _undeploy(deployer, banner)
         except (BudgetError, requests.RequestException) as exc:
             return [f"deployed part: {type(exc).__name__}: {exc}"]
@@ -82,7 +86,7 @@ def run_deployed(banner: Banner, echo: Echo, token: str) -> list[str]:
     return failures
 
 
-def _drive(deployer: Any, sandbox_url: str, banner: Banner, token: str, receiver: Any) -> tuple[list[str], str]:
+def _drive(deployer: Any, sandbox_url: str, banner: Banner, bearer: str, receiver: Any) -> tuple[list[str], str]:
     """The deployed product at work; the failed expectations and a one-line summary."""
     from lib.deploy.commands import function_url
 
@@ -111,7 +115,7 @@ def _drive(deployer: Any, sandbox_url: str, banner: Banner, token: str, receiver
         failures.append("expected nothing new on the second fired run")
 
     banner("GET /status through the Function URL, with the bearer token")
-    status = requests.get(f"{url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT)
+    status = requests.get(f"{url}/status", headers={"Authorization": f"Bearer {bearer}"}, timeout=TIMEOUT)
     print(f"  GET /status -> {status.status_code}")
     if status.status_code == 200:
         for line in _status_lines(status.json()):
