@@ -1,6 +1,8 @@
 """``python -m sandbox demo``: the whole product offline — sandbox, local state, a webhook receiver.
 
-Runs a check (alerts fire), runs it again (nothing new is sent), then shows the status endpoint.
+Part 1, in-process against demo.yaml's fixed clock: runs a check (alerts fire), runs it again (nothing
+new is sent), then shows the status endpoint. Part 2 (``sandbox.demo_deployed``): deploys into the
+sandbox's SCF and does the same through the deployed functions and their Function URL.
 No credentials and no network: everything listens on 127.0.0.1 and stops at the end.
 """
 
@@ -29,6 +31,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
+    from sandbox.demo_deployed import run_deployed
     from sandbox.receivers import Receiver
     from sandbox.server import Sandbox
 
@@ -62,11 +65,16 @@ def main(args: argparse.Namespace | None = None) -> int:
 
         sent = [d for d in first.notifications if d["outcome"] == "sent"]
         print(f"\ndemo: first run sent {len(sent)}, second run sent {len(resent)}")
+        failures = []
         if not sent or resent or first.failed:
-            print("demo: FAILED (expected alerts on the first run and none on the second)")
-            return 1
-        print("demo: ok")
-        return 0
+            failures.append("expected alerts on the first run and none on the second")
+
+    failures += run_deployed(_banner, _print_received, DEMO_TOKEN)
+    if failures:
+        print(f"demo: FAILED ({'; '.join(failures)})")
+        return 1
+    print("demo: ok")
+    return 0
 
 
 def _status_summary(status: dict[str, Any]) -> dict[str, Any]:

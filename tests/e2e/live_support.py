@@ -1,6 +1,8 @@
-"""Shared pieces of the live end-to-end tests: the wall-clock scenario, its expected numbers, and checks.
+"""Shared pieces of the live end-to-end tests: the wall-clock scenario's expected numbers, and checks.
 
-The fixtures built from them (``live``, ``scf``) are in ``tests/e2e/conftest.py``.
+The scenario itself is ``sandbox.live_scenario`` (the demo runs it too); its names are re-exported here
+for the tests that import them from this module. The fixtures built from them (``live``, ``scf``) are in
+``tests/e2e/conftest.py``.
 """
 
 from __future__ import annotations
@@ -10,33 +12,36 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
 from handlers import timer
 from lib.app import instance
+from sandbox.live_scenario import (
+    CASH,
+    HOURLY_YUAN,
+    PER_BUCKET,
+    TZ,
+    ZONE,
+    live_scenario,
+    month_start,
+    wait_past_month_end,
+)
 from sandbox.receivers import Receiver
 from sandbox.server import Sandbox
+
+__all__ = ["TZ", "ZONE", "live_scenario", "month_start", "wait_past_month_end"]
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "budgets.yaml"
 TIMER_EVENT = ROOT / "events" / "timer.json"
 CONTEXT = ROOT / "events" / "context.json"
-TZ = ZoneInfo("Asia/Shanghai")  # the time zone of budgets.yaml and of the scenario
-
-ZONE = "zone-live0001"
-DAILY_BYTES = 6 * 10**15  # 6 PB a day: one 5-minute bucket (20.8 TB) passes 100 % of the 10 TB budget
-PER_BUCKET = DAILY_BYTES // 288  # the sandbox floors each flat 5-minute value once
-HOURLY_YUAN = 10_000  # a fixed-price product: 240,000 yuan a day, charged at the end of each UTC hour
-CASH = 20_500  # two charged hours after ``as_of`` leave 500 yuan: below the 1,000 of low-balance
 BUCKET, REGION = "state-1250000000", "ap-guangzhou"
 STATUSES = {"ok", "firing", "resolved", "no-data", "error"}
 EVALUATION_FIELDS = {"budget", "group", "period", "value", "unit", "limit", "percent", "forecast", "level", "status"}
@@ -49,54 +54,6 @@ CREDENTIAL_VARIABLES = (
     "TENCENTCLOUD_TOKEN",
     "TCCLI_PROFILE",
 )
-
-
-def live_scenario(now: datetime, *, faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """One zone with flat traffic and an account with a fixed hourly charge; the data clock is ``now``."""
-    now = now.astimezone(TZ).replace(microsecond=0)
-    start = now - timedelta(days=400)
-    as_of = now.replace(minute=0, second=0) - timedelta(hours=2)
-    return {
-        "version": 1,
-        "name": "live",
-        "timezone": "Asia/Shanghai",
-        "epoch": start.isoformat(),
-        "clock": {"now": now.isoformat()},
-        "plans": [
-            {
-                "id": "edgeone-live0001",
-                "type": "plan-enterprise",
-                "area": "global",
-                "pay_mode": 1,
-                "enabled": start.isoformat(),
-                "expires": (now + timedelta(days=400)).isoformat(),
-                "capacity": {"AccTrafficCapacity": "10 TB"},
-            }
-        ],
-        "zones": [
-            {
-                "id": ZONE,
-                "name": "live.example.com",
-                "plan": "edgeone-live0001",
-                "created": start.isoformat(),
-                "hosts": {"www.live.example.com": 100},
-                "regions": {"CH": 100},
-                "usage": {"acc_flux": {"daily": DAILY_BYTES}},
-            }
-        ],
-        "billing": {
-            "currency": "CNY",
-            "as_of": as_of.isoformat(),
-            "cash": CASH,
-            "products": [{"code": "p_cvm", "name": "云服务器", "pay_mode": "postPay", "daily": HOURLY_YUAN * 24}],
-        },
-        "faults": faults or [],
-    }
-
-
-def month_start(moment: datetime) -> datetime:
-    local = moment.astimezone(TZ)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def expected_values(data_now: datetime) -> dict[str, Decimal]:
@@ -127,14 +84,6 @@ def budget_channels() -> dict[str, list[str]]:
 def channel_kinds() -> dict[str, str]:
     doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     return {name: ch["type"] for name, ch in doc["channels"].items()}
-
-
-def wait_past_month_end() -> None:
-    """The scenario's data clock and the run must fall in the same month: never start in its last seconds."""
-    now = datetime.now(timezone.utc)
-    nxt = (month_start(now) + timedelta(days=32)).replace(day=1)
-    if nxt - now < timedelta(seconds=30):
-        time.sleep((nxt - now).total_seconds() + 1)
 
 
 @dataclass
