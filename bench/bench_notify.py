@@ -139,7 +139,7 @@ def run() -> list[dict[str, Any]]:
         },
     ]
     for kind in ("wecom", "dingtalk", "feishu", "slack", "webhook"):
-        channel = Channel(type=kind, url="https://h.example/hook?key=k", secret=None if kind == "wecom" else "s")  # type: ignore[arg-type]
+        channel = Channel(type=kind, url="https://h.example/hook?key=k", secret=None if kind == "wecom" else "s")
         t_render, _ = _best(lambda ch=channel: render("x", ch, items, language="zh", tz=TZ, now=AT))
         rows.append(
             {

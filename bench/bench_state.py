@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from lib.client.credentials import Credentials
@@ -111,18 +112,23 @@ def _measure(make: Callable[[], ObjectStore], served: Callable[[], int] = lambda
         repo = StateRepository(store, clock=NOW.timestamp)
         for silence in silences:
             repo.silences.put(silence)
-        sample("ledger save", _ms(lambda r=repo: r.ledger.save(ledger)))
-        sample("ledger load", _ms(lambda r=repo: r.ledger.load()))
+        # partial, not a lambda over the loop's variables: each action is bound to this round's repository
+        sample("ledger save", _ms(partial(repo.ledger.save, ledger)))
+        sample("ledger load", _ms(repo.ledger.load))
 
         def save(r: StateRepository, series: dict[tuple[str, str], list[Point]]) -> None:
             for (budget, group), points in series.items():
                 r.series.save(budget, group, points)
             r.series.flush()
 
-        sample("series first save", _ms(lambda r=repo: save(r, first)))
-        sample("series steady save", _ms(lambda r=repo: save(r, later)))
-        sample("series load all", _ms(lambda r=repo: [r.series.load_budget(b) for b in BUDGET_NAMES]))
-        sample("daily prune", _ms(lambda r=repo: r.maintenance.prune()))
+        def load_all(r: StateRepository) -> None:
+            for budget in BUDGET_NAMES:
+                r.series.load_budget(budget)
+
+        sample("series first save", _ms(partial(save, repo, first)))
+        sample("series steady save", _ms(partial(save, repo, later)))
+        sample("series load all", _ms(partial(load_all, repo)))
+        sample("daily prune", _ms(repo.maintenance.prune))
         repo.maintenance.maybe_prune()  # pruning is done for the day: the run below is a steady one
 
         def whole_run(r: StateRepository) -> None:
@@ -137,7 +143,7 @@ def _measure(make: Callable[[], ObjectStore], served: Callable[[], int] = lambda
 
         fresh = StateRepository(store, clock=NOW.timestamp)
         before = served()
-        sample("run state I/O", _ms(lambda r=fresh: whole_run(r)))
+        sample("run state I/O", _ms(partial(whole_run, fresh)))
         sample("requests per run", float(served() - before))
         sample("ledger bytes", float(_size(store, "ledger.json")))
         sample("series bytes", float(_size(store, "series/")))

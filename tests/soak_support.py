@@ -30,8 +30,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:  # for annotations only: like the rest of lib here, App is imported where it is used
+    from lib.app.runtime import App
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "tests" / "soak" / "month.yaml"
@@ -376,7 +379,11 @@ class Soak:
             )
             self.sandbox = self._stack.enter_context(Sandbox(SCENARIO))
             if self.store_kind == "cos":
-                self.sandbox.app.cos.create_bucket("soak-1250000000", "ap-guangzhou")  # type: ignore[attr-defined]
+                from sandbox.cos import CosService
+
+                cos = self.sandbox.app.cos
+                assert isinstance(cos, CosService), "the sandbox was built without COS"
+                cos.create_bucket("soak-1250000000", "ap-guangzhou")
             self.receivers = {
                 "ops": self._stack.enter_context(Receiver()),
                 "audit": self._stack.enter_context(Receiver()),
@@ -400,12 +407,13 @@ class Soak:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def _app(self) -> Any:
+    def _app(self) -> App:
         from lib.app.runtime import App
         from lib.client import ApiClient, Credentials
         from lib.client.ratelimit import unlimited
         from lib.state import open_store, parse_cos_url
         from lib.state.repo import StateRepository
+        from lib.state.store import ObjectStore
 
         # A month of timers runs in a minute: the client's per-second limit and its retry sleeps would only
         # stretch wall time, so both are off; the retries themselves still happen.
@@ -415,6 +423,7 @@ class Soak:
             rate_limiter=unlimited(),
             sleep=lambda _seconds: None,
         )
+        store: ObjectStore
         if self.store_kind == "cos":
             from lib.state.cos import CosStore
 
@@ -491,7 +500,7 @@ class Soak:
 
     # -- the run --
 
-    def _invoke(self, app: Any) -> dict[str, Any] | None:
+    def _invoke(self, app: App) -> dict[str, Any] | None:
         """One timer invocation as SCF makes it: a retryable state error is raised by the timer handler, and
         SCF retries the invocation twice; None when all three attempts failed (the step is lost)."""
         from lib.errors import StateError
@@ -515,7 +524,7 @@ class Soak:
         results: list[dict[str, Any]] = []
         errors: list[BaseException] = []
 
-        def run(app: Any) -> None:
+        def run(app: App) -> None:
             try:
                 result = self._invoke(app)
                 if result is not None:

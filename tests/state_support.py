@@ -32,8 +32,8 @@ def cos_endpoint() -> Iterator[CosEndpoint | None]:
     try:
         from sandbox.server import Sandbox
     except ImportError:
-        Sandbox = None
-    if Sandbox is not None:
+        pass
+    else:
         with Sandbox() as sandbox:
             yield CosEndpoint(sandbox.url, sandbox.secret_id, sandbox.secret_key, "sandbox")
         return

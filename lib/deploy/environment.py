@@ -42,7 +42,7 @@ class _Recorder(Mapping[str, str]):
         self.names.add(key)
         return "x"
 
-    def get(self, key: str, default: object = None) -> str:  # type: ignore[override]
+    def get(self, key: str, default: object = None) -> str:
         return self[key]
 
     def __iter__(self) -> Iterator[str]:

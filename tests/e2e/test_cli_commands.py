@@ -215,7 +215,7 @@ def test_schema_is_a_json_schema_of_the_configuration(demo: Live) -> None:
     assert schema["type"] == "object"
     assert schema.get("additionalProperties") is False  # unknown keys are refused
     assert {"timezone", "language", "channels", "budgets"} <= set(schema["properties"])
-    defs = schema["$defs"]
+    defs: dict[str, dict[str, Any]] = schema["$defs"]
 
     def resolve(node: dict[str, Any]) -> dict[str, Any]:
         ref = node.get("$ref")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ NO_DATA = {
 }
 
 
-def _assert_failed_rows(result: dict, budget: str, needle: str) -> None:
+def _assert_failed_rows(result: dict[str, Any], budget: str, needle: str) -> None:
     failed = rows(result, budget)
     assert failed, f"no row for {budget}"
     for row in failed:
@@ -43,7 +44,7 @@ def _assert_failed_rows(result: dict, budget: str, needle: str) -> None:
     assert any(e["source"] == "collect" and e["budget"] == budget for e in result["errors"])
 
 
-def _resolved(result: dict) -> list[dict]:
+def _resolved(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in result["evaluations"] if e["status"] == "resolved"]
 
 
@@ -122,7 +123,7 @@ def test_api_timeouts_after_a_healthy_run_never_resolve_falsely(tmp_path: Path) 
 
 
 def test_api_throttling_is_retried_and_persistent_throttling_is_an_error(tmp_path: Path) -> None:
-    faults = [
+    faults: list[dict[str, Any]] = [
         # One throttled answer: the client's retry absorbs it.
         {"product": "teo", "action": "DescribeBillingData", "code": "RequestLimitExceeded", "count": 1},
         # Throttled for the whole first run: the balance row fails, the others go on.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def read(r: Rig, key: str) -> bytes:
     return obj.data
 
 
-def state_errors(result: dict) -> list[str]:
+def state_errors(result: dict[str, Any]) -> list[str]:
     return [e["message"] for e in result["errors"] if e["source"] == "state"]
 
 

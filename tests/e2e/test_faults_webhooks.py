@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lib.notify import MAX_ATTEMPTS
+from sandbox.receivers import Receiver
 from tests.e2e.fault_support import (
     FIRST_RUN,
     api_status,
@@ -27,8 +28,8 @@ from tests.e2e.fault_support import (
 pytestmark = pytest.mark.e2e
 
 
-def _posts(receiver: object, kind: str) -> int:
-    return sum(1 for r in receiver.received if r.kind == kind)  # type: ignore[attr-defined]
+def _posts(receiver: Receiver, kind: str) -> int:
+    return sum(1 for r in receiver.received if r.kind == kind)
 
 
 def test_webhooks_down_for_three_runs_deliver_exactly_once_late(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from lib.config.models import Channel
+from lib.model import Notification
 from lib.notify import deliver, dingtalk, http, render, wecom
 from lib.notify.limits import Unlimited
 from lib.notify.types import DeliveryResult
@@ -44,7 +45,9 @@ def channel_for(r: Receiver, kind: str, **changes: Any) -> Channel:
     return Channel(type=kind, url=r.url(kind), secret=secret).model_copy(update=changes)  # type: ignore[arg-type]
 
 
-def send(r: Receiver, session: requests.Session, kind: str, items: list, **kw: Any) -> list[DeliveryResult]:
+def send(
+    r: Receiver, session: requests.Session, kind: str, items: list[Notification], **kw: Any
+) -> list[DeliveryResult]:
     channel = kw.pop("channel", None) or channel_for(r, kind)
     return list(deliver(
         kind, channel, items, language=kw.pop("language", "zh"), tz=TZ, session=session, now=AT,

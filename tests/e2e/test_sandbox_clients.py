@@ -36,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 SHOP = "zone-2qtuhspy7hmq"
 TCCLI = Path(sys.executable).with_name("tccli")
-GOOD = {
+GOOD: dict[str, Any] = {
     "StartTime": "2026-11-20T00:00:00+08:00",
     "EndTime": "2026-11-22T10:00:00+08:00",
     "ZoneIds": [SHOP],

@@ -48,7 +48,7 @@ def sdk_client(
     recorder = Recorder()
     session.hooks["response"].append(recorder)
     client = CosS3Client(config, retry=retry, session=session)
-    client.recorder = recorder  # type: ignore[attr-defined]
+    client.recorder = recorder
     try:
         yield client
     finally:
@@ -156,9 +156,9 @@ def test_forbid_overwrite(client: CosS3Client, service: CosService) -> None:
 
 def test_conditional_get(client: CosS3Client) -> None:
     etag = client.put_object(Bucket=BUCKET, Key="c", Body=b"v1")["ETag"]
-    client.recorder.statuses.clear()  # type: ignore[attr-defined]
+    client.recorder.statuses.clear()
     unchanged = client.get_object(Bucket=BUCKET, Key="c", IfNoneMatch=etag)
-    assert client.recorder.statuses == [304]  # type: ignore[attr-defined]
+    assert client.recorder.statuses == [304]
     assert unchanged["ETag"] == etag
     fresh = client.get_object(Bucket=BUCKET, Key="c", IfNoneMatch='"0123456789abcdef0123456789abcdef"')
     assert fresh["Body"].get_raw_stream().read() == b"v1"
@@ -198,7 +198,7 @@ def test_sdk_retries_a_scenario_slowdown() -> None:
     with Sandbox({"faults": [fault]}, secret_id=SID, secret_key=SKEY) as sandbox:
         with sdk_client(sandbox.port, retry=1) as client:
             client.put_object(Bucket=BUCKET, Key="r", Body=b"x")
-            assert client.recorder.statuses == [503, 200]  # type: ignore[attr-defined]
+            assert client.recorder.statuses == [503, 200]
         with sdk_client(sandbox.port, retry=0) as client:
             client.put_object(Bucket=BUCKET, Key="r2", Body=b"y")  # count: 1 — the fault fired once
         assert cos_of(sandbox).objects(BUCKET) == {"r": b"x", "r2": b"y"}

@@ -202,7 +202,7 @@ def test_cos_objects_survive_a_restart_with_a_data_dir(tmp_path: Path) -> None:
                 )
                 assert reply.status_code == 200, reply.text
             else:
-                assert cos.objects("state-1250000000") == {"kept.txt": b"kept"}  # type: ignore[attr-defined]
+                assert cos.objects("state-1250000000") == {"kept.txt": b"kept"}
 
 
 def test_set_now_moves_what_the_server_answers(sandbox: Sandbox) -> None:

@@ -124,10 +124,10 @@ def _crossings() -> list[tuple[str, str, str, str, float | None, datetime, Decim
     # traffic-day: 400 GB a day per zone; spikes: the latest complete hour against the 6 before it.
     for zone in (ZONE_A, ZONE_B):
         for day in range(1, 31):
-            t = next((t for t in steps(at(day), at(day + 1)) if used_gb(zone, at(day), t) >= 400), None)
-            if t is not None:
+            when = next((t for t in steps(at(day), at(day + 1)) if used_gb(zone, at(day), t) >= 400), None)
+            if when is not None:
                 out.append(
-                    ("traffic-day", zone, "threshold", "firing", 100, t, used_gb(zone, at(day), t) * 10**9, None)
+                    ("traffic-day", zone, "threshold", "firing", 100, when, used_gb(zone, at(day), when) * 10**9, None)
                 )
         firing = False
         for t in teo_steps:

@@ -85,8 +85,8 @@ class FakeTeo:
             ]
             return self._ok({"TotalCount": len(self.all_zones), "Zones": found})
         if action == "DescribePlans":
-            page = self.plans[params["Offset"] : params["Offset"] + params["Limit"]]
-            return self._ok({"TotalCount": len(self.plans), "Plans": page})
+            plans = self.plans[params["Offset"] : params["Offset"] + params["Limit"]]
+            return self._ok({"TotalCount": len(self.plans), "Plans": plans})
         return self._error("InvalidAction", action)
 
     def _ok(self, body: dict[str, Any]) -> tuple[int, dict[str, str], str]:

@@ -13,6 +13,7 @@ import pytest
 
 import lib.api
 import lib.state.silences
+from lib.app.result import RunResult
 from lib.model import Silence
 from tests.api_fixtures import NOW, StubApp, event, make_app
 
@@ -27,7 +28,7 @@ class BlockingApp(StubApp):
         self.entered = threading.Event()
         self.release = threading.Event()
 
-    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> dict[str, Any]:
+    def run_check(self, *, at: datetime | None = None, dry_run: bool = False, trigger: str = "cli") -> RunResult:
         self.entered.set()
         assert self.release.wait(WAIT), "the test never let the check run finish"
         return super().run_check(at=at, dry_run=dry_run, trigger=trigger)

@@ -89,6 +89,11 @@ def error(code: str, message: str = "it failed", request_id: str = "req-err") ->
     return {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}}
 
 
+def sent_timeout(request: requests.PreparedRequest) -> object:
+    """The timeout the client gave ``send``: responses records send's keyword arguments on the request."""
+    return vars(request)["req_kwargs"]["timeout"]
+
+
 def verify_tc3(request: Any, secret_key: str = SECRET_KEY) -> tuple[str, str]:
     """Server-side check (reference §1.8): rebuild the signature from what was actually sent."""
     match = AUTH_RE.match(request.headers["Authorization"])
@@ -131,7 +136,7 @@ def test_post_json_sends_signed_headers_and_returns_the_inner_response(
     assert request.headers["X-TC-Language"] == "en-US"
     assert request.body == '{"ZoneIds":["*"],"Name":"未命名"}'.encode()
     assert verify_tc3(request) == ("teo", "teo.tencentcloudapi.com")
-    assert request.req_kwargs["timeout"] == (5.0, 30.0)
+    assert sent_timeout(request) == (5.0, 30.0)
 
 
 def test_optional_headers_are_absent_when_not_given(rs: responses.RequestsMock, client: ApiClient) -> None:
@@ -150,6 +155,7 @@ def test_get_puts_flattened_params_in_the_signed_query(rs: responses.RequestsMoc
     request = rs.calls[0].request
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert not request.body
+    assert request.url is not None
     assert parse_qsl(urlsplit(request.url).query) == [
         ("ZoneIds.0", "zone-1"),
         ("ZoneIds.1", "zone 2"),
@@ -166,7 +172,12 @@ def test_v1_signature_verifies(rs: responses.RequestsMock, client: ApiClient, si
     client.call("billing", "2018-07-09", "DescribeBillDetail", {"Month": "2025-07", "Limit": 100}, "ap-guangzhou",
                 method=method, signature=signature)  # fmt: skip
     request = rs.calls[0].request
-    sent = parse_qsl(request.body.decode() if method == "POST" else urlsplit(request.url).query)
+    if method == "POST":
+        assert isinstance(request.body, bytes)
+        sent = parse_qsl(request.body.decode())
+    else:
+        assert request.url is not None
+        sent = parse_qsl(urlsplit(request.url).query)
     params = dict(sent)
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert params["Action"] == "DescribeBillDetail"
@@ -356,7 +367,7 @@ def test_read_timeout_never_outlives_the_deadline(rs: responses.RequestsMock, cl
     rs.add(responses.POST, "https://teo.tencentcloudapi.com/", json=ok())
     with make_client(clock, retry=RetryPolicy(deadline=7.5), timeout=(2.0, 30.0)) as client:
         client.call(*TEO, {})
-    assert rs.calls[0].request.req_kwargs["timeout"] == (2.0, 7.5)
+    assert sent_timeout(rs.calls[0].request) == (2.0, 7.5)
 
 
 @pytest.mark.parametrize(("status", "retryable"), [(500, True), (502, True), (429, True), (400, False), (404, False)])
@@ -530,7 +541,9 @@ def test_one_pooled_session_is_reused_and_closed(rs: responses.RequestsMock, clo
     client.call(*TEO, {})
     client.call(*TEO, {})
     assert client.session is session
-    assert session.get_adapter("https://teo.tencentcloudapi.com/")._pool_maxsize == 16
+    adapter = session.get_adapter("https://teo.tencentcloudapi.com/")
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    assert vars(adapter)["_pool_maxsize"] == 16  # requests keeps the pool size in a private attribute only
     closed: list[bool] = []
     session.close = lambda: closed.append(True)  # type: ignore[method-assign]
     client.close()

@@ -96,8 +96,10 @@ def small(**overrides: Any) -> Scenario:
     return Scenario.from_dict(data)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+def local(  # noqa: PLR0917 - the fields of a datetime, in datetime's order
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 def context(scenario: Scenario) -> Context:

@@ -66,7 +66,9 @@ def test_runtime_is_the_scf_python_310_and_the_timer_fits_in_the_claim_lease() -
 
     inputs = _serverless()["inputs"]
     assert inputs["runtime"] == spec.RUNTIME == "Python3.10"
-    lease = StateRepository.__init__.__kwdefaults__["lease"]
+    defaults = StateRepository.__init__.__kwdefaults__
+    assert defaults is not None
+    lease = defaults["lease"]
     lease_seconds = lease.total_seconds() if hasattr(lease, "total_seconds") else float(lease)
     # A run slower than the lease could see its deliveries taken over and sent twice.
     assert inputs["functions"]["timer"]["timeout"] < lease_seconds

@@ -159,6 +159,7 @@ def check_answer(response: Any, records: list[logging.LogRecord]) -> tuple[int, 
     text.encode("utf-8")  # what the gateway and the bridge send must be valid UTF-8
     body = json.loads(text) if text else None
     if status >= 400:
+        assert body is not None
         assert set(body) == {"error"}
         assert isinstance(body["error"]["code"], str) and body["error"]["code"]
         assert isinstance(body["error"]["message"], str) and body["error"]["message"]

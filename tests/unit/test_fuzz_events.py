@@ -96,7 +96,7 @@ def _parse(ev: Any, context: Any = None) -> Request | None:
     try:
         request = parse_event(ev, {} if context is None else context)
     except ApiProblem as exc:
-        problem = exc
+        problem: ApiProblem | None = exc
     else:
         problem = None
     if problem is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -13,7 +14,8 @@ from lib.config.models import Channel
 from lib.errors import ConfigError
 from lib.model import Notification
 from lib.notify import CHANNELS, DeliveryResult, channel_for, deliver, merge, render
-from lib.notify.limits import Unlimited
+from lib.notify.limits import Unlimited, Window
+from lib.notify.types import Outcome
 from tests.unit.notify_samples import ALL, AT, OVER, TRAFFIC, TZ
 
 WECOM = Channel(type="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K")
@@ -60,7 +62,8 @@ def test_outcomes_per_notification_equal_the_merged_result() -> None:
     """Sent, then "retry" (rate limited): the rest are not attempted; each id gets the worst of its parts."""
     many = [_huge(i) for i in range(4)]
     planned = render("ops", WECOM, many, language="zh", tz=TZ, now=AT)
-    answers = [("sent", None), ("retry", 60.0)] + [("retry", 60.0)] * (len(planned) - 2)
+    answers: list[tuple[Outcome, float | None]] = [("sent", None), ("retry", 60.0)]
+    answers += [("retry", 60.0)] * (len(planned) - 2)
     expected = merge(
         [
             DeliveryResult("ops", r.notification_ids, o, "", None, wait)
@@ -101,8 +104,8 @@ class _PlainFormat:
     """A made-up robot: plain text, 300 bytes a message; everything else comes from the shared steps."""
 
     kind = "plain"
-    limits = ()
-    title_bytes = 40
+    limits: Sequence[Window] = ()
+    title_bytes: int | None = 40
 
     def block(self, message: Any, single: bool) -> str:
         return "\n".join(f"{f.label}: {f.value}" for f in message.facts)

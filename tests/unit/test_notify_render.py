@@ -14,13 +14,14 @@ import pytest
 
 from lib.config.models import Channel
 from lib.errors import ConfigError
+from lib.model import Notification
 from lib.notify import dingtalk, feishu, render, webhook
 from lib.notify.batch import Block, pack, split_text, utf8_len, utf8_prefix
 from lib.notify.webhook import message_text
 from tests.unit.notify_samples import ALL, AT, NO_DATA, TRAFFIC, TZ
 
 
-def _many(count: int) -> list:
+def _many(count: int) -> list[Notification]:
     """``count`` distinct alerts with long Chinese group values (three UTF-8 bytes a character)."""
     return [
         replace(TRAFFIC, id=f"ntf_{i:032x}", group=(("host", f"主机{i}-" + "流量" * 20 + ".example.com"),))

@@ -12,6 +12,7 @@ import requests
 import responses
 
 from lib.config.models import Channel
+from lib.model import Notification
 from lib.notify import DeliveryResult, deliver, delivery_id, merge, retry_schedule
 from lib.notify.limits import RateLimiter, Unlimited
 from lib.notify.retry import MAX_ATTEMPTS, backoff, total_span
@@ -105,7 +106,7 @@ def test_merge_takes_the_worst_per_notification() -> None:
 WECOM = Channel(type="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY")
 
 
-def _deliver(channel: Channel, items: list, **kw: Any) -> list[DeliveryResult]:
+def _deliver(channel: Channel, items: list[Notification], **kw: Any) -> list[DeliveryResult]:
     limiter = kw.pop("limiter", Unlimited())
     with requests.Session() as session:
         return list(

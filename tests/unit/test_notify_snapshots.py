@@ -10,6 +10,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,7 @@ def test_preview_matches_snapshot(kind: str, language: str, name: str) -> None:
     assert text == path.read_text(encoding="utf-8"), f"{name} changed: review, then UPDATE_SNAPSHOTS=1"
 
 
-def _human_text(kind: str, document: dict) -> str:
+def _human_text(kind: str, document: dict[str, Any]) -> str:
     """What a person reads, in order, from a request body."""
     if kind == "wecom":
         return str(document["markdown"]["content"])

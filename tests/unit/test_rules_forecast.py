@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -56,7 +57,7 @@ def _hourly(tz: str, kind: str, now: datetime, per_hour: int) -> tuple[Point, ..
 def test_projection(tz: str, kind: str, now: str, series: str, want: tuple[int, int | None, str]) -> None:
     value, expected, method = want  # the value so far, the projection, the method
     instant = at(now)
-    points = {
+    series_makers: dict[str, Callable[[], tuple[Point, ...]]] = {
         "hourly10": lambda: _hourly(tz, kind, instant, 10),
         "noisy": lambda: _days("2026-11-01T00:00:00+08:00", {0: 100, 1: 100, 2: 100000, 3: 100}),
         "gappy": lambda: _days("2026-11-01T00:00:00+08:00", {0: 100, 1: 100, 2: 100}),
@@ -72,7 +73,8 @@ def test_projection(tz: str, kind: str, now: str, series: str, want: tuple[int, 
             ]
         ),
         "daybucket": lambda: (Point(at("2026-11-21T16:00:00+00:00"), Decimal(50)),),
-    }[series]()
+    }
+    points = series_makers[series]()
     period = current_period(kind, instant, zone(tz))  # type: ignore[arg-type]
     result = project(kind, period, Decimal(value), points, now=instant, tz=zone(tz))
     assert result.method == method
@@ -82,7 +84,7 @@ def test_projection(tz: str, kind: str, now: str, series: str, want: tuple[int, 
 def test_forecast_fires_once_per_period_and_again_in_the_next() -> None:
     cfg = config(budget(limit=1000, thresholds=[100], forecast=True))
     runner = Runner(cfg)
-    told = []
+    told: list[tuple[str, str]] = []
     for now in ["2026-11-03T12:00:00+08:00", "2026-11-04T00:00:00+08:00", "2026-11-05T00:00:00+08:00",
                 "2026-12-03T23:50:00+08:00", "2026-12-04T00:00:00+08:00"]:  # fmt: skip
         instant = at(now)
@@ -96,14 +98,15 @@ def test_forecast_fires_once_per_period_and_again_in_the_next() -> None:
 
     cfg = config(budget(limit=700, thresholds=[100], forecast=True))
     runner = Runner(cfg)
+    told_forecasts: list[tuple[str, str, Decimal | None]] = []
     for now in ["2026-11-03T12:00:00+08:00", "2026-11-04T00:00:00+08:00", "2026-11-05T00:00:00+08:00",
                 "2026-12-03T23:50:00+08:00", "2026-12-04T00:00:00+08:00"]:  # fmt: skip
         instant = at(now)
         series = _hourly("Asia/Shanghai", "month", instant, 1)
         value = sum((p.value for p in series), Decimal(0))
         outcome = runner.step(instant, [observation(cfg, "traffic", value, instant, series=series)])
-        told += [(n.at.isoformat(), n.kind, n.forecast) for n in outcome.notifications]
-    assert told == [
+        told_forecasts += [(n.at.isoformat(), n.kind, n.forecast) for n in outcome.notifications]
+    assert told_forecasts == [
         ("2026-11-04T00:00:00+08:00", "forecast", Decimal(720)),
         ("2026-12-04T00:00:00+08:00", "forecast", Decimal(744)),
     ]

@@ -207,8 +207,9 @@ def test_without_silences_every_crossing_is_told(scenario: dict[str, Any]) -> No
     for _, observations, _, outcome in _play(scenario):
         for o in observations:
             if o.ok:
+                assert o.value is not None  # an observation that is ok has a value
                 key = (o.group, o.period.start)
-                peak[key] = max(peak.get(key, Decimal(0)), o.value)  # type: ignore[type-var]
+                peak[key] = max(peak.get(key, Decimal(0)), o.value)
         for n in outcome.notifications:
             if n.kind == "threshold":
                 highest_told[(n.group, n.period.start)] = Decimal(n.detail["trigger"])
@@ -263,9 +264,8 @@ def test_below_fires_repeats_and_resolves_in_order(steps: list[BalanceRun], repe
         now += timedelta(minutes=step.minutes)
         period = current_period("month", now, zone(cfg.timezone))
         failed = step.balance is None
-        obs = Observation(
-            "bal", (), period, None if failed else Decimal(step.balance), "CNY", error="ApiError" if failed else None
-        )
+        balance = None if step.balance is None else Decimal(step.balance)
+        obs = Observation("bal", (), period, balance, "CNY", error="ApiError" if failed else None)
         outcome = evaluate(cfg, [obs], ledger, now)
         ledger = json.loads(json.dumps(outcome.ledger))
         assert len(outcome.notifications) <= 1

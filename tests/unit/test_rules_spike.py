@@ -81,7 +81,7 @@ def test_yesterday_across_a_dst_change_is_the_same_wall_time() -> None:
 def _run_spikes(values_per_run: list[list[int]]) -> list[tuple[str, str]]:
     cfg = config(budget(spike={"baseline": "median", "factor": 3, "min_value": "1KB"}, period="day"))
     runner = Runner(cfg)
-    told = []
+    told: list[tuple[str, str]] = []
     for i, values in enumerate(values_per_run):
         now: datetime = at("2026-11-22T00:00:00+08:00") + timedelta(hours=len(values))
         series = _hours("2026-11-22T00:00:00+08:00", values)

@@ -115,7 +115,7 @@ def test_bill_summary_by_product() -> None:
         ):
             assert YUAN.match(item[key])
         assert re.match(r"^\d+\.\d{2}$", item["RealTotalCostRatio"])
-    ratios = sum(Decimal(i["RealTotalCostRatio"]) for i in out["SummaryOverview"])
+    ratios = sum((Decimal(i["RealTotalCostRatio"]) for i in out["SummaryOverview"]), Decimal(0))
     assert abs(ratios - 100) <= Decimal("0.03")
     assert set(out["SummaryTotal"]) == {
         "RealTotalCost",

@@ -153,7 +153,7 @@ def test_by_project_and_by_region() -> None:
     }
     assert {p["BillMonth"] for p in projects} == {"2026-11"}
     ratios = [Decimal(p["RealTotalCostRatio"]) for p in projects]
-    assert abs(sum(ratios) - 100) <= Decimal("0.01") * len(ratios)
+    assert abs(sum(ratios, Decimal(0)) - 100) <= Decimal("0.01") * len(ratios)
     regions = call(sc, "DescribeBillSummaryByRegion", **MONTH)["SummaryOverview"]
     assert sum(Decimal(r["RealTotalCost"]) for r in regions) == Decimal(total) / 100
     assert {r["RegionId"] for r in regions} == {"ap-guangzhou", "ap-shanghai"}

@@ -20,6 +20,7 @@ from sandbox.api3 import Context
 from sandbox.catalogue import METRICS
 from sandbox.scenario import Scenario
 from sandbox.teo import describe_billing_data
+from sandbox.verify import Caller
 
 EPOCH = "2026-11-01T00:00:00"
 PATTERN = {
@@ -41,7 +42,7 @@ def reference(  # noqa: PLR0917 - one argument per part of a series key
     usage = zone.get("usage", {})
     if metric not in usage:
         flux = {"acc_bandwidth": "acc_flux"}.get(metric)
-        return reference(data, flux, zone, host, region, t) * 8 // 300 if flux in usage else 0
+        return reference(data, flux, zone, host, region, t) * 8 // 300 if flux is not None and flux in usage else 0
     spec = usage[metric]
     peak = "mean" in spec
     base = Fraction(spec["mean"] if peak else spec["daily"])
@@ -184,7 +185,8 @@ def test_silent_zones_answer_as_if_computed(monkeypatch: pytest.MonkeyPatch) -> 
     silent = {z: [m for m in METRICS if engine.silent(m, scenario.zones[z])] for z in scenario.zones}
     assert silent["zone-idle"] == silent["zone-hosts"] == silent["zone-zero"] == list(METRICS)
     assert "acc_flux" not in silent["zone-busy"] and "acc_bandwidth" not in silent["zone-busy"]
-    ctx = Context(scenario, scenario.now(), None, region=None, language="zh-CN")
+    caller = Caller("AKIDTESTUSAGE", "TC3-HMAC-SHA256", "teo")
+    ctx = Context(scenario, scenario.now(), caller, region=None, language="zh-CN")
     queries = [
         {
             "StartTime": "2026-11-01T00:00:00+08:00",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import TypedDict
+
 import pytest
 
 from lib.signing import cos as cos_steps
@@ -12,7 +15,21 @@ from lib.signing import v1 as v1_steps
 SECRET_ID = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
 CVM_PAYLOAD = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
-CVM = {
+
+
+class _Tc3Request(TypedDict):
+    """The request fields of a TC3 vector, as keyword arguments of ``tc3_headers``."""
+
+    service: str
+    host: str
+    action: str
+    version: str
+    region: str
+    timestamp: int
+    content_type: str
+
+
+CVM: _Tc3Request = {
     "service": "cvm",
     "host": "cvm.tencentcloudapi.com",
     "action": "DescribeInstances",
@@ -60,7 +77,7 @@ def test_vector_a_steps() -> None:
     ],
 )
 def test_vector_a_both_keys(secret_id: str, secret_key: str, expected: str) -> None:
-    headers = tc3_headers(secret_id, secret_key, payload=CVM_PAYLOAD, **CVM)  # type: ignore[arg-type]
+    headers = tc3_headers(secret_id, secret_key, payload=CVM_PAYLOAD, **CVM)
     assert _signature(headers) == expected
     assert headers["Authorization"] == (
         f"TC3-HMAC-SHA256 Credential={secret_id}/2019-02-25/cvm/tc3_request, "
@@ -81,7 +98,7 @@ def test_vector_a_both_keys(secret_id: str, secret_key: str, expected: str) -> N
     ],
 )
 def test_vector_b_signs_action(secret_key: str, expected: str) -> None:
-    headers = tc3_headers(SECRET_ID, secret_key, payload=CVM_PAYLOAD, sign_action=True, **CVM)  # type: ignore[arg-type]
+    headers = tc3_headers(SECRET_ID, secret_key, payload=CVM_PAYLOAD, sign_action=True, **CVM)
     assert "SignedHeaders=content-type;host;x-tc-action," in headers["Authorization"]
     assert _signature(headers) == expected
 
@@ -225,8 +242,8 @@ def test_cos_put_example() -> None:
 def test_cos_get_example() -> None:
     params = {"response-content-type": "application/octet-stream", "response-cache-control": "max-age=600"}
     headers = {"Date": "Thu, 16 May 2019 06:55:53 GMT", "Host": COS_HOST}
-    http = cos_steps.http_string("GET", "/exampleobject(腾讯云)", params, headers)  # type: ignore[arg-type]
-    assert cos_steps.hashlib.sha1(http.encode()).hexdigest() == "54ecfe22f59d3514fdc764b87a32d8133ea611e6"
+    http = cos_steps.http_string("GET", "/exampleobject(腾讯云)", params, headers)
+    assert hashlib.sha1(http.encode()).hexdigest() == "54ecfe22f59d3514fdc764b87a32d8133ea611e6"
     auth = cos_authorization(
         COS_ID,
         COS_KEY,
