@@ -17,7 +17,8 @@ MAX_SILENCE = timedelta(days=366)
 # would only overflow date arithmetic further down.
 EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
 MAX_AHEAD = timedelta(days=366)
-_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# [0-9], not \d: int() would read other scripts' digits ("١h" as one hour).
+_DURATION = re.compile(r"^(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 
 
 def parse_duration(text: str) -> timedelta:

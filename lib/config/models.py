@@ -41,13 +41,17 @@ _LIMIT_SCHEMA: dict[str, Any] = {
 _DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "number", "description": "seconds"},
-        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|sec|m|min|h|d|w)\s*)+$", "examples": ["24h", "30m"]},
+        {
+            "type": "string",
+            "pattern": r"^\s*([0-9]+(\.[0-9]+)?\s*(ms|s|sec|m|min|h|d|w)\s*)+$",
+            "examples": ["24h", "30m"],
+        },
         {"type": "null"},
     ]
 }
 _PERCENTS_SCHEMA: dict[str, Any] = {
     "type": "array",
-    "items": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%?\s*$"}]},
+    "items": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*%?\s*$"}]},
     "description": "percent of limit, e.g. [50, 80, 100]",
 }
 
@@ -121,7 +125,8 @@ class Budget(Strict):
     name: str = Field(pattern=NAME_PATTERN, max_length=64, description="unique; letters, digits, - and _")
     source: Literal["teo", "billing"] = Field(description="teo: EdgeOne usage; billing: cost and balance")
     metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
-    zones: tuple[str, ...] = Field(default=("*",), min_length=1, max_length=100, description='zone ids, or "*"')
+    # Any number of zones: the API takes 100 per request, and the planner sends them 100 at a time.
+    zones: tuple[str, ...] = Field(default=("*",), min_length=1, description='zone ids (any number), or "*"')
     filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description="teo filters")
     group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
     period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
