@@ -57,6 +57,9 @@ def check(args: argparse.Namespace) -> int:
 
     at = parse_instant(args.at) if args.at is not None else None  # --at '' is a mistake, not 'now'
     app = App.from_env(config_source=args.config)
+    from lib.config.commands import warn_if_empty
+
+    warn_if_empty(app.config)  # the result document keeps its shape: empty lists, exit 0
     result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

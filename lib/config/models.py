@@ -23,6 +23,9 @@ FilterType = Literal["host", "proxy-id", "region-id"]
 Aggregate = Literal["max", "p95", "avg", "sum"]
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+# A configuration without budgets is valid (a first deployment, a placeholder) but watches nothing:
+# validate, check and the timer say so.
+NO_BUDGETS = "no budgets configured: nothing is monitored"
 
 _QUANTITY_SCHEMA: dict[str, Any] = {
     "anyOf": [
