@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,9 @@ def check(args: argparse.Namespace) -> int:
     warn_if_empty(app.config)  # the result document keeps its shape: empty lists, exit 0
     result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+        # Written piece by piece: the whole text of 10,000 budgets' evaluations would be ~15 MB more at once.
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        print()
     else:
         from lib.app.report import status_table
 
