@@ -26,6 +26,9 @@ NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 # A configuration without budgets is valid (a first deployment, a placeholder) but watches nothing:
 # validate, check and the timer say so.
 NO_BUDGETS = "no budgets configured: nothing is monitored"
+# What one function instance can hold: a 10,000-budget dry run peaks at about 100 MB of SCF's 128 MB
+# (bench/bench_memory.py); a longer list is refused before it is validated, rather than killed mid-run.
+MAX_BUDGETS = 10_000
 
 _QUANTITY_SCHEMA: dict[str, Any] = {
     "anyOf": [
@@ -103,6 +106,24 @@ def _unit_for(info: ValidationInfo) -> str | None:
     return metric.unit if metric else None
 
 
+# Equal amounts written the same way share one object: 10,000 budgets with "limit: 10TB" and the
+# default thresholds [100] hold two objects, not 20,000 (Decimals and tuples are immutable). Keyed by
+# text, so 100 and 100.0 stay as written; bounded, so a long-lived instance cannot grow it forever.
+_SHARED: dict[tuple[str, ...], Any] = {}
+_MAX_SHARED = 4096
+
+
+def _shared(value: Any) -> Any:
+    """``value`` (a Decimal or a tuple of them), or an equal one written the same way that is already held."""
+    key = ("tuple", *map(str, value)) if isinstance(value, tuple) else ("decimal", str(value))
+    found = _SHARED.get(key)
+    if found is not None:
+        return found
+    if len(_SHARED) < _MAX_SHARED:
+        _SHARED[key] = value
+    return value
+
+
 def _quantity(raw: Any, info: ValidationInfo) -> Decimal:
     unit = _unit_for(info)
     try:
@@ -171,12 +192,17 @@ class Budget(Strict):
         return data
 
     @model_validator(mode="after")
-    def _share_field_names(self) -> Budget:
+    def _share(self) -> Budget:
+        # After pydantic's own validation, which builds new Decimals and tuples from what validators return.
         names = frozenset(self.__pydantic_fields_set__)
         shared = _FIELD_NAMES.get(names)
         if shared is None:
             shared = _FIELD_NAMES.setdefault(names, _SharedFieldNames(names))
         object.__setattr__(self, "__pydantic_fields_set__", shared)
+        values = self.__dict__
+        for name in ("limit", "thresholds", "absolute", "below"):
+            if isinstance(values[name], Decimal | tuple):
+                values[name] = _shared(values[name])
         return self
 
     @field_validator("metric")
@@ -290,6 +316,16 @@ class Config(Strict):
     language: Literal["zh", "en"] = "zh"
     channels: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Channel] = Field(default_factory=dict)
     budgets: tuple[Budget, ...] = ()
+
+    @field_validator("budgets", mode="before")
+    @classmethod
+    def _at_most(cls, raw: Any) -> Any:
+        if isinstance(raw, list | tuple) and len(raw) > MAX_BUDGETS:
+            raise ValueError(
+                f"at most {MAX_BUDGETS:,} budgets in one configuration, not {len(raw):,}: one function instance's "
+                "memory holds no more; split them over several deployments (each its own budgets.yaml and state)"
+            )
+        return raw
 
     @field_validator("timezone")
     @classmethod
