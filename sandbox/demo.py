@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_TOKEN = "demo-token"  # noqa: S105 - a local demo token, not a secret
+DEMO_TOKEN = "demo-token-for-the-local-demo"  # noqa: S105 - a local demo token, not a secret
 
 
 def _banner(text: str) -> None:

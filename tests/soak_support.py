@@ -43,7 +43,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 STEP = timedelta(minutes=10)
 ZONE_A = "zone-2soakaaaaaaa"
 ZONE_B = "zone-2soakbbbbbbb"
-API_TOKEN = "soak-token"
+API_TOKEN = "soak-token-0123456789"
 COS_STATE = "cos://soak-1250000000.ap-guangzhou/state"
 GB = 10**9
 

@@ -209,14 +209,15 @@ def make_server(host: str, port: int) -> ThreadingHTTPServer:
 
 def serve(host: str, port: int) -> int:
     """Serve until interrupted; prints ``serving the API on http://HOST:PORT`` (the real port) first."""
-    from lib.api.auth import TOKEN_VARIABLE, configured_tokens
+    from lib.api.auth import TOKEN_VARIABLE, api_tokens
     from lib.app.instance import environ
 
+    tokens = api_tokens(environ())  # a too-short token stops the server here, before it listens
     server = make_server(host, port)
     with server:
         bound_host, bound_port = server.server_address[:2]
         print(f"serving the API on http://{bound_host!s}:{bound_port}", flush=True)
-        if not configured_tokens(environ()):
+        if not tokens:
             print(f"warning: {TOKEN_VARIABLE} is not set: every route but /health answers 401", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a local server is stopped
             server.serve_forever()

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lib.api.errors import ApiProblem, bad_request, invalid_input
 
@@ -17,7 +26,9 @@ MAX_SILENCE = timedelta(days=366)
 # would only overflow date arithmetic further down.
 EARLIEST = datetime(2010, 1, 1, tzinfo=timezone.utc)
 MAX_AHEAD = timedelta(days=366)
-_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# [0-9], not \d: int() would read other scripts' digits ("١h" as one hour).
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
+_DURATION = re.compile(r"^(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -36,15 +47,27 @@ def parse_duration(text: str) -> timedelta:
     return value
 
 
+def _instant_text(value: Any) -> Any:
+    """Only ISO 8601 text is an instant: pydantic would also read 1700000000 (or "1700000000") as one."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise ValueError("write an ISO 8601 instant with an offset, e.g. 2026-11-20T08:00:00+08:00")
+    return value.strip()  # like every other string of a body (str_strip_whitespace)
+
+
+# The one place a string becomes a datetime; everything else in a body must already have its JSON type.
+Instant = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_instant_text)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # strict: "yes", 1 or "true" are not a boolean, 5 is not text; a request says what it means.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True)
 
 
 class CheckRequest(_Strict):
     """``POST /check``: an optional dry run and an optional instant to evaluate at (backtest)."""
 
     dry_run: bool = False
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
     @field_validator("at")
     @classmethod
@@ -58,8 +81,8 @@ class SilenceRequest(_Strict):
     """``POST /silences``: matchers plus either ``ends_at`` or ``duration``."""
 
     matchers: dict[MatcherKey, str] = Field(min_length=1)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     duration: str | None = Field(default=None, max_length=32)
     comment: str = Field(default="", max_length=1000)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,14 @@ def check(args: argparse.Namespace) -> int:
 
     at = parse_instant(args.at) if args.at is not None else None  # --at '' is a mistake, not 'now'
     app = App.from_env(config_source=args.config)
+    from lib.config.commands import warn_if_empty
+
+    warn_if_empty(app.config)  # the result document keeps its shape: empty lists, exit 0
     result = app.run_check(at=at, dry_run=args.dry_run, trigger="cli")
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        # Written piece by piece: the whole text of 10,000 budgets' evaluations would be ~15 MB more at once.
+        json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
     else:
         from lib.app.report import status_table
 

@@ -24,9 +24,13 @@ log = logging.getLogger("lib.app.timer")
 def run_timer(event: Any, context: Any) -> dict[str, Any]:
     """One tick. The event's fields are not needed: the clock, not the trigger's ``Time``, says when."""
     from lib.app.instance import warm_app
+    from lib.config.models import NO_BUDGETS
 
     try:
-        return warm_app().run_check(trigger="timer").to_dict()
+        app = warm_app()
+        if not app.config.budgets:
+            log.warning(NO_BUDGETS)
+        return app.run_check(trigger="timer").to_dict()
     except StateError as exc:
         if exc.retryable:
             raise

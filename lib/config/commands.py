@@ -9,14 +9,23 @@ import sys
 from typing import Any
 
 from lib.config.loader import load_config
-from lib.config.models import Config
+from lib.config.models import NO_BUDGETS, Config
 from lib.errors import ConfigError, ConfigErrors
 from lib.notify import CHANNELS
 from lib.sources import SOURCES
 
 
+def warn_if_empty(config: Config) -> None:
+    """A warning line on stderr when ``config`` has no budgets (``validate`` and ``check``; exit status unchanged)."""
+    if not config.budgets:
+        print(f"warning: {NO_BUDGETS}", file=sys.stderr)
+
+
 def validate(args: argparse.Namespace) -> int:
-    """Print ``ok: N budgets, M channels``, or every problem (budget, field, line) and return 2."""
+    """Print ``ok: N budgets, M channels``, or every problem (budget, field, line) and return 2.
+
+    No budgets is valid (exit 0) but warned about on stderr.
+    """
     try:
         config = load_config(getattr(args, "config", None), environ=os.environ)
     except ConfigErrors as exc:
@@ -30,6 +39,7 @@ def validate(args: argparse.Namespace) -> int:
         return 2
     # Fixed wording (always plural): scripts match on it.
     print(f"ok: {len(config.budgets)} budgets, {len(config.channels)} channels")
+    warn_if_empty(config)
     return 0
 
 

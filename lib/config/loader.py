@@ -7,7 +7,6 @@ Every problem becomes a ``ConfigError`` with the budget's name, the field's path
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from pathlib import Path as FilePath
@@ -17,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 
 from lib.config.checks import check_config
 from lib.config.envvars import expand, hide_values
+from lib.config.explain import explain
 from lib.config.models import Budget, Channel, Config, Spike
 from lib.config.yamldoc import Path, line_of, load_yaml
 from lib.errors import BudgetError, ConfigError, ConfigErrors, CredentialError
 from lib.settings import Settings
 
 DEFAULT_SOURCE = "budgets.yaml"
-_COS_URL = re.compile(r"^cos://(?P<bucket>[a-z0-9-]+-\d+)\.(?P<region>[a-z0-9-]+)/(?P<key>.+)$")
+_COS_URL = re.compile(r"^cos://(?P<bucket>[a-z0-9-]+-[0-9]+)\.(?P<region>[a-z0-9-]+)/(?P<key>.+)$")
 
 
 def load_config(source: str | None = None, *, environ: Mapping[str, str]) -> Config:
@@ -182,32 +182,27 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path:
     return tuple(path)
 
 
-def _model_at(path: Path) -> type[BaseModel] | None:
-    if len(path) == 1:
+def _model_of(path: Path) -> type[BaseModel] | None:
+    """The model of the mapping at ``path`` in the document, if it is one."""
+    if path == ():
         return Config
-    if path[0] == "budgets" and len(path) == 3:
+    if path[0] == "budgets" and len(path) == 2:
         return Budget
-    if path[0] == "budgets" and len(path) == 4 and path[2] == "spike":
+    if path[0] == "budgets" and len(path) == 3 and path[2] == "spike":
         return Spike
-    if path[0] == "channels" and len(path) == 3:
+    if path[0] == "channels" and len(path) == 2:
         return Channel
     return None
 
 
 def _message(error: Mapping[str, Any], path: Path) -> str:
+    if not path:
+        return explain(error, None, list(Config.model_fields))
     kind = error["type"]
-    if kind == "extra_forbidden":
-        model = _model_at(path)
-        known = list(model.model_fields) if model else []
-        close = difflib.get_close_matches(str(path[-1]), known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else (f"; keys: {', '.join(known)}" if known else "")
-        return f"unknown key {path[-1]!r}{hint}"
-    if kind == "missing":
-        return "is required"
-    if kind == "string_pattern_mismatch":
-        return "use only letters, digits, - and _"
-    message = str(error["msg"])
-    return message.removeprefix("Value error, ")
+    # An unknown or missing key is about the mapping that holds it; a wrong type is about the value itself.
+    container = path if kind in ("model_type", "model_attributes_type") else path[:-1]
+    model = _model_of(container)
+    return explain(error, path[-1], list(model.model_fields) if model else [])
 
 
 def _validation_errors(data: Any, lines: dict[Path, int], exc: ValidationError) -> list[ConfigError]:

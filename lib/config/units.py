@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 MAX_EXPONENT = 24
+_AT_MOST = f"write at most {MAX_EXPONENT + 1} digits before the decimal point"
 
 Kind = Literal["bytes", "bandwidth", "count", "duration", "money"]
 
@@ -69,7 +70,9 @@ _SECONDS: dict[str, Decimal] = {
 _MONEY_PREFIXES = ("¥", "￥", "$")
 _MONEY_SUFFIXES = ("CNY", "RMB", "USD", "元", "yuan")
 
-_NUMBER = r"[+-]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# [0-9], not \d: \d and Decimal() also read other scripts' digits ("١٢h" would be 12 hours), which a
+# reader of the file may not recognise as a number at all; such text is refused with a message instead.
+_NUMBER = r"[+-]?(?:[0-9][0-9_,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _SPLIT = re.compile(rf"^\s*({_NUMBER})\s*(.*?)\s*$")
 _BYTES = re.compile(r"^(?:([kKmMgGtTpP])(i)?)?B$")
 _BITS = re.compile(r"^([kKmMgGtT])?bps$", re.IGNORECASE)
@@ -94,6 +97,13 @@ def unit_kind(unit: str) -> Kind:
         raise UnitError(f"unknown base unit {unit!r}") from exc
 
 
+def _ascii_digits(raw: str) -> None:
+    """Refuse digits other than 0-9 (Arabic-Indic, full-width, ...), naming the first one."""
+    for char in raw:
+        if char.isdigit() and not "0" <= char <= "9":
+            raise UnitError(f"{raw!r} has the digit {char!r} (U+{ord(char):04X}): write numbers with the digits 0-9")
+
+
 def _number(text: str, raw: object) -> Decimal:
     try:
         value = Decimal(text.replace("_", "").replace(",", ""))
@@ -102,7 +112,7 @@ def _number(text: str, raw: object) -> Decimal:
     if not value.is_finite():
         raise UnitError(f"{raw!r} is not a finite number")
     if value and value.adjusted() > MAX_EXPONENT:  # keeps later arithmetic far from Decimal overflow
-        raise UnitError(f"{raw!r} is too large")
+        raise UnitError(f"{raw!r} is too large: {_AT_MOST}")
     return value
 
 
@@ -117,13 +127,14 @@ def _plain(raw: object) -> Decimal | None:
             raise UnitError(f"{raw!r} is not a finite number")
         if value and value.adjusted() > MAX_EXPONENT:
             shown = repr(raw) if value.adjusted() < 40 else f"a number of {value.adjusted() + 1} digits"
-            raise UnitError(f"{shown} is too large")
+            raise UnitError(f"{shown} is too large: {_AT_MOST}")
         return value
     if isinstance(raw, float):
         # str() keeps what the user wrote for short decimals (0.1 stays 0.1, not 0.1000000000000000055…).
         return _number(str(raw), raw)
     if not isinstance(raw, str):
         raise UnitError(f"{raw!r} is not a quantity")
+    _ascii_digits(raw)
     return None
 
 

@@ -50,7 +50,7 @@ ZONE_A = "zone-faulta"
 ZONE_B = "zone-faultb"
 BUCKET = "state-1250000000"
 REGION = "ap-guangzhou"
-TOKEN = "faults-token"
+TOKEN = "faults-token-0123456789"
 
 # What the first healthy run must tell: (budget, zone, kind, status, level).
 TRAFFIC_80 = ("traffic", ZONE_A, "threshold", "firing", 80)

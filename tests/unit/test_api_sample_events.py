@@ -43,6 +43,6 @@ def test_sample_event_answers(name: str, status: int) -> None:
     event = _load(name)
     assert set(event) >= REFERENCE_KEYS
     assert event["requestContext"]["stage"] == "release"
-    app = make_app(tokens=("change-me",))
+    app = make_app(tokens=("change-me-to-a-long-random-token",))
     got, _, body = call(app, event, json.loads((EVENTS / "context.json").read_text(encoding="utf-8")))
     assert got == status, body

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ json_like = st.recursive(
 )
 
 
-def assert_clear(run: Any, *, caplog: pytest.LogCaptureFixture | None = None) -> Config | None:
+def assert_clear(run: Callable[[], Config], *, caplog: pytest.LogCaptureFixture | None = None) -> Config | None:
     """Run the loader; it returns a Config or raises ConfigError(s) that name places and leak nothing."""
     try:
         config = run()

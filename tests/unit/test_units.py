@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -104,3 +105,29 @@ def test_parse_percent(raw: object, percent: int | Decimal) -> None:
 def test_parse_percent_refuses_units() -> None:
     with pytest.raises(UnitError, match="not a percentage"):
         parse_percent("80TB")
+
+
+@pytest.mark.parametrize(
+    ("parse", "raw", "digit"),
+    [
+        (parse_seconds, "١٢h", "U+0661"),  # Arabic-Indic: would otherwise read as 12 hours
+        (parse_seconds, "۱۲", "U+06F1"),  # Extended Arabic-Indic, a plain number of seconds
+        (parse_seconds, "1h٣٠m", "U+0663"),
+        (lambda raw: parse_quantity(raw, "B"), "１０TB", "U+FF11"),  # full-width
+        (lambda raw: parse_quantity(raw, "bps"), "१००Mbps", "U+0967"),  # Devanagari
+        (lambda raw: parse_quantity(raw, "count"), "٣万", "U+0663"),
+        (lambda raw: parse_quantity(raw, "CNY"), "¥٥٠٠", "U+0665"),
+        (lambda raw: parse_quantity(raw, "ms"), "٥s", "U+0665"),
+        (parse_percent, "٨٠%", "U+0668"),
+    ],
+)
+def test_only_ascii_digits_are_numbers(parse: Any, raw: str, digit: str) -> None:
+    with pytest.raises(UnitError) as info:
+        parse(raw)
+    assert f"({digit}): write numbers with the digits 0-9" in str(info.value)
+    assert repr(raw) in str(info.value)
+
+
+def test_ascii_digits_next_to_chinese_units_still_read() -> None:
+    assert parse_quantity("3万", "count") == 30_000
+    assert parse_quantity("1000元", "CNY") == 1000
