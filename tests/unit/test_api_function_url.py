@@ -80,7 +80,7 @@ def test_url_sample_is_shaped_like_a_function_url_and_answers(name: str, status:
     assert not GATEWAY_ONLY & set(ev)
     assert all(h == h.lower() for h in ev["headers"])
     assert ev["headers"]["x-scf-remote-addr"]
-    got, headers, body = call(make_app(tokens=("change-me",)), ev, CONTEXT)
+    got, headers, body = call(make_app(tokens=("change-me-to-a-long-random-token",)), ev, CONTEXT)
     assert got == status, body
     assert headers["X-Request-Id"] == CONTEXT["request_id"]
 
