@@ -44,7 +44,7 @@ def deployer_environ(tmp_path: Path) -> dict[str, str]:
         "BUDGET_CONFIG": str(tmp_path / "budgets.yaml"),
         "BUDGET_DEPLOY_PACKAGE": str(package),
         "BUDGET_STATE": "cos://state-1250000000.ap-guangzhou/budget-state",
-        "BUDGET_API_TOKEN": "token-123456",
+        "BUDGET_API_TOKEN": "token-1234567890abcdef",
         "BUDGET_API_ENDPOINT": "http://scf.test/",
         "WECOM_URL": SECRET_URL,
         "TENCENTCLOUD_SECRETID": "AKIDdeployer",

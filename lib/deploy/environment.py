@@ -100,6 +100,10 @@ def function_environment(environ: Mapping[str, str], *, cwd: Path | None = None)
         )
     if not variables.get("BUDGET_API_TOKEN"):
         warnings.append("BUDGET_API_TOKEN is not set: every API route but /health will refuse requests")
+    else:
+        from lib.api.auth import api_tokens
+
+        api_tokens(variables)  # a token the API would refuse is an error now, before anything is created
     return FunctionEnvironment(variables, text if local else None, warnings)
 
 

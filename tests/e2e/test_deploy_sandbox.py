@@ -136,12 +136,12 @@ def test_deploy_runs_the_product_in_the_sandbox_and_undeploy_removes_it(sandbox_
         after = {name: client.call("scf", "2018-04-16", "GetFunction", {"FunctionName": name}) for name in (TIMER, API)}
         assert [after[n]["ModTime"] for n in (TIMER, API)] == [before[n]["ModTime"] for n in (TIMER, API)]
 
-        rotated = {**env, "BUDGET_API_TOKEN": "rotated-token"}
+        rotated = {**env, "BUDGET_API_TOKEN": "rotated-token-0123456789"}
         third = _deploy(rotated, "deploy", "--role", "BudgetAlertsScfRole")
         assert sorted(_calls(third)) == [f"UpdateFunctionConfiguration {API}", f"UpdateFunctionConfiguration {TIMER}"]
-        assert "rotated-token" not in "\n".join(third)
+        assert "rotated-token-0123456789" not in "\n".join(third)
         answer = requests.get(
-            f"{url.rstrip('/')}/status", headers={"Authorization": "Bearer rotated-token"}, timeout=60
+            f"{url.rstrip('/')}/status", headers={"Authorization": "Bearer rotated-token-0123456789"}, timeout=60
         )
         assert answer.status_code == 200, answer.text
 

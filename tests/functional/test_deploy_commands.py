@@ -79,7 +79,7 @@ def test_the_environment_is_budget_variables_and_config_references_never_credent
         assert "UNRELATED" not in env and "BUDGET_DEPLOY_PACKAGE" not in env
     printed = "\n".join(lines)
     assert "WECOM_URL" in printed
-    assert "very-secret-key" not in printed and "token-123456" not in printed
+    assert "very-secret-key" not in printed and "token-1234567890abcdef" not in printed
 
 
 def test_the_local_configuration_ships_as_budgets_yaml(fake: FakeScf, environ: dict[str, str]) -> None:
@@ -157,6 +157,14 @@ def test_an_unset_referenced_variable_stops_before_any_call(fake: FakeScf, envir
     del environ["WECOM_URL"]
     with pytest.raises(ConfigError, match="WECOM_URL"):
         run_deploy(environ)
+    assert fake.requests == []
+
+
+def test_an_api_token_the_function_would_refuse_stops_before_any_call(fake: FakeScf, environ: dict[str, str]) -> None:
+    environ["BUDGET_API_TOKEN"] = "short-token"
+    with pytest.raises(ConfigError, match="BUDGET_API_TOKEN: token 1 is shorter than 16 characters") as caught:
+        run_deploy(environ)
+    assert "short-token" not in str(caught.value)
     assert fake.requests == []
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lib.app import commands as app_commands
+from lib.app.result import RunResult
 from lib.config.commands import validate
 from lib.config.models import Config
 from tests.unit.test_config_loader import ENV, REPO
@@ -68,13 +69,14 @@ def test_the_timer_logs_the_warning(monkeypatch: pytest.MonkeyPatch, caplog: pyt
         def __init__(self, config: Config) -> None:
             self.config = config
 
-        def run_check(self, **kwargs: Any) -> dict[str, Any]:
-            return {"evaluations": [], "trigger": kwargs["trigger"]}
+        def run_check(self, **kwargs: Any) -> RunResult:
+            return RunResult(run_id="run-1", at="2026-11-22T10:00:00+08:00", trigger=kwargs["trigger"], dry_run=False)
 
     stub = Stub(Config())
     monkeypatch.setattr(lib.app.instance, "warm_app", lambda: stub)
     with caplog.at_level(logging.WARNING, logger="lib.app.timer"):
-        assert run_timer({}, {}) == {"evaluations": [], "trigger": "timer"}
+        result = run_timer({}, {})
+        assert (result["evaluations"], result["trigger"], result["run_id"]) == ([], "timer", "run-1")
     assert "no budgets configured: nothing is monitored" in caplog.text
     caplog.clear()
     stub.config = Config.model_validate(
