@@ -2,7 +2,7 @@
 
 Network errors and timeouts are "retry". Redirects are not followed (a webhook that moved, or one that
 points a request at an internal address, is not chased). Each channel supplies ``classify`` for the
-answers it knows; the shared rules for HTTP statuses live here.
+answers it knows; the shared rules for HTTP statuses, JSON bodies and in-body error codes live here.
 """
 
 from __future__ import annotations
@@ -112,3 +112,47 @@ def send(
         status_code=answer.status,
         retry_after=retry_after,
     )
+
+
+def json_body(document: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, the exact bytes that are sent (and signed, for webhooks)."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+def classify_code(
+    answer: Answer,
+    *,
+    field: str,
+    message_field: str,
+    retry: Mapping[int, float | None],
+    reject: Mapping[int, str],
+) -> Verdict:
+    """Classify an answer that reports errors as a numeric code inside a (usually) HTTP 200 JSON body.
+
+    Codes in ``retry`` wait (the value is the default Retry-After); codes in ``reject`` are the request's
+    own fault; an unknown non-zero code is retried, bounded by the retry schedule, because dropping an
+    alert on a code we have not seen is worse than trying again.
+    """
+    data = answer.json()
+    has_code = isinstance(data, dict) and isinstance(data.get(field), int)
+    if not has_code:
+        verdict = classify_status(answer)
+        if verdict is not None:
+            return verdict
+        return "retry", f"unexpected answer (HTTP {answer.status}): {excerpt(answer.text)}", None
+    assert isinstance(data, dict)
+    code = int(data[field])
+    message = str(data.get(message_field, ""))
+    if code == 0 and 200 <= answer.status < 300:
+        return "sent", "ok", None
+    if code in retry:
+        return "retry", f"{field} {code}: {message} (rate limited or busy)", answer.retry_after or retry[code]
+    if code in reject:
+        return "rejected", f"{field} {code}: {message} ({reject[code]})", None
+    verdict = classify_status(answer)
+    if verdict is not None:
+        return verdict[0], f"{verdict[1]}; {field} {code}: {message}", verdict[2]
+    return "retry", f"{field} {code}: {message} (unknown code, will retry)", answer.retry_after

@@ -12,17 +12,26 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from lib.messages import batch_title
+from lib.messages import Message, batch_title, compose
 from lib.model import Notification
 from lib.notify import http
 from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.channel import ChatFormat, Part
-from lib.notify.common import JSON_HEADERS, json_body, messages
+from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.limits import Window
 from lib.notify.types import DeliveryResult, Request
 
 if TYPE_CHECKING:
     from lib.config.models import Channel as ChannelConfig
+
+
+_TONE_ORDER = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
+
+
+def messages(notifications: Sequence[Notification], language: str, tz: tzinfo) -> list[Message]:
+    """Composed messages, the most urgent first (stable within a tone)."""
+    composed = [compose(n, language, tz) for n in notifications]
+    return sorted(composed, key=lambda m: _TONE_ORDER[m.tone])
 
 
 def part_number(index: int, total: int) -> str:

@@ -25,8 +25,7 @@ from lib.messages import plain_body
 from lib.messages.text import compose
 from lib.model import Notification
 from lib.notify import http
-from lib.notify.common import JSON_HEADERS, json_body
-from lib.notify.http import Answer, Verdict, classify_status
+from lib.notify.http import JSON_HEADERS, Answer, Verdict, classify_status, json_body
 from lib.notify.limits import Window
 from lib.notify.types import DeliveryResult, Request
 

@@ -13,8 +13,7 @@ from typing import Any
 from lib.config.models import Channel
 from lib.messages import Message
 from lib.notify.channel import Packing, Part
-from lib.notify.common import classify_code
-from lib.notify.http import Answer, Verdict
+from lib.notify.http import Answer, Verdict, classify_code
 from lib.notify.limits import Window
 from lib.notify.packing import ChatChannel
 
