@@ -12,8 +12,8 @@
   cash + income + gift accounts minus frozen amounts and arrears: what can still pay for postpaid
   usage. ``Balance`` is a compatibility alias of it (used only when RealBalance is absent);
   ``CashAccountBalance`` alone ignores freezes and arrears and would overstate what is left. The
-  observation carries the balance as a one-point series, so the series store keeps the balances runs
-  saw: the runway rule reads them back.
+  observation carries the balance as a one-point series stamped with the start of the hour, so the
+  series store keeps the last balance each hour's runs saw: the runway rule reads them back.
 
 No request carries ``PayerUin``: every bill asked for is the calling account's own.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -239,7 +239,10 @@ class BillingFetch:
         period = current_period(budget.period, self.now, self.tz)
         if isinstance(balance, BudgetError):
             return failed(budget.name, [()], period, self.unit, error=balance, as_of=self.now)
-        point = (Point(self.now, balance),)  # recorded by the series store: the runway rule's history
+        # Recorded by the series store for the runway rule and the charts: one point an hour (a later run in
+        # the hour overwrites it), as the balance changes when each hour's usage is charged.
+        hour = self.now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        point = (Point(hour, balance),)
         return [Observation(budget.name, (), period, balance, self.unit, series=point, as_of=self.now)]
 
 
