@@ -37,6 +37,7 @@ from lib.periods import current_period
 RECENT_DAYS = 7
 MIN_DAYS = 3
 DAY_SECONDS = Decimal(86400)
+FEN = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def daily_burn(points: Sequence[Point], now: datetime, tz: tzinfo) -> list[tuple
     while day.end.timestamp() <= last:
         if day.start.timestamp() >= first:  # covered from its start: a complete day
             local = day.start.astimezone(tz).date()
-            out.append((local, burn.get(local, Decimal(0))))
+            out.append((local, burn.get(local, Decimal(0)).quantize(FEN)))  # money is exact to the fen
         day = current_period("day", day.end, tz)
     return out
 

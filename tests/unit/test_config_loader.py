@@ -108,7 +108,7 @@ def test_source_defaults_to_budget_config_then_budgets_yaml(tmp_path: Path, monk
         ("source: teo | metric: acc_flux | channels: [ops]", None, 5, "nothing to alert on"),
         ("source: billing | metric: cost | period: day | group_by: [product, project] | limit: 10 | channels: [ops]",
          "group_by", 9, "a day cost budget groups by one key"),
-        ("source: billing | metric: cost | group_by: [project] | filters: {tag:env: [prod]} | limit: 10 | channels: [ops]",
+        ("source: billing | metric: cost | group_by: [project] | filters: {tag:env: [prod]} | channels: [ops]",
          "filters", 9, "billing cost combines product with at most one of project, region, pay-mode"),
         ("source: teo | metric: acc_flux | runway: 7d | limit: 1TB | channels: [ops]",
          "runway", 8, "runway applies to metric balance only"),
