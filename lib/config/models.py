@@ -78,7 +78,7 @@ _PERCENTS_SCHEMA: dict[str, Any] = {
 _METRIC_SCHEMA: dict[str, Any] = {
     "type": "string",
     "enum": [*TEO_METRICS, *BILLING_METRICS],
-    "description": "teo: a DescribeBillingData MetricName; billing: cost (month-to-date) or balance",
+    "description": "teo: a DescribeBillingData MetricName; billing: cost (month to date, or per day) or balance",
 }
 
 Quantity = Annotated[Decimal, WithJsonSchema(_QUANTITY_SCHEMA)]
@@ -109,6 +109,8 @@ _KEY_SCHEMA = {
         {"type": "string", "pattern": f"^{TAG_PREFIX}.+$", "description": "billing: a tag key"},
     ]
 }
+_FILTERS_HELP = "teo: host, proxy-id, region-id; billing cost: product, project, region, pay-mode, tag:<key>"
+_RUNWAY_HELP = "balance: also alert when it is forecast to run out within this horizon (seconds), e.g. 7d"
 Dimension = Annotated[str, AfterValidator(_key_of(_DIMENSIONS)), WithJsonSchema(_KEY_SCHEMA)]
 FilterType = Annotated[str, AfterValidator(_key_of(_FILTERS)), WithJsonSchema(_KEY_SCHEMA)]
 
@@ -212,7 +214,7 @@ class Budget(Strict):
     metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
     # Any number of zones: the API takes 100 per request, and the planner sends them 100 at a time.
     zones: tuple[str, ...] = Field(default=("*",), min_length=1, description='zone ids (any number), or "*"')
-    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description="teo or billing filters")
+    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description=_FILTERS_HELP)
     group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
     period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
     limit: Annotated[Decimal | Literal["plan"] | None, WithJsonSchema(_LIMIT_SCHEMA)] = None
@@ -220,7 +222,7 @@ class Budget(Strict):
     absolute: tuple[Quantity, ...] = ()  # absolute levels in the metric's unit
     forecast: bool = False
     below: Quantity | None = None
-    runway: Annotated[float | None, WithJsonSchema(_DURATION_SCHEMA)] = None  # balance: alert horizon, seconds
+    runway: Annotated[float | None, WithJsonSchema({**_DURATION_SCHEMA, "description": _RUNWAY_HELP})] = None
     repeat: Annotated[float | None, WithJsonSchema(_DURATION_SCHEMA)] = None  # seconds between re-notifications
     spike: Spike | None = None
     aggregate: Aggregate | None = None  # bandwidth metrics: peak by default
