@@ -101,7 +101,7 @@ _SCHEMAS: dict[str, Any] = {
             "forecast": _NUMBER_OR_NULL,
             "level": _NUMBER_OR_NULL,
             "status": {"enum": ["ok", "firing", "resolved", "no-data", "error"]},
-            "kind": {"enum": ["threshold", "forecast", "below", "spike", "no-data"]},
+            "kind": {"enum": ["threshold", "forecast", "below", "runway", "spike", "no-data"]},
             "silenced": {"type": "boolean"},
             "error": {"type": "string"},
         },

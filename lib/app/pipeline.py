@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lib.app.balances import with_recorded_balances
 from lib.app.result import RunError, RunResult, Skipped
 from lib.deliveries import DeliveryReport
 from lib.errors import ConfigError
@@ -46,7 +47,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
     collected, skipped = _backtest_view(app, at)
     log.info("run %s: collecting %d budgets as of %s", run_id, len(collected.budgets), now.isoformat())
-    observations = collect(collected, app.client, now)
+    observations = with_recorded_balances(app.repo.series, app.config, collect(collected, app.client, now))
     for obs in observations:
         if obs.error:
             errors.append(RunError("collect", obs.error, budget=obs.budget))

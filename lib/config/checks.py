@@ -43,9 +43,10 @@ def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
         yield ("period",), f"{budget.source} {budget.metric} is kept by {wanted} only: use period: {wanted}"
     yield from _balance_or_usage(budget, metric)
     yield from _limit_rules(budget, metric)
-    if not (budget.limit is not None or budget.absolute or budget.below is not None or budget.spike is not None):
+    alerts = (budget.limit, budget.below, budget.spike, budget.runway)
+    if not (budget.absolute or any(a is not None for a in alerts)):
         if metric.remaining:
-            yield (), "nothing to alert on: a balance needs below: <amount>"
+            yield (), "nothing to alert on: a balance needs below: <amount> or runway: <horizon>"
         else:
             yield (), "nothing to alert on: set limit (with thresholds), absolute, below or spike"
 
@@ -58,8 +59,11 @@ def _balance_or_usage(budget: Budget, metric: Metric) -> Iterator[Problem]:
                 yield (name,), "a balance is a level, not usage: alert on it with below: <amount>"
         if budget.spike is not None:
             yield ("spike",), "spike rules watch usage, not a balance"
-    elif budget.below is not None:
-        yield ("below",), f"below applies to metric {_remaining()} only; for usage use limit and thresholds"
+    else:
+        if budget.below is not None:
+            yield ("below",), f"below applies to metric {_remaining()} only; for usage use limit and thresholds"
+        if budget.runway is not None:
+            yield ("runway",), f"runway applies to metric {_remaining()} only: when it is forecast to run out"
 
 
 def _limit_rules(budget: Budget, metric: Metric) -> Iterator[Problem]:

@@ -9,17 +9,31 @@ Rules that span fields or budgets (channels exist, names unique, forecast needs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from lib.config.metrics import BILLING_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
 ChannelType = Literal["wecom", "dingtalk", "feishu", "slack", "webhook"]
-Dimension = Literal["zone-id", "host", "proxy-id", "region-id"]
-FilterType = Literal["host", "proxy-id", "region-id"]
+TeoDimension = Literal["zone-id", "host", "proxy-id", "region-id"]
+TeoFilter = Literal["host", "proxy-id", "region-id"]
+# Billing cost keys (filters and group_by): DescribeBillSummary's dimensions, and tag:<key> for a tag key.
+BILLING_KEYS = ("product", "project", "region", "pay-mode")
+TAG_PREFIX = "tag:"
 Aggregate = Literal["max", "p95", "avg", "sum"]
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -64,10 +78,41 @@ _PERCENTS_SCHEMA: dict[str, Any] = {
 _METRIC_SCHEMA: dict[str, Any] = {
     "type": "string",
     "enum": [*TEO_METRICS, *BILLING_METRICS],
-    "description": "teo: a DescribeBillingData MetricName; billing: cost (month-to-date) or balance",
+    "description": "teo: a DescribeBillingData MetricName; billing: cost (month to date, or per day) or balance",
 }
 
 Quantity = Annotated[Decimal, WithJsonSchema(_QUANTITY_SCHEMA)]
+
+
+def _key_of(by_source: dict[str, tuple[str, ...]]) -> Callable[[str, ValidationInfo], str]:
+    """A check that a filters/group_by key is one the budget's source answers (``tag:<key>``: any tag key)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        allowed = by_source.get(str(info.data.get("source")))
+        if allowed is None:  # the source is already reported as wrong: any source's key passes
+            allowed = tuple(dict.fromkeys(k for keys in by_source.values() for k in keys))
+        tag = value.startswith(TAG_PREFIX) and value[len(TAG_PREFIX) :].strip() and TAG_KEY in allowed
+        if value in allowed or tag:
+            return value
+        expected = " or ".join(filter(None, [", ".join(f"'{k}'" for k in allowed[:-1]), f"'{allowed[-1]}'"]))
+        raise PydanticCustomError("literal_error", "must be one of {expected}", {"expected": expected})
+
+    return check
+
+
+TAG_KEY = TAG_PREFIX + "<key>"
+_DIMENSIONS = {"teo": get_args(TeoDimension), "billing": (*BILLING_KEYS, TAG_KEY)}
+_FILTERS = {"teo": get_args(TeoFilter), "billing": (*BILLING_KEYS, TAG_KEY)}
+_KEY_SCHEMA = {
+    "anyOf": [
+        {"enum": sorted({k for keys in _DIMENSIONS.values() for k in keys} - {TAG_KEY})},
+        {"type": "string", "pattern": f"^{TAG_PREFIX}.+$", "description": "billing: a tag key"},
+    ]
+}
+_FILTERS_HELP = "teo: host, proxy-id, region-id; billing cost: product, project, region, pay-mode, tag:<key>"
+_RUNWAY_HELP = "balance: also alert when it is forecast to run out within this horizon (seconds), e.g. 7d"
+Dimension = Annotated[str, AfterValidator(_key_of(_DIMENSIONS)), WithJsonSchema(_KEY_SCHEMA)]
+FilterType = Annotated[str, AfterValidator(_key_of(_FILTERS)), WithJsonSchema(_KEY_SCHEMA)]
 
 
 class Strict(BaseModel):
@@ -169,7 +214,7 @@ class Budget(Strict):
     metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
     # Any number of zones: the API takes 100 per request, and the planner sends them 100 at a time.
     zones: tuple[str, ...] = Field(default=("*",), min_length=1, description='zone ids (any number), or "*"')
-    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description="teo filters")
+    filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description=_FILTERS_HELP)
     group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
     period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
     limit: Annotated[Decimal | Literal["plan"] | None, WithJsonSchema(_LIMIT_SCHEMA)] = None
@@ -177,6 +222,7 @@ class Budget(Strict):
     absolute: tuple[Quantity, ...] = ()  # absolute levels in the metric's unit
     forecast: bool = False
     below: Quantity | None = None
+    runway: Annotated[float | None, WithJsonSchema({**_DURATION_SCHEMA, "description": _RUNWAY_HELP})] = None
     repeat: Annotated[float | None, WithJsonSchema(_DURATION_SCHEMA)] = None  # seconds between re-notifications
     spike: Spike | None = None
     aggregate: Aggregate | None = None  # bandwidth metrics: peak by default
@@ -296,6 +342,19 @@ class Budget(Strict):
             raise ValueError(str(exc)) from exc
         if seconds < 60:
             raise ValueError("repeat must be at least 1m (runs are minutes apart)")
+        return float(seconds)
+
+    @field_validator("runway", mode="before")
+    @classmethod
+    def _runway(cls, raw: Any) -> Any:
+        if raw is None:
+            return None
+        try:
+            seconds = parse_seconds(raw)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from exc
+        if not 3600 <= seconds <= 366 * 86400:
+            raise ValueError("runway is a horizon from 1h to 366d, e.g. 7d")
         return float(seconds)
 
     @field_validator("spike", mode="before")

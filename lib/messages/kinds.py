@@ -1,4 +1,4 @@
-"""What each kind of notification says: threshold, forecast, below, spike and no-data, in zh or en."""
+"""What each kind of notification says: threshold, forecast, below, runway, spike and no-data, in zh or en."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from lib.messages.units import format_percent, significant
 from lib.messages.words import (
+    EN_MONTHS,
     ERROR_CHARS,
     Fact,
     Tone,
@@ -99,6 +100,46 @@ def below_words(n: Notification, lang: str) -> tuple[Tone, str, list[Fact]]:
     return tone, title, facts
 
 
+def run_out_date(n: Notification, tz: tzinfo, lang: str) -> str | None:
+    """The local day the balance is forecast to run out: ``12月12日`` or ``12 December``."""
+    raw = n.detail.get("runs_out")
+    try:
+        when = datetime.fromisoformat(str(raw)).astimezone(tz) if raw else None
+    except ValueError:
+        return None
+    if when is None:
+        return None
+    return f"{when.month}月{when.day}日" if lang == "zh" else f"{when.day} {EN_MONTHS[when.month - 1]}"
+
+
+def runway_words(n: Notification, tz: tzinfo, lang: str) -> tuple[Tone, str, list[Fact]]:
+    subject = subject_of(n)
+    value = quantity_text(n.value, n, lang)
+    day = run_out_date(n, tz, lang)
+    burn = quantity_text(as_decimal(n.detail.get("burn_per_day")), n, lang)
+    horizon = as_decimal(n.detail.get("horizon_days"))
+    days = significant(horizon) if horizon is not None else "-"
+    if n.status == "resolved":
+        tone: Tone = "ok"
+        if lang == "zh":
+            title = f"预算已恢复：{subject} 余额 {value}，按近期消耗可用超过 {days} 天"
+        else:
+            title = f"Budget resolved: {subject} at {value} lasts more than {days} days at the recent burn"
+    else:
+        tone = "critical"
+        if lang == "zh":
+            title = f"预算告警：{subject} 余额 {value}，" + (f"余额预计 {day} 用完" if day else "余额已用完")
+        else:
+            title = f"Budget alert: {subject} at {value}, " + (
+                f"balance expected to run out on {day}" if day else "balance has run out"
+            )
+    facts = [Fact("当前" if lang == "zh" else "Now", value, strong=True)]
+    if n.detail.get("burn_per_day") is not None:
+        facts.append(Fact("近期日均消耗" if lang == "zh" else "Recent burn per day", burn))
+    facts.append(Fact("预警期" if lang == "zh" else "Alert within", f"{days} 天" if lang == "zh" else f"{days} days"))
+    return tone, title, facts
+
+
 def spike_words(n: Notification, lang: str) -> tuple[Tone, str, list[Fact]]:
     subject = subject_of(n)
     value = quantity_text(n.value, n, lang)
@@ -173,7 +214,7 @@ def episode_facts(n: Notification, tz: tzinfo, lang: str) -> list[Fact]:
     """Since when a condition holds (below, spike, no-data), and whether a silence held the message."""
     facts = []
     since = n.detail.get("since")
-    if since and n.kind in ("below", "spike", "no-data"):
+    if since and n.kind in ("below", "runway", "spike", "no-data"):
         try:
             began = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
         except ValueError:
@@ -192,6 +233,7 @@ Words = Callable[[Notification, tzinfo, str], tuple[Tone, str, list[Fact]]]
 WORDS: dict[str, Words] = {
     "forecast": forecast_words,
     "below": lambda n, tz, lang: below_words(n, lang),
+    "runway": runway_words,
     "spike": lambda n, tz, lang: spike_words(n, lang),
     "no-data": lambda n, tz, lang: no_data_words(n, lang),
 }

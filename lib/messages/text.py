@@ -44,7 +44,7 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     if n.kind in ("threshold", "forecast"):
         # "By when" right after "how much": the period end in the configured zone.
         facts.insert(1, period_fact(n, tz, lang))
-    elif n.kind != "below":
+    elif n.kind not in ("below", "runway"):  # a balance has no period to speak of
         facts.append(period_fact(n, tz, lang))
     if n.group:
         facts.append(Fact("分组" if lang == "zh" else "Group", group_text(n.group, lang)))

@@ -6,7 +6,7 @@ ledger is never mutated. Per (budget, group) observation, in this order:
 1. a failed fetch counts towards ``no-data`` and is reported as ``error`` (or ``no-data``): it is
    never read as zero, so nothing resolves and no level is crossed on it;
 2. data that is not ready (billing ``Ready=0``) is skipped: not a failure, not a value;
-3. otherwise ``no-data`` clears, then thresholds, forecast, ``below`` and spike rules run.
+3. otherwise ``no-data`` clears, then thresholds, forecast, ``below``, ``runway`` and spike rules run.
 
 Silences hold notifications (``Evaluation.silenced``); the ledger records the held id and the first
 run after the silence tells what is still true, under the same id.
@@ -29,6 +29,7 @@ from lib.rules.below import is_below
 from lib.rules.episodes import Action, advance
 from lib.rules.forecast import Forecast, project
 from lib.rules.ledger import Entry, Ledger
+from lib.rules.runway import estimate
 from lib.rules.silences import holding
 from lib.rules.spike import SpikeCheck, check_spike
 from lib.rules.thresholds import Level, build_levels, crossed, plain, to_tell
@@ -138,6 +139,11 @@ class _Run:
         if budget.below is not None:
             below = is_below(value, budget.below)
             self._episode(case, "below", below, detail={"below": str(budget.below)})
+        if budget.runway is not None:
+            # The balances earlier runs recorded (the series store, read back into ``history``) and now.
+            runway = estimate(case.obs.history, value, self.now, self.tz, budget.runway)
+            if runway.evaluated:  # too few complete days: neither firing nor resolved
+                self._episode(case, "runway", runway.firing, detail=runway.detail(budget.runway, self.tz))
         if budget.spike is not None:
             self._spike(case)
         self._summarise(case, limit_error)
@@ -309,7 +315,7 @@ class _Run:
         if limit_error is not None:
             self._row(case, "error", None, error=limit_error)
             return
-        firing_kinds: tuple[Kind, ...] = ("threshold", "forecast", "below", "spike")
+        firing_kinds: tuple[Kind, ...] = ("threshold", "forecast", "below", "runway", "spike")
         for kind in firing_kinds:
             if kind in case.firing:
                 self._row(case, "firing", kind)

@@ -23,7 +23,7 @@ from typing import Any
 from lib.model import GroupKey, Period, group_label
 
 LEDGER_VERSION = 1
-EPISODE_KINDS = ("below", "spike", "no-data")
+EPISODE_KINDS = ("below", "runway", "spike", "no-data")
 
 
 @dataclass

@@ -165,14 +165,6 @@ def test_international_site_reports_usd() -> None:
     assert (obs.value, obs.unit) == (Decimal(1), "USD")
 
 
-def test_day_cost_is_an_error_not_a_guess(client: ApiClient) -> None:
-    (obs,), fake = run(
-        config({"name": "d", "metric": "cost", "period": "day"}), client, at("2026-11-22T10:00:00+08:00"), {}
-    )
-    assert fake.requests == []
-    assert obs.value is None and obs.error is not None and "billed by month" in obs.error
-
-
 def test_one_run_keeps_budget_order_and_sends_nothing_it_does_not_need(client: ApiClient) -> None:
     cfg = Config.model_validate(
         {

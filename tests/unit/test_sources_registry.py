@@ -54,7 +54,7 @@ def test_configuration_reads_the_catalogue_of_the_registry() -> None:
     assert find_metric("billing", "acc_flux") is None
     assert find_metric("nowhere", "cost") is None
     assert find_metric("teo", "acc_bandwidth").aggregates == ("max", "p95", "avg", "sum")  # type: ignore[union-attr]
-    assert find_metric("billing", "cost").periods == ("month",)  # type: ignore[union-attr]
+    assert find_metric("billing", "cost").periods == ("day", "month")  # type: ignore[union-attr]
 
 
 def test_the_openapi_document_lists_the_catalogue() -> None:
