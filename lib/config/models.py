@@ -206,6 +206,19 @@ class _SharedFieldNames(set[str]):
 _FIELD_NAMES: dict[frozenset[str], _SharedFieldNames] = {}
 
 
+def _duration(raw: Any, least: float, most: float | None, outside: str) -> float | None:
+    """Seconds of a duration field (``30m``, ``7d``), or None when unset; ``outside`` when out of range."""
+    if raw is None:
+        return None
+    try:
+        seconds = parse_seconds(raw)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from exc
+    if seconds < least or (most is not None and seconds > most):
+        raise ValueError(outside)
+    return float(seconds)
+
+
 class Budget(Strict):
     """One thing to watch: a metric, its period and the conditions that alert."""
 
@@ -334,28 +347,12 @@ class Budget(Strict):
     @field_validator("repeat", mode="before")
     @classmethod
     def _repeat(cls, raw: Any) -> Any:
-        if raw is None:
-            return None
-        try:
-            seconds = parse_seconds(raw)
-        except UnitError as exc:
-            raise ValueError(str(exc)) from exc
-        if seconds < 60:
-            raise ValueError("repeat must be at least 1m (runs are minutes apart)")
-        return float(seconds)
+        return _duration(raw, 60, None, "repeat must be at least 1m (runs are minutes apart)")
 
     @field_validator("runway", mode="before")
     @classmethod
     def _runway(cls, raw: Any) -> Any:
-        if raw is None:
-            return None
-        try:
-            seconds = parse_seconds(raw)
-        except UnitError as exc:
-            raise ValueError(str(exc)) from exc
-        if not 3600 <= seconds <= 366 * 86400:
-            raise ValueError("runway is a horizon from 1h to 366d, e.g. 7d")
-        return float(seconds)
+        return _duration(raw, 3600, 366 * 86400, "runway is a horizon from 1h to 366d, e.g. 7d")
 
     @field_validator("spike", mode="before")
     @classmethod

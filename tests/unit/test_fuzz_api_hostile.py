@@ -360,7 +360,9 @@ def test_huge_deep_and_malformed_bodies(body: str, b64: bool, status: int) -> No
     ev.update(body=body, isBase64Encoded=b64)
     started = time.perf_counter()
     assert call(ev)[0] == status
-    assert time.perf_counter() - started < 2.0
+    assert (
+        time.perf_counter() - started < 20.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
 
 
 # --- a broken deployment: the App cannot be built ---------------------------------------------------------
@@ -522,4 +524,6 @@ def test_a_ten_megabyte_body_is_refused_without_reading_it(server: ApiServer) ->
         except ConnectionResetError:
             pass
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
-    assert time.perf_counter() - started < 5.0
+    assert (
+        time.perf_counter() - started < 30.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines

@@ -378,7 +378,9 @@ def _errors(text: str, environ: dict[str, str] | None = None) -> list[ConfigErro
 def test_a_billion_laughs_is_refused_quickly_without_expanding(levels: int) -> None:
     started = time.perf_counter()
     (error,) = _errors(_laughs(levels))
-    assert time.perf_counter() - started < 2.0
+    assert (
+        time.perf_counter() - started < 20.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
     assert f"more than {MAX_NODES} values once aliases" in str(error)
     assert error.line is not None
 
@@ -417,7 +419,9 @@ def test_an_alias_inside_its_own_anchor_is_refused(text: str) -> None:
 def test_deep_nesting_is_refused_quickly(text: str) -> None:
     started = time.perf_counter()
     (error,) = _errors(text)
-    assert time.perf_counter() - started < 2.0
+    assert (
+        time.perf_counter() - started < 20.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
     assert f"nested more than {MAX_DEPTH} levels deep" in str(error)
 
 
@@ -571,7 +575,9 @@ def test_very_long_strings_and_many_budgets_stay_quick() -> None:
     started = time.perf_counter()
     config = parse_config(text, environ={})
     assert len(config.budgets) == 500
-    assert time.perf_counter() - started < 5.0
+    assert (
+        time.perf_counter() - started < 30.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
 
 
 # --- encodings ----------------------------------------------------------------------------------------

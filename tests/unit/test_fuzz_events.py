@@ -214,7 +214,9 @@ def test_body_size_limit(body: str, b64: bool, status: int | None) -> None:
         with pytest.raises(ApiProblem) as info:
             parse_event(ev, {})
         assert info.value.status == status and str(MAX_BODY) in info.value.message
-    assert time.perf_counter() - started < 1.0
+    assert (
+        time.perf_counter() - started < 10.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
 
 
 def _deep(depth: int, open_: str = "[", close: str = "]") -> str:
@@ -359,7 +361,9 @@ def test_timer_with_a_hostile_configuration_returns_a_clear_failure_without_secr
     caplog.set_level(logging.DEBUG)
     started = time.perf_counter()
     result = timer.main_handler({"Type": "Timer", "Time": "2026-11-22T02:00:00Z"}, {})
-    assert time.perf_counter() - started < 5.0
+    assert (
+        time.perf_counter() - started < 30.0
+    )  # a hang guard: the refusal is immediate, the margin is for loaded machines
     assert result["run_id"] is None and result["evaluations"] == []
     (error,) = result["errors"]
     assert error["source"] == "run" and str(path) in error["message"]
@@ -404,7 +408,9 @@ def test_a_warm_timer_keeps_its_configuration_when_an_edit_is_hostile(name: str,
     try:
         started = time.perf_counter()
         result = timer.main_handler({"Type": "Timer"}, {})
-        assert time.perf_counter() - started < 5.0
+        assert (
+            time.perf_counter() - started < 30.0
+        )  # a hang guard: the refusal is immediate, the margin is for loaded machines
     finally:
         instance._slot.app = previous
     assert result["trigger"] == "timer" and app.config is before  # the alerts keep running
