@@ -1,0 +1,263 @@
+"""Usage and cost charts: a budget's stored series, limit, thresholds and period → a ``ChartSpec``.
+
+Pure: no I/O, ``now`` and the zone are arguments. The series is what ``SeriesStore.load_budget`` gives
+(group label → points). Two shapes: bucket amounts that add up (EdgeOne usage, the default) or
+readings of a running total (``running=True``: month-to-date cost). The forecast is the rules' own
+(``lib.rules.forecast.project``, fed the same series as the rule), so the chart and the alert agree;
+its range applies the slowest and the fastest of the same recent steps the median came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import Literal
+
+from lib.charts.axes import day_ticks, hour_ticks, moment_label, nice_top, period_title, value_ticks, words
+from lib.charts.spec import XY, Bar, ChartSpec, Projection, Rule, Share
+from lib.messages.units import format_percent, format_quantity
+from lib.model import Period, Point
+from lib.rules.forecast import CENT, MIN_STEPS, STEP_NAME, WINDOW, Forecast, project, steps
+
+TOP_GROUPS = 5
+HEADROOM = Decimal("1.05")  # room above the highest line so it never sits on the frame
+_Format = Callable[[Decimal], str]
+_CURRENCIES = {"CNY", "USD", "RMB", "元", "¥", "$"}
+
+
+def usage_chart(
+    name: str,
+    *,
+    period_kind: Literal["day", "month"],
+    period: Period,
+    unit: str,
+    series: Mapping[str, Sequence[Point]],
+    now: datetime,
+    tz: tzinfo,
+    language: str,
+    group: str | None = None,
+    limit: Decimal | None = None,
+    thresholds: Sequence[Decimal] = (),
+    absolute: Sequence[Decimal] = (),
+    running: bool = False,
+) -> ChartSpec:
+    """The chart of one group of a usage or cost budget (``group``: its label; default the whole
+    budget, or the largest group); the top groups come from every group in ``series``."""
+    w = words(language)
+    focus = _focus(series, group, period, now, running)
+    points = _inside(series.get(focus, ()), period, now)
+    bounds = steps(period_kind, period, tz)
+    line, value = _cumulative(points, period, now, running)
+    amounts = _step_amounts(points, bounds, running)
+
+    def fmt(amount: Decimal) -> str:
+        return format_quantity(amount, unit, language)
+
+    rules = _rules(limit, thresholds, absolute, fmt, w["limit"])
+    rule_series = points if not running else ()  # the rule gets no series for a running total either
+    forecast = project(period_kind, period, value, rule_series, now=now, tz=tz)
+    projection = _projection(forecast, amounts, bounds, value=value, period=period, now=now, fmt=fmt, w=w)
+    notes: list[str] = []
+    if not points:
+        notes.append(w["no_data"])
+    elif forecast.value is None:
+        notes.append(w["too_early"].format(n=MIN_STEPS[period_kind], step=w[STEP_NAME[period_kind]]))
+
+    highest = max([value, *(r.value for r in rules), *_projection_values(projection)])
+    top, step = nice_top(highest * HEADROOM)
+    bars = tuple(
+        Bar(bounds[i][0], bounds[i][1], amount, fmt(amount)) for i, amount in sorted(amounts.items()) if amount >= 0
+    )
+    bars_top = nice_top(max((b.value for b in bars), default=Decimal(0)) * HEADROOM)[0]
+    if period_kind == "month":
+        x_ticks = day_ticks(period.start, period.end, tz, language, every=7)
+    else:
+        x_ticks = hour_ticks(period.start, period.end, tz)
+
+    label = w["cost"] if unit.strip() in _CURRENCIES else w["usage"]
+    line_label = f"{label} {fmt(value)}"
+    if limit:
+        line_label += f" ({format_percent(round(float(value * 100 / limit), 1))})"
+    title = name if not focus else f"{name} · {group_name(focus)}"
+    as_of = f"{w['as_of']} {moment_label(now, tz, language)}"
+    return ChartSpec(
+        kind="usage",
+        language=language,
+        title=title,
+        subtitle=f"{period_title(period_kind, period.start, tz, language)} · {as_of}",
+        unit=unit,
+        start=period.start,
+        end=period.end,
+        top=top,
+        now=now,
+        line=tuple(line),
+        line_label=line_label,
+        rules=rules,
+        projection=projection,
+        bars=bars,
+        bars_label=w["daily"] if period_kind == "month" else w["hourly"],
+        bars_top=bars_top,
+        groups=_shares(series, period, now, running=running, fmt=fmt, other_word=w["other"]),
+        groups_label=w["groups"],
+        x_ticks=x_ticks,
+        y_ticks=value_ticks(top, step, unit, language),
+        notes=tuple(notes),
+    )
+
+
+def group_name(label: str) -> str:
+    """``zone-id=zone-1,host=a.com`` → ``zone-1 / a.com``: the values a reader knows the group by."""
+    return " / ".join(part.partition("=")[2] or part for part in label.split(",")) if label else ""
+
+
+def _inside(points: Sequence[Point], period: Period, now: datetime) -> list[Point]:
+    return sorted((p for p in points if period.start <= p.time < period.end and p.time <= now), key=lambda p: p.time)
+
+
+def _total(points: Sequence[Point], running: bool) -> Decimal:
+    if not points:
+        return Decimal(0)
+    return points[-1].value if running else sum((p.value for p in points), Decimal(0))
+
+
+def _focus(
+    series: Mapping[str, Sequence[Point]], group: str | None, period: Period, now: datetime, running: bool
+) -> str:
+    if group is not None:
+        return group
+    if "" in series or not series:
+        return ""
+    return max(sorted(series), key=lambda label: _total(_inside(series[label], period, now), running))
+
+
+def _cumulative(points: list[Point], period: Period, now: datetime, running: bool) -> tuple[list[XY], Decimal]:
+    """The line from zero at the period start, and the value so far.
+
+    A bucket's amount is reached at its end (the next bucket's start, by the series' own spacing),
+    never later than ``now``; a running total's reading is the value at its instant."""
+    line = [XY(period.start, Decimal(0))]
+    if running:
+        line += [XY(p.time, p.value) for p in points if p.time > period.start]
+        return line, _total(points, running)
+    gaps = [b.time - a.time for a, b in itertools.pairwise(points) if b.time > a.time]
+    width = min(gaps, default=timedelta(hours=1))
+    total = Decimal(0)
+    for p in points:
+        total += p.value
+        line.append(XY(min(p.time + width, now, period.end), total))
+    return line, total
+
+
+def _step_amounts(
+    points: list[Point], bounds: tuple[tuple[datetime, datetime], ...], running: bool
+) -> dict[int, Decimal]:
+    """Each step's amount (steps without data are left out, never read as zero)."""
+    starts = [start.timestamp() for start, _ in bounds]
+    out: dict[int, Decimal] = {}
+    if not running:
+        for p in points:
+            index = bisect.bisect_right(starts, p.time.timestamp()) - 1
+            out[index] = out.get(index, Decimal(0)) + p.value
+        return out
+    last: dict[int, Decimal] = {}
+    for p in points:  # sorted: the last reading of a step wins
+        last[bisect.bisect_right(starts, p.time.timestamp()) - 1] = p.value
+    # A running total starts the period at zero; after a step without readings the next change spans
+    # both steps and is shown on the later one.
+    previous = Decimal(0)
+    for index in range(len(bounds)):
+        if index in last:
+            out[index] = last[index] - previous
+            previous = last[index]
+    return out
+
+
+def _rules(
+    limit: Decimal | None,
+    thresholds: Sequence[Decimal],
+    absolute: Sequence[Decimal],
+    fmt: _Format,
+    limit_word: str,
+) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    if limit is not None:
+        rules.append(Rule(limit, f"{limit_word} {fmt(limit)}", "limit"))
+        for percent in sorted(set(thresholds)):
+            if percent != 100:  # 100% is the limit line itself
+                at = limit * percent / 100
+                rules.append(Rule(at, f"{format_percent(percent)} · {fmt(at)}", "threshold"))
+    rules += [Rule(amount, fmt(amount), "threshold") for amount in sorted(set(absolute))]
+    return tuple(sorted(rules, key=lambda r: r.value))
+
+
+def _projection(
+    forecast: Forecast,
+    amounts: Mapping[int, Decimal],
+    bounds: tuple[tuple[datetime, datetime], ...],
+    *,
+    value: Decimal,
+    period: Period,
+    now: datetime,
+    fmt: _Format,
+    w: Mapping[str, str],
+) -> Projection | None:
+    if forecast.value is None:
+        return None
+    label = f"{w['forecast']} {fmt(forecast.value)}"
+    low = high = None
+    if forecast.method == "median-rate":
+        complete = [i for i, (_, end) in enumerate(bounds) if end <= now and i in amounts]
+        recent = [amounts[i] for i in complete][-WINDOW:]
+        left = _steps_left(bounds, now)
+        low = (value + min(recent) * left).quantize(CENT)
+        high = (value + max(recent) * left).quantize(CENT)
+        if low != high:
+            label += f" ({w['range']} {fmt(low)} – {fmt(high)})"
+    return Projection(XY(min(now, period.end), value), XY(period.end, forecast.value), label, low, high)
+
+
+def _projection_values(projection: Projection | None) -> list[Decimal]:
+    if projection is None:
+        return []
+    return [v for v in (projection.end.value, projection.low, projection.high) if v is not None]
+
+
+def _steps_left(bounds: tuple[tuple[datetime, datetime], ...], now: datetime) -> Decimal:
+    """Whole future steps plus the unexpired fraction of the current one (as the forecast counts them)."""
+    now_ts = now.timestamp()
+    left = Decimal(0)
+    for start, end in bounds:
+        s, e = start.timestamp(), end.timestamp()
+        if s >= now_ts:
+            left += 1
+        elif e > now_ts:
+            left += Decimal(int(e - now_ts)) / Decimal(int(e - s))
+    return left
+
+
+def _shares(
+    series: Mapping[str, Sequence[Point]],
+    period: Period,
+    now: datetime,
+    *,
+    running: bool,
+    fmt: _Format,
+    other_word: str,
+) -> tuple[Share, ...]:
+    """The largest groups in the period, then the rest as one; nothing for a budget of one group."""
+    totals = {label: _total(_inside(points, period, now), running) for label, points in series.items()}
+    if len(totals) < 2:
+        return ()
+    ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    whole = sum(totals.values(), Decimal(0))
+    shown = [(group_name(label) or label, amount) for label, amount in ordered[:TOP_GROUPS]]
+    rest = sum((amount for _, amount in ordered[TOP_GROUPS:]), Decimal(0))
+    if len(ordered) > TOP_GROUPS:
+        shown.append((other_word, rest))
+    return tuple(
+        Share(label, amount, round(float(amount * 100 / whole), 1) if whole else 0.0, fmt(amount))
+        for label, amount in shown
+    )
