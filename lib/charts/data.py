@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -47,8 +47,10 @@ def usage_chart(
     """The chart of one group of a usage or cost budget (``group``: its label; default the whole
     budget, or the largest group); the top groups come from every group in ``series``."""
     w = words(language)
-    focus = _focus(series, group, period, now, running)
-    points = _inside(series.get(focus, ()), period, now)
+    inside = {label: _inside(points, period, now) for label, points in series.items()}
+    totals = {label: _total(points, running) for label, points in inside.items()}
+    focus = _focus(totals, group)
+    points = inside.get(focus, [])
     bounds = steps(period_kind, period, tz)
     line, value = _cumulative(points, period, now, running)
     amounts = _step_amounts(points, bounds, running)
@@ -100,7 +102,7 @@ def usage_chart(
         bars=bars,
         bars_label=w["daily"] if period_kind == "month" else w["hourly"],
         bars_top=bars_top,
-        groups=_shares(series, period, now, running=running, fmt=fmt, other_word=w["other"]),
+        groups=_shares(totals, fmt, w["other"]),
         groups_label=w["groups"],
         x_ticks=x_ticks,
         y_ticks=value_ticks(top, step, unit, language),
@@ -114,7 +116,10 @@ def group_name(label: str) -> str:
 
 
 def _inside(points: Sequence[Point], period: Period, now: datetime) -> list[Point]:
-    return sorted((p for p in points if period.start <= p.time < period.end and p.time <= now), key=lambda p: p.time)
+    # Stored points are in UTC: bounds in UTC too compare without a time-zone lookup per point.
+    start, end = period.start.astimezone(timezone.utc), period.end.astimezone(timezone.utc)
+    last = now.astimezone(timezone.utc)
+    return sorted((p for p in points if start <= p.time < end and p.time <= last), key=lambda p: p.time)
 
 
 def _total(points: Sequence[Point], running: bool) -> Decimal:
@@ -123,14 +128,12 @@ def _total(points: Sequence[Point], running: bool) -> Decimal:
     return points[-1].value if running else sum((p.value for p in points), Decimal(0))
 
 
-def _focus(
-    series: Mapping[str, Sequence[Point]], group: str | None, period: Period, now: datetime, running: bool
-) -> str:
+def _focus(totals: Mapping[str, Decimal], group: str | None) -> str:
     if group is not None:
         return group
-    if "" in series or not series:
+    if "" in totals or not totals:
         return ""
-    return max(sorted(series), key=lambda label: _total(_inside(series[label], period, now), running))
+    return max(sorted(totals), key=lambda label: totals[label])
 
 
 def _cumulative(points: list[Point], period: Period, now: datetime, running: bool) -> tuple[list[XY], Decimal]:
@@ -238,17 +241,8 @@ def _steps_left(bounds: tuple[tuple[datetime, datetime], ...], now: datetime) ->
     return left
 
 
-def _shares(
-    series: Mapping[str, Sequence[Point]],
-    period: Period,
-    now: datetime,
-    *,
-    running: bool,
-    fmt: _Format,
-    other_word: str,
-) -> tuple[Share, ...]:
+def _shares(totals: Mapping[str, Decimal], fmt: _Format, other_word: str) -> tuple[Share, ...]:
     """The largest groups in the period, then the rest as one; nothing for a budget of one group."""
-    totals = {label: _total(_inside(points, period, now), running) for label, points in series.items()}
     if len(totals) < 2:
         return ()
     ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))

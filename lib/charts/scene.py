@@ -202,7 +202,7 @@ def _bars(spec: ChartSpec, scene: Scene, y: float) -> float:
         y0 = axes.y(bar.value)
         add(Box(x0 + 0.5, y0, max(x1 - x0 - 1.0, 1.0), top + BARS_HEIGHT - y0, SKY))
     highest = max(spec.bars, key=lambda b: b.value)
-    add(Label(LEFT - 6, top + 10, highest.text, TEXT - 1, MUTED, "end"))
+    add(Label(LEFT - 6, axes.y(highest.value) + 4, highest.text, TEXT - 1, MUTED, "end"))
     add(Line(((LEFT, top + BARS_HEIGHT), (axes.right, top + BARS_HEIGHT)), Stroke(INK, 1.0)))
     return top + BARS_HEIGHT + 8
 

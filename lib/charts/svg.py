@@ -6,8 +6,6 @@ width lets it scale to a phone or a desktop; ``<title>`` and ``<desc>`` carry th
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
-
 from lib.charts.scene import Area, Box, Label, Line, Scene, lay_out
 from lib.charts.spec import ChartSpec
 
@@ -17,6 +15,14 @@ FONT = "system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans C
 def render_svg(spec: ChartSpec) -> str:
     """The chart of ``spec`` as a standalone SVG document (UTF-8 text)."""
     return scene_svg(lay_out(spec), " · ".join(spec.labels()[2:]))
+
+
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside an element or a double-quoted attribute (``xml.sax.saxutils`` imports urllib)."""
+    return text.translate(_ESCAPES)
 
 
 def _num(value: float) -> str:
@@ -32,7 +38,7 @@ def scene_svg(scene: Scene, description: str = "") -> str:
     lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in scene.title + description) else "en"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {scene.width} {scene.height}" '
-        f'role="img" lang="{lang}" font-family={quoteattr(FONT)} style="max-width:100%;height:auto">',
+        f'role="img" lang="{lang}" font-family="{escape(FONT)}" style="max-width:100%;height:auto">',
         f"<title>{escape(scene.title)}</title>",
         f"<desc>{escape(description)}</desc>",
         f'<rect width="{scene.width}" height="{scene.height}" fill="#ffffff"/>',
