@@ -1,8 +1,10 @@
 """Usage and cost charts: a budget's stored series, limit, thresholds and period → a ``ChartSpec``.
 
 Pure: no I/O, ``now`` and the zone are arguments. The series is what ``SeriesStore.load_budget`` gives
-(group label → points). Two shapes: bucket amounts that add up (EdgeOne usage, the default) or
-readings of a running total (``running=True``: month-to-date cost). The forecast is the rules' own
+(group label → points), in one of three shapes: ``amounts`` per bucket that add up (EdgeOne traffic
+and requests, the default), ``readings`` of a running total (month-to-date cost), or ``levels`` per
+bucket (bandwidth: the line is the level itself, the budget's value its peak, and there is no forecast,
+as the rules make none for a level). The forecast is the rules' own
 (``lib.rules.forecast.project``, fed the same series as the rule), so the chart and the alert agree;
 its range applies the slowest and the fastest of the same recent steps the median came from.
 """
@@ -25,6 +27,7 @@ from lib.rules.forecast import CENT, MIN_STEPS, STEP_NAME, WINDOW, Forecast, pro
 TOP_GROUPS = 5
 HEADROOM = Decimal("1.05")  # room above the highest line so it never sits on the frame
 _Format = Callable[[Decimal], str]
+SeriesShape = Literal["amounts", "readings", "levels"]
 _CURRENCIES = {"CNY", "USD", "RMB", "元", "¥", "$"}
 
 
@@ -42,30 +45,30 @@ def usage_chart(
     limit: Decimal | None = None,
     thresholds: Sequence[Decimal] = (),
     absolute: Sequence[Decimal] = (),
-    running: bool = False,
+    shape: SeriesShape = "amounts",
 ) -> ChartSpec:
     """The chart of one group of a usage or cost budget (``group``: its label; default the whole
     budget, or the largest group); the top groups come from every group in ``series``."""
     w = words(language)
     inside = {label: _inside(points, period, now) for label, points in series.items()}
-    totals = {label: _total(points, running) for label, points in inside.items()}
+    totals = {label: _total(points, shape) for label, points in inside.items()}
     focus = _focus(totals, group)
     points = inside.get(focus, [])
     bounds = steps(period_kind, period, tz)
-    line, value = _cumulative(points, period, now, running)
-    amounts = _step_amounts(points, bounds, running)
+    line, value = _line(points, period, now, shape)
+    amounts = _step_amounts(points, bounds, shape)
 
     def fmt(amount: Decimal) -> str:
         return format_quantity(amount, unit, language)
 
     rules = _rules(limit, thresholds, absolute, fmt, w["limit"])
-    rule_series = points if not running else ()  # the rule gets no series for a running total either
-    forecast = project(period_kind, period, value, rule_series, now=now, tz=tz)
+    rule_series = points if shape == "amounts" else ()  # the rule gets no series for a running total either
+    forecast = project(period_kind, period, value, rule_series, now=now, tz=tz) if shape != "levels" else None
     projection = _projection(forecast, amounts, bounds, value=value, period=period, now=now, fmt=fmt, w=w)
     notes: list[str] = []
     if not points:
         notes.append(w["no_data"])
-    elif forecast.value is None:
+    elif forecast is not None and forecast.value is None:
         notes.append(w["too_early"].format(n=MIN_STEPS[period_kind], step=w[STEP_NAME[period_kind]]))
 
     highest = max([value, *(r.value for r in rules), *_projection_values(projection)])
@@ -79,7 +82,7 @@ def usage_chart(
     else:
         x_ticks = hour_ticks(period.start, period.end, tz)
 
-    label = w["cost"] if unit.strip() in _CURRENCIES else w["usage"]
+    label = w["peak"] if shape == "levels" else w["cost"] if unit.strip() in _CURRENCIES else w["usage"]
     line_label = f"{label} {fmt(value)}"
     if limit:
         line_label += f" ({format_percent(round(float(value * 100 / limit), 1))})"
@@ -100,7 +103,7 @@ def usage_chart(
         rules=rules,
         projection=projection,
         bars=bars,
-        bars_label=w["daily"] if period_kind == "month" else w["hourly"],
+        bars_label=w[("daily" if period_kind == "month" else "hourly") + ("_peak" if shape == "levels" else "")],
         bars_top=bars_top,
         groups=_shares(totals, fmt, w["other"]),
         groups_label=w["groups"],
@@ -122,10 +125,12 @@ def _inside(points: Sequence[Point], period: Period, now: datetime) -> list[Poin
     return sorted((p for p in points if start <= p.time < end and p.time <= last), key=lambda p: p.time)
 
 
-def _total(points: Sequence[Point], running: bool) -> Decimal:
+def _total(points: Sequence[Point], shape: SeriesShape) -> Decimal:
     if not points:
         return Decimal(0)
-    return points[-1].value if running else sum((p.value for p in points), Decimal(0))
+    if shape == "levels":
+        return max(p.value for p in points)
+    return points[-1].value if shape == "readings" else sum((p.value for p in points), Decimal(0))
 
 
 def _focus(totals: Mapping[str, Decimal], group: str | None) -> str:
@@ -136,15 +141,17 @@ def _focus(totals: Mapping[str, Decimal], group: str | None) -> str:
     return max(sorted(totals), key=lambda label: totals[label])
 
 
-def _cumulative(points: list[Point], period: Period, now: datetime, running: bool) -> tuple[list[XY], Decimal]:
-    """The line from zero at the period start, and the value so far.
+def _line(points: list[Point], period: Period, now: datetime, shape: SeriesShape) -> tuple[list[XY], Decimal]:
+    """The line and the value so far: cumulative from zero at the period start, or the levels as they are.
 
     A bucket's amount is reached at its end (the next bucket's start, by the series' own spacing),
     never later than ``now``; a running total's reading is the value at its instant."""
+    if shape == "levels":
+        return [XY(p.time, p.value) for p in points], _total(points, shape)
     line = [XY(period.start, Decimal(0))]
-    if running:
+    if shape == "readings":
         line += [XY(p.time, p.value) for p in points if p.time > period.start]
-        return line, _total(points, running)
+        return line, _total(points, shape)
     gaps = [b.time - a.time for a, b in itertools.pairwise(points) if b.time > a.time]
     width = min(gaps, default=timedelta(hours=1))
     total = Decimal(0)
@@ -155,15 +162,19 @@ def _cumulative(points: list[Point], period: Period, now: datetime, running: boo
 
 
 def _step_amounts(
-    points: list[Point], bounds: tuple[tuple[datetime, datetime], ...], running: bool
+    points: list[Point], bounds: tuple[tuple[datetime, datetime], ...], shape: SeriesShape
 ) -> dict[int, Decimal]:
-    """Each step's amount (steps without data are left out, never read as zero)."""
+    """Each step's amount, or its peak for levels (steps without data are left out, never read as zero)."""
     starts = [start.timestamp() for start, _ in bounds]
     out: dict[int, Decimal] = {}
-    if not running:
+    if shape != "readings":
         for p in points:
             index = bisect.bisect_right(starts, p.time.timestamp()) - 1
-            out[index] = out.get(index, Decimal(0)) + p.value
+            before = out.get(index)
+            if shape == "levels":
+                out[index] = p.value if before is None else max(before, p.value)
+            else:
+                out[index] = (before or Decimal(0)) + p.value
         return out
     last: dict[int, Decimal] = {}
     for p in points:  # sorted: the last reading of a step wins
@@ -197,7 +208,7 @@ def _rules(
 
 
 def _projection(
-    forecast: Forecast,
+    forecast: Forecast | None,
     amounts: Mapping[int, Decimal],
     bounds: tuple[tuple[datetime, datetime], ...],
     *,
@@ -207,7 +218,7 @@ def _projection(
     fmt: _Format,
     w: Mapping[str, str],
 ) -> Projection | None:
-    if forecast.value is None:
+    if forecast is None or forecast.value is None:
         return None
     label = f"{w['forecast']} {fmt(forecast.value)}"
     low = high = None

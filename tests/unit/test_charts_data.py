@@ -10,8 +10,11 @@ import pytest
 
 from lib.charts.axes import nice_top
 from lib.charts.balance import balance_chart
+from lib.charts.budget import budget_chart
 from lib.charts.data import group_name, usage_chart
 from lib.charts.spec import ChartSpec
+from lib.config.loader import parse_config
+from lib.config.models import Config
 from lib.model import Period, Point
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -162,7 +165,7 @@ def test_running_total_readings_become_daily_changes() -> None:
         tz=TZ,
         language="en",
         limit=Decimal(3000),
-        running=True,
+        shape="readings",
     )
     assert [(p.at, p.value) for p in spec.line] == [(NOVEMBER.start, 0)] + [(utc(d, 12), v) for d, v in readings]
     assert [(b.start.day, b.value) for b in spec.bars] == [(1, 50), (2, 70), (4, 180), (5, 30)]
@@ -259,3 +262,67 @@ def test_balance_without_spending_has_no_runout_date() -> None:
 )
 def test_nice_top_rounds_up_to_round_steps(value: Decimal, top: int, step: Decimal) -> None:
     assert nice_top(value) == (top, step)
+
+
+def test_bandwidth_levels_show_the_peak_without_a_forecast() -> None:
+    levels = [(0, 4), (1, 9), (2, 6), (24, 5), (25, 7)]  # hours after 1 Nov 00:00, in Gbps
+    series = {"": [Point(utc(1) + timedelta(hours=h), Decimal(v * GB)) for h, v in levels]}
+    spec = usage_chart(
+        "bw",
+        period_kind="month",
+        period=NOVEMBER,
+        unit="bps",
+        series=series,
+        now=local(5),
+        tz=TZ,
+        language="en",
+        limit=Decimal(10 * GB),
+        shape="levels",
+    )
+    assert [(p.at, p.value) for p in spec.line] == [(utc(1) + timedelta(hours=h), v * GB) for h, v in levels]
+    assert spec.line_label == "Peak 9 Gbps (90%)"
+    assert [(b.start.day, b.text) for b in spec.bars] == [(1, "9 Gbps"), (2, "7 Gbps")]
+    assert spec.bars_label == "Peak per day"
+    assert spec.projection is None and spec.notes == ()
+
+
+def config(text: str) -> Config:
+    return parse_config(text, environ={})
+
+
+def test_budget_chart_picks_the_kind_and_the_series_shape() -> None:
+    cfg = config(
+        """
+channels: {ops: {type: webhook, url: "https://example.com/hook"}}
+budgets:
+  - {name: traffic, source: teo, metric: acc_flux, limit: plan, thresholds: [80, 100], channels: [ops]}
+  - {name: spend, source: billing, metric: cost, period: month, limit: 3000, channels: [ops]}
+  - {name: wallet, source: billing, metric: balance, below: 1000, channels: [ops]}
+  - {name: peak, source: teo, metric: acc_bandwidth, period: day, limit: 10Gbps, channels: [ops]}
+"""
+    )
+    traffic, spend, wallet, peak = cfg.budgets
+    now = local(6)
+    day = {"": [Point(utc(1 + i), Decimal(100 * GB)) for i in range(5)]}
+    # limit: plan is the plan's quota, as the run resolved it.
+    chart = budget_chart(traffic, day, unit="B", now=now, tz=TZ, language="en", limit=Decimal(10 * TB))
+    assert chart.kind == "usage" and chart.start == NOVEMBER.start
+    assert [r.label for r in chart.rules] == ["80% · 8 TB", "Limit 10 TB"]
+    assert chart.line[-1].value == 500 * GB  # amounts add up
+
+    readings = {"": [Point(utc(2), Decimal(100)), Point(utc(4), Decimal(250))]}
+    chart = budget_chart(spend, readings, unit="CNY", now=now, tz=TZ, language="en")
+    assert chart.line[-1].value == 250  # a reading is the total so far
+    assert chart.line_label == "Cost to date ¥250.00 (8.3%)"
+
+    balances = {"": [Point(utc(1 + i, 9), Decimal(3000 - 200 * i)) for i in range(5)]}
+    chart = budget_chart(wallet, balances, unit="CNY", now=now, tz=TZ, language="zh", runway=timedelta(days=3))
+    assert chart.kind == "balance"
+    assert [r.label for r in chart.rules] == ["低于此值告警 ¥1,000.00"]
+    assert [m.label for m in chart.markers] == ["预计用尽 11月16日", "可用天数告警 3 天"]
+
+    hours = {"": [Point(utc(5, h), Decimal(h * GB)) for h in range(6)]}
+    chart = budget_chart(peak, hours, unit="bps", now=local(5, 6), tz=TZ, language="en")
+    assert chart.line_label == "Peak 5 Gbps (50%)"
+    assert chart.start == local(5) and chart.end == local(6)
+    assert chart.bars_label == "Peak per hour"
