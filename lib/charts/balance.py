@@ -68,7 +68,7 @@ def balance_chart(
         late = last.at + DAY * float(last.value / slowest) if slowest > 0 else None
         end = min(max(end, (late or runs_out) + DAY), now + timedelta(days=AHEAD_DAYS))
         label = f"{w['runs_out']} {day_label(runs_out, tz, language)}"
-        markers.append(Marker(min(runs_out, end), label, "runway", min(early, end), late and min(late, end)))
+        markers.append(Marker(runs_out, label, "runway", early, late))  # the plot clips what lies past its end
         reach = min(runs_out, end)
         left = last.value - rate * Decimal((reach - last.at) / DAY)
         projection = Projection(XY(last.at, last.value), XY(reach, max(left, Decimal(0))), f"-{fmt(rate)}/{w['day']}")
@@ -81,7 +81,7 @@ def balance_chart(
     highest = max([r.value for r in shown] + [r.value for r in rules] + [Decimal(0)])
     top, step = nice_top(highest * Decimal("1.05"))
     bars = tuple(Bar(day, day + DAY, amount, fmt(amount)) for day, amount in spend)
-    bars_top = nice_top(max((b.value for b in bars), default=Decimal(0)) * Decimal("1.05"))[0]
+    bars_top = nice_top(max((b.value for b in bars), default=Decimal(0)) * Decimal("1.05"), ticks=1)[0]
     value = shown[-1].value if shown else None
     span = max(1, (end - start).days)
     return ChartSpec(

@@ -76,7 +76,7 @@ def usage_chart(
     bars = tuple(
         Bar(bounds[i][0], bounds[i][1], amount, fmt(amount)) for i, amount in sorted(amounts.items()) if amount >= 0
     )
-    bars_top = nice_top(max((b.value for b in bars), default=Decimal(0)) * HEADROOM)[0]
+    bars_top = nice_top(max((b.value for b in bars), default=Decimal(0)) * HEADROOM, ticks=1)[0]
     if period_kind == "month":
         x_ticks = day_ticks(period.start, period.end, tz, language, every=7)
     else:
@@ -222,6 +222,7 @@ def _projection(
         return None
     label = f"{w['forecast']} {fmt(forecast.value)}"
     low = high = None
+    range_label = ""
     if forecast.method == "median-rate":
         complete = [i for i, (_, end) in enumerate(bounds) if end <= now and i in amounts]
         recent = [amounts[i] for i in complete][-WINDOW:]
@@ -229,8 +230,9 @@ def _projection(
         low = (value + min(recent) * left).quantize(CENT)
         high = (value + max(recent) * left).quantize(CENT)
         if low != high:
-            label += f" ({w['range']} {fmt(low)} – {fmt(high)})"
-    return Projection(XY(min(now, period.end), value), XY(period.end, forecast.value), label, low, high)
+            range_label = f"{w['range']} {fmt(low)} – {fmt(high)}"
+    start, end = XY(min(now, period.end), value), XY(period.end, forecast.value)
+    return Projection(start, end, label, low, high, range_label)
 
 
 def _projection_values(projection: Projection | None) -> list[Decimal]:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from lib.charts.glyphs import covers
 from lib.charts.raster import Canvas, colour, text_width
-from lib.charts.scene import Area, Box, Label, Line, lay_out
+from lib.charts.scene import WIDTH, Area, Box, Label, Line, lay_out
 from lib.charts.spec import ChartSpec
 
 SCALE = 2
 MAX_BYTES = 2 * 1024 * 1024  # WeCom's limit for an image message, before base64
 
 
-def render_png(spec: ChartSpec) -> bytes:
-    """The chart of ``spec`` as PNG bytes (8-bit RGB, ``SCALE`` x the SVG's size)."""
+def render_png(spec: ChartSpec, width: int = WIDTH) -> bytes:
+    """The chart of ``spec`` as PNG bytes (8-bit RGB), laid out ``width`` wide and drawn ``SCALE`` x that."""
     missing = [text for text in spec.labels() if not covers(text)]
     if missing:
         raise ValueError(f"the PNG font cannot show {missing[0]!r}; build the chart spec with language='en'")
-    scene = lay_out(spec)
+    scene = lay_out(spec, width)
     canvas = Canvas(scene.width * SCALE, scene.height * SCALE)
     for shape in scene.shapes:
         if isinstance(shape, Box):

@@ -16,14 +16,16 @@ from typing import Literal
 
 from lib.charts.spec import ChartSpec
 
-WIDTH = 640
+WIDTH = 640  # desktop pages and channel images
+PHONE_WIDTH = 400  # the same chart for a phone: text keeps its size, the plot gets narrower
+MARGIN = 16
 LEFT, RIGHT = 88, 16
 PLOT_TOP, PLOT_HEIGHT = 64, 220
 BARS_HEIGHT = 70
 ROW = 20
 TEXT = 12
 TITLE = 17
-NAME_CHARS = 22  # a group's name, cut to fit before its bar
+NAME_CHARS = 40  # a group's name, cut to fit on its line
 
 # Okabe–Ito: https://jfly.uni-koeln.de/color/ (the reference palette for colour-blind-safe charts).
 INK = "#000000"
@@ -106,12 +108,12 @@ STYLES = {
 class _Axes:
     """Maps instants and amounts to pixels inside one plot box."""
 
-    def __init__(self, spec: ChartSpec, top: float, height: float, ceiling: Decimal) -> None:
+    def __init__(self, spec: ChartSpec, width: int, top: float, height: float, ceiling: Decimal) -> None:
         self.t0 = spec.start.timestamp()
         self.span = max(spec.end.timestamp() - self.t0, 1.0)
         self.top, self.height = top, height
         self.ceiling = float(ceiling) or 1.0
-        self.right = WIDTH - RIGHT
+        self.right = width - RIGHT
 
     def x(self, at: datetime) -> float:
         share = (at.timestamp() - self.t0) / self.span
@@ -122,33 +124,42 @@ class _Axes:
         return round(self.top + self.height * (1 - share), 1)
 
 
-def lay_out(spec: ChartSpec) -> Scene:
-    """Title, the main plot with its legend, the per-step bars, the top groups and the notes, top down."""
-    scene = Scene(WIDTH, 0, spec.title)
+def lay_out(spec: ChartSpec, width: int = WIDTH) -> Scene:
+    """Title, the main plot with its legend, the per-step bars, the top groups and the notes, top down.
+
+    ``width`` in pixels (``PHONE_WIDTH`` for a phone); texts keep their size at any width, and the
+    legend holds one entry per row, so nothing long has to share a line with a plot."""
+    scene = Scene(width, 0, spec.title)
     add = scene.shapes.append
-    add(Label(LEFT - 72, 26, spec.title, TITLE, bold=True))
-    add(Label(LEFT - 72, 46, spec.subtitle, TEXT, MUTED))
+    add(Label(MARGIN, 26, spec.title, TITLE, bold=True))
+    add(Label(MARGIN, 46, spec.subtitle, TEXT, MUTED))
     legend = _plot(spec, scene)
     y: float = PLOT_TOP + PLOT_HEIGHT + 28
     for text, stroke in legend:
-        add(Line(((LEFT, y + 8), (LEFT + 28, y + 8)), stroke))
-        add(Label(LEFT + 36, y + 12, text, TEXT))
+        if stroke is None:  # the forecast's range: a swatch of its band
+            add(Box(MARGIN, y + 3, 28, 10, ORANGE, 0.18))
+        else:
+            add(Line(((MARGIN, y + 8), (MARGIN + 28, y + 8)), stroke))
+        add(Label(MARGIN + 36, y + 12, text, TEXT))
         y += ROW
     if spec.bars:
         y = _bars(spec, scene, y + 10)
     if spec.groups:
         y = _groups(spec, scene, y + 10)
     for note in spec.notes:
-        add(Label(LEFT - 72, y + 14, note, TEXT, MUTED))
+        add(Label(MARGIN, y + 14, note, TEXT, MUTED))
         y += ROW
     scene.height = int(y + 12)
     return scene
 
 
-def _plot(spec: ChartSpec, scene: Scene) -> list[tuple[str, Stroke]]:
+Legend = list[tuple[str, Stroke | None]]  # None: the forecast range's band
+
+
+def _plot(spec: ChartSpec, scene: Scene) -> Legend:
     """The main plot: grid, ticks, range band, forecast, rules, markers, then the line on top; its legend."""
     add = scene.shapes.append
-    axes = _Axes(spec, PLOT_TOP, PLOT_HEIGHT, spec.top)
+    axes = _Axes(spec, scene.width, PLOT_TOP, PLOT_HEIGHT, spec.top)
     bottom = PLOT_TOP + PLOT_HEIGHT
     for tick in spec.y_ticks:
         y = axes.y(tick.value)
@@ -158,18 +169,19 @@ def _plot(spec: ChartSpec, scene: Scene) -> list[tuple[str, Stroke]]:
         x = axes.x(time_tick.at)
         add(Line(((x, bottom), (x, bottom + 4)), Stroke(MUTED, 1.0)))
         add(Label(x, bottom + 17, time_tick.label, TEXT - 1, MUTED, "middle"))
-    legend: list[tuple[str, Stroke]] = [(spec.line_label, STYLES["line"])]
+    legend: Legend = [(spec.line_label, STYLES["line"])]
     legend += _projection(spec, scene, axes)
     for rule in spec.rules:
         y = axes.y(rule.value)
         add(Line(((LEFT, y), (axes.right, y)), STYLES[rule.role]))
         legend.append((rule.label, STYLES[rule.role]))
     for marker in spec.markers:
-        if marker.early is not None and marker.late is not None and marker.early != marker.late:
+        if marker.early is not None and marker.late is not None and marker.early < min(marker.late, spec.end):
             x0, x1 = axes.x(marker.early), axes.x(marker.late)
             add(Box(x0, PLOT_TOP, max(x1 - x0, 1.0), PLOT_HEIGHT, VERMILLION, 0.12))
-        x = axes.x(marker.at)
-        add(Line(((x, PLOT_TOP), (x, bottom)), STYLES[marker.role]))
+        if spec.start <= marker.at <= spec.end:  # a date past the axis is named in the legend only
+            x = axes.x(marker.at)
+            add(Line(((x, PLOT_TOP), (x, bottom)), STYLES[marker.role]))
         legend.append((marker.label, STYLES[marker.role]))
     if spec.line:
         add(Line(tuple((axes.x(p.at), axes.y(p.value)) for p in spec.line), STYLES["line"]))
@@ -177,26 +189,28 @@ def _plot(spec: ChartSpec, scene: Scene) -> list[tuple[str, Stroke]]:
     return legend
 
 
-def _projection(spec: ChartSpec, scene: Scene, axes: _Axes) -> list[tuple[str, Stroke]]:
+def _projection(spec: ChartSpec, scene: Scene, axes: _Axes) -> Legend:
     """The forecast line, over a band from the slowest to the fastest recent rate when they differ."""
     projection = spec.projection
     if projection is None:
         return []
+    legend: Legend = [(projection.label, STYLES["forecast"])]
     if projection.low is not None and projection.high is not None and projection.low != projection.high:
         x0, x1 = axes.x(projection.start.at), axes.x(projection.end.at)
         y0 = axes.y(projection.start.value)
         band = ((x0, y0), (x1, axes.y(projection.high)), (x1, axes.y(projection.low)))
         scene.shapes.append(Area(band, ORANGE, 0.18))
+        legend.append((projection.range_label, None))
     ends = (projection.start, projection.end)
     scene.shapes.append(Line(tuple((axes.x(p.at), axes.y(p.value)) for p in ends), STYLES["forecast"]))
-    return [(projection.label, STYLES["forecast"])]
+    return legend
 
 
 def _bars(spec: ChartSpec, scene: Scene, y: float) -> float:
     add = scene.shapes.append
-    add(Label(LEFT - 72, y + 12, spec.bars_label, TEXT, bold=True))
+    add(Label(MARGIN, y + 12, spec.bars_label, TEXT, bold=True))
     top = y + 20
-    axes = _Axes(spec, top, BARS_HEIGHT, spec.bars_top)
+    axes = _Axes(spec, scene.width, top, BARS_HEIGHT, spec.bars_top)
     for bar in spec.bars:
         x0, x1 = axes.x(bar.start), axes.x(bar.end)
         y0 = axes.y(bar.value)
@@ -209,14 +223,14 @@ def _bars(spec: ChartSpec, scene: Scene, y: float) -> float:
 
 def _groups(spec: ChartSpec, scene: Scene, y: float) -> float:
     add = scene.shapes.append
-    add(Label(LEFT - 72, y + 12, spec.groups_label, TEXT, bold=True))
+    add(Label(MARGIN, y + 12, spec.groups_label, TEXT, bold=True))
     y += ROW + 4
     widest = max(g.percent for g in spec.groups) or 1.0
-    room = WIDTH - RIGHT - 200 - (LEFT + 100)
-    for share in spec.groups:
+    room = scene.width - 2 * MARGIN
+    for share in spec.groups:  # the name and the amount on one line, the bar under them
         name = share.name if len(share.name) <= NAME_CHARS else share.name[: NAME_CHARS - 1] + "…"
-        add(Label(LEFT - 72, y + 12, name, TEXT))
-        add(Box(LEFT + 100, y + 2, max(room * share.percent / widest, 1.0), 12, GREEN))
-        add(Label(WIDTH - RIGHT, y + 12, f"{share.text} ({share.percent:g}%)", TEXT, anchor="end"))
-        y += ROW
+        add(Label(MARGIN, y + 12, name, TEXT))
+        add(Label(scene.width - MARGIN, y + 12, f"{share.text} ({share.percent:g}%)", TEXT, anchor="end"))
+        add(Box(MARGIN, y + 17, max(room * share.percent / widest, 1.0), 8, GREEN))
+        y += ROW + 12
     return y

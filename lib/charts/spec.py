@@ -41,6 +41,7 @@ class Projection:
     label: str
     low: Decimal | None = None  # the value at ``end.at`` at the slowest recent rate
     high: Decimal | None = None  # ... and at the fastest
+    range_label: str = ""  # "range 3.4 TB – 8.4 TB", when low and high differ
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class ChartSpec:
         out = [self.title, self.subtitle, self.line_label]
         out += [r.label for r in self.rules]
         if self.projection is not None:
-            out.append(self.projection.label)
+            out += [text for text in (self.projection.label, self.projection.range_label) if text]
         out += [m.label for m in self.markers]
         out += [t.label for t in self.y_ticks] + [t.label for t in self.x_ticks]
         if self.bars:
@@ -151,6 +152,7 @@ class ChartSpec:
                 "low": None if projection.low is None else str(projection.low),
                 "high": None if projection.high is None else str(projection.high),
                 "label": projection.label,
+                "range_label": projection.range_label,
             },
             "markers": [
                 [m.role, m.at.isoformat(), m.label, m.early and m.early.isoformat(), m.late and m.late.isoformat()]

@@ -6,15 +6,16 @@ width lets it scale to a phone or a desktop; ``<title>`` and ``<desc>`` carry th
 
 from __future__ import annotations
 
-from lib.charts.scene import Area, Box, Label, Line, Scene, lay_out
+from lib.charts.scene import WIDTH, Area, Box, Label, Line, Scene, lay_out
 from lib.charts.spec import ChartSpec
 
 FONT = "system-ui, -apple-system, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"
 
 
-def render_svg(spec: ChartSpec) -> str:
-    """The chart of ``spec`` as a standalone SVG document (UTF-8 text)."""
-    return scene_svg(lay_out(spec), " · ".join(spec.labels()[2:]))
+def render_svg(spec: ChartSpec, width: int = WIDTH) -> str:
+    """The chart of ``spec`` as a standalone SVG document (UTF-8 text), laid out ``width`` pixels wide
+    (``lib.charts.scene.PHONE_WIDTH`` keeps the text large on a phone; the picture scales either way)."""
+    return scene_svg(lay_out(spec, width), " · ".join(spec.labels()[2:]))
 
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})

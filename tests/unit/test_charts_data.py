@@ -73,7 +73,8 @@ def test_month_usage_points_lines_and_forecast_range() -> None:
         "to": ["2026-12-01T00:00:00+08:00", f"{5900 * GB}.00"],
         "low": f"{3400 * GB}.00",
         "high": f"{8400 * GB}.00",
-        "label": "Forecast at period end 5.9 TB (range 3.4 TB – 8.4 TB)",
+        "label": "Forecast at period end 5.9 TB",
+        "range_label": "forecast range 3.4 TB – 8.4 TB",
     }
     assert [bar[1:] for bar in spec["bars"]] == [[str(a * GB), f"{a} GB"] for a in (100, 300, 200, 100, 200)]
     assert spec["bars_label"] == "Per day"
@@ -90,7 +91,8 @@ def test_month_usage_labels_in_chinese() -> None:
     assert spec.line_label == "累计用量 900 GB (9%)"
     assert [r.label for r in spec.rules] == ["50% · 5 TB", "80% · 8 TB", "限额 10 TB"]
     assert spec.projection is not None
-    assert spec.projection.label == "预测期末 5.9 TB (区间 3.4 TB – 8.4 TB)"
+    assert spec.projection.label == "预测期末 5.9 TB"
+    assert spec.projection.range_label == "预测区间 3.4 TB – 8.4 TB"
     assert [t.label for t in spec.x_ticks] == ["11月1日", "11月8日", "11月15日", "11月22日", "11月29日"]
     assert spec.subtitle == "2026年11月 · 截至 11月6日 00:00 UTC+8"
     assert spec.bars_label == "每日"
@@ -134,7 +136,8 @@ def test_day_cost_budget_hourly_bars_and_forecast() -> None:
     # The last 7 complete hours: 12, 8, 10, 30, 10, 10, 11 → median 10, slowest 8, fastest 30; 16 hours left.
     assert spec.projection is not None
     assert (spec.projection.end.value, spec.projection.low, spec.projection.high) == (261, 229, 581)
-    assert spec.projection.label == "Forecast at period end ¥261.00 (range ¥229.00 – ¥581.00)"
+    assert spec.projection.label == "Forecast at period end ¥261.00"
+    assert spec.projection.range_label == "forecast range ¥229.00 – ¥581.00"
     assert [b.text for b in spec.bars] == [
         "¥10.00",
         "¥12.00",

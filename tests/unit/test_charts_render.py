@@ -19,7 +19,7 @@ from lib.charts.balance import balance_chart
 from lib.charts.data import usage_chart
 from lib.charts.png import MAX_BYTES, SCALE, render_png
 from lib.charts.raster import Canvas, colour
-from lib.charts.scene import BLUE, lay_out
+from lib.charts.scene import BLUE, PHONE_WIDTH, STYLES, WIDTH, Area, Box, Label, Line, lay_out
 from lib.charts.spec import ChartSpec
 from lib.charts.svg import render_svg
 from lib.model import Period, Point
@@ -149,3 +149,39 @@ def test_importing_the_timer_does_not_import_charts() -> None:
     code = "import sys, lib.app.timer; print(sorted(m for m in sys.modules if m.startswith('lib.charts')))"
     found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]"
+
+
+def test_a_runout_date_past_the_axis_is_named_but_not_drawn() -> None:
+    # 300 a day, 30,300 left on 20 Nov: runs out in 101 days, past the 30 days the axis looks ahead.
+    readings = [Point(datetime(2026, 11, 1 + d, 9, tzinfo=TZ), Decimal(36000 - 300 * d)) for d in range(20)]
+    now = datetime(2026, 11, 20, 10, tzinfo=TZ)
+    spec = balance_chart("wallet", unit="CNY", readings=readings, now=now, tz=TZ, language="en")
+    runway = spec.markers[0]
+    assert runway.at == datetime(2027, 3, 1, 9, tzinfo=TZ) and runway.at > spec.end
+    assert runway.label == "runs out 1 Mar"
+    scene = lay_out(spec)
+    assert runway.label in [s.text for s in scene.shapes if isinstance(s, Label)]
+    drawn = [s.points for s in scene.shapes if isinstance(s, Line) and s.stroke == STYLES["runway"]]
+    assert len(drawn) == 1 and drawn[0][0][1] == drawn[0][1][1]  # its legend swatch only: no vertical line
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH, WIDTH])
+def test_every_shape_stays_inside_the_chart_at_phone_and_desktop_width(width: int) -> None:
+    for spec in (usage("zh", groups=8), balance("zh")):
+        scene = lay_out(spec, width)
+        assert scene.width == width
+        for shape in scene.shapes:
+            if isinstance(shape, Line | Area):
+                assert all(0 <= x <= width and 0 <= y <= scene.height for x, y in shape.points), shape
+            elif isinstance(shape, Box):
+                assert shape.x >= 0 and shape.x + shape.width <= width and shape.y + shape.height <= scene.height
+            else:
+                assert 0 <= shape.x <= width and 0 < shape.y <= scene.height
+        ElementTree.fromstring(render_svg(spec, width))  # noqa: S314 - our own output
+
+
+def test_a_runout_date_on_the_axis_is_drawn_as_a_vertical_line() -> None:
+    spec = balance("en")  # 4,000 left at 250 a day: runs out on 7 Dec, inside the axis
+    assert spec.markers[0].label == "runs out 7 Dec"
+    drawn = [s.points for s in lay_out(spec).shapes if isinstance(s, Line) and s.stroke == STYLES["runway"]]
+    assert any(a[0] == b[0] and a[1] != b[1] for a, b in drawn)
