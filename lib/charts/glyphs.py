@@ -1,6 +1,7 @@
 """A 5x7 bitmap font for PNG labels: digits, Latin letters, the punctuation of amounts and dates, ¥ and $.
 
-Drawn for this product (no font file to ship or license). A glyph is seven rows of five cells, ``#`` on.
+Drawn for this product (no font file to ship or license). A glyph is seven rows of five cells, ``#`` on;
+lowercase letters stand in the lower five rows, and g, p, q, y hang two rows below the baseline.
 Characters it lacks (Chinese among them) are why PNG charts are built in English: see docs/charts.md.
 """
 
@@ -10,6 +11,8 @@ import functools
 
 WIDTH, HEIGHT = 5, 7
 ADVANCE = WIDTH + 1  # one blank column between letters
+DESCENDERS = frozenset("gpqy")  # drawn DROP rows lower: their last rows hang below the baseline
+DROP = 2
 # Typographic marks with a plain stand-in the font has.
 STAND_INS = {"–": "-", "—": "-", "…": "...", "（": "(", "）": ")", "：": ":", "，": ","}
 
@@ -56,7 +59,7 @@ _ROWS: dict[str, str] = {
     "d": "....# ....# .##.# #..## #...# #...# .####",
     "e": "..... ..... .###. #...# ##### #.... .###.",
     "f": "..##. .#..# .#... ###.. .#... .#... .#...",
-    "g": "..... .#### #...# #...# .#### ....# .###.",
+    "g": ".#### #...# #...# #...# .#### ....# .###.",
     "h": "#.... #.... #.##. ##..# #...# #...# #...#",
     "i": "..#.. ..... .##.. ..#.. ..#.. ..#.. .###.",
     "j": "...#. ..... ..##. ...#. ...#. #..#. .##..",
@@ -65,8 +68,8 @@ _ROWS: dict[str, str] = {
     "m": "..... ..... ##.#. #.#.# #.#.# #...# #...#",
     "n": "..... ..... #.##. ##..# #...# #...# #...#",
     "o": "..... ..... .###. #...# #...# #...# .###.",
-    "p": "..... ..... ####. #...# ####. #.... #....",
-    "q": "..... ..... .##.# #..## .#### ....# ....#",
+    "p": "####. #...# #...# #...# ####. #.... #....",
+    "q": ".#### #...# #...# #...# .#### ....# ....#",
     "r": "..... ..... #.##. ##..# #.... #.... #....",
     "s": "..... ..... .###. #.... .###. ....# ####.",
     "t": ".#... .#... ###.. .#... .#... .#..# ..##.",
@@ -74,7 +77,7 @@ _ROWS: dict[str, str] = {
     "v": "..... ..... #...# #...# #...# .#.#. ..#..",
     "w": "..... ..... #...# #...# #.#.# #.#.# .#.#.",
     "x": "..... ..... #...# .#.#. ..#.. .#.#. #...#",
-    "y": "..... ..... #...# #...# .#### ....# .###.",
+    "y": "#...# #...# #...# #...# .#### ....# .###.",
     "z": "..... ..... ##### ...#. ..#.. .#... #####",
     ".": "..... ..... ..... ..... ..... .##.. .##..",
     ",": "..... ..... ..... ..... .##.. ..#.. .#...",
@@ -115,7 +118,8 @@ def glyph(char: str) -> tuple[tuple[int, int], ...]:
     rows = _ROWS.get(char)
     if rows is None:
         return tuple((c, r) for r in range(HEIGHT) for c in range(WIDTH) if r in (0, HEIGHT - 1) or c in (0, WIDTH - 1))
-    return tuple((c, r) for r, row in enumerate(rows.split(" ")) for c, cell in enumerate(row) if cell == "#")
+    drop = DROP if char in DESCENDERS else 0
+    return tuple((c, r + drop) for r, row in enumerate(rows.split(" ")) for c, cell in enumerate(row) if cell == "#")
 
 
 def plain_text(text: str) -> str:
