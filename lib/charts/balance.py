@@ -25,6 +25,7 @@ from lib.rules.forecast import MIN_STEPS, WINDOW
 SHOWN_DAYS = 30  # the readings shown: the last month
 AHEAD_DAYS = 30  # how far past now the axis may reach for a run-out date
 MIN_AHEAD = timedelta(days=7)
+MAX_DAYS = 3650  # a run-out date further away is no date: the burn rate says nothing that far ahead
 DAY = timedelta(days=1)
 
 
@@ -56,16 +57,19 @@ def balance_chart(
     markers: list[Marker] = []
     projection = None
     end = now + MIN_AHEAD
+    runs_out = None if not shown or not rate or rate <= 0 else _days_after(shown[-1], rate)
     if not shown:
         notes.append(w["no_data"])
+    elif shown[-1].value <= 0:
+        notes.append(w["used_up"])
     elif rate is None or rate <= 0:
         notes.append(w["no_burn"])
+    elif runs_out is None:
+        notes.append(w["far"].format(years=MAX_DAYS // 365))
     else:
         last = shown[-1]
-        runs_out = last.at + DAY * float(last.value / rate)
-        early = last.at + DAY * float(last.value / max(complete))
-        slowest = min(complete)
-        late = last.at + DAY * float(last.value / slowest) if slowest > 0 else None
+        early = _days_after(last, max(complete)) or runs_out
+        late = _days_after(last, min(complete))
         end = min(max(end, (late or runs_out) + DAY), now + timedelta(days=AHEAD_DAYS))
         label = f"{w['runs_out']} {day_label(runs_out, tz, language)}"
         markers.append(Marker(runs_out, label, "runway", early, late))  # the plot clips what lies past its end
@@ -106,6 +110,13 @@ def balance_chart(
         y_ticks=value_ticks(top, step, unit, language),
         notes=tuple(notes),
     )
+
+
+def _days_after(reading: XY, rate: Decimal) -> datetime | None:
+    """When ``reading``'s balance is used up at ``rate`` a day; None past ``MAX_DAYS`` (or without spend)."""
+    if rate <= 0 or reading.value / rate > MAX_DAYS:
+        return None
+    return reading.at + DAY * float(reading.value / rate)
 
 
 def _daily_spend(readings: list[XY], tz: tzinfo, now: datetime) -> list[tuple[datetime, Decimal]]:

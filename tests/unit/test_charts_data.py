@@ -329,3 +329,11 @@ budgets:
     assert chart.line_label == "Peak 5 Gbps (50%)"
     assert chart.start == local(5) and chart.end == local(6)
     assert chart.bars_label == "Peak per hour"
+
+
+def test_balance_used_up_or_lasting_for_years_has_no_runout_date() -> None:
+    used_up = balance("en", [(18, 300), (19, 200), (20, 100), (21, 0), (22, -50)])
+    assert used_up.projection is None and used_up.notes == ("the balance is used up",)
+    lasting = balance("zh", [(18, 10**9), (19, 10**9 - 1), (20, 10**9 - 2), (21, 10**9 - 3), (22, 10**9 - 4)])
+    assert [m.role for m in lasting.markers] == ["runway-alert"]
+    assert lasting.notes == ("按近期消耗，10 年内不会用尽",)
