@@ -1,0 +1,168 @@
+"""Charts: drawing one chart as SVG and as PNG, what the charts add to the package, and the timer's cold start.
+
+1. One chart of a month budget (hourly buckets for 20 days, 20 groups, limit, thresholds, forecast):
+   the spec alone, spec + SVG, spec + PNG; median of ``REPEATS`` in this process, in ms. The PNG must
+   stay within WeCom's image limit (2 MB before base64). The baseline of both drawings is the spec
+   alone, so the ratio says what drawing adds.
+2. The balance chart (30 days of readings, runway) the same way.
+3. The code package (``lib/deploy/package.py``'s build, without wheels: the charts add no library, so
+   the wheels are unchanged) zipped with and without ``lib/charts``: the bytes the charts add.
+4. Cold start: ``import handlers.timer`` in a fresh interpreter loads no ``lib.charts`` module (goal 0),
+   and the one-off import of what a drawing needs (``lib.charts.svg``, ``lib.charts.png``), for scale.
+
+Run: ``python -m bench.bench_charts`` (or ``python -m bench charts``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = 9
+IMPORT_REPEATS = 5
+TZ = ZoneInfo("Asia/Shanghai")
+MAX_PNG = 2 * 1024 * 1024
+
+
+def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _usage_spec() -> Any:
+    from lib.charts.data import usage_chart
+    from lib.model import Period, Point
+
+    start = datetime(2026, 11, 1, tzinfo=TZ)
+    period = Period(start, datetime(2026, 12, 1, tzinfo=TZ))
+    first = start.astimezone(timezone.utc)
+    series = {
+        f"zone-id=zone-{g:02d}": [
+            Point(first + timedelta(hours=h), Decimal((3 + (h * 7 + g) % 11) * 10**9 // (g + 1))) for h in range(480)
+        ]
+        for g in range(20)
+    }
+    return lambda language: usage_chart(
+        "edgeone-traffic",
+        period_kind="month",
+        period=period,
+        unit="B",
+        series=series,
+        now=start + timedelta(days=20, hours=1),
+        tz=TZ,
+        language=language,
+        limit=Decimal(10**13),
+        thresholds=(Decimal(50), Decimal(80), Decimal(100)),
+    )
+
+
+def _balance_spec() -> Any:
+    from lib.charts.balance import balance_chart
+    from lib.model import Point
+
+    now = datetime(2026, 11, 30, 10, tzinfo=TZ)
+    readings = [Point(now - timedelta(hours=6 * i), Decimal(20000 - 60 * (120 - i) + (i % 5) * 9)) for i in range(120)]
+    return lambda language: balance_chart(
+        "low-balance",
+        unit="CNY",
+        readings=readings,
+        now=now,
+        tz=TZ,
+        language=language,
+        below=Decimal(5000),
+        runway=timedelta(days=7),
+    )
+
+
+def _drawing_rows(kind: str, make: Any) -> list[dict[str, Any]]:
+    from lib.charts.png import render_png
+    from lib.charts.svg import render_svg
+
+    spec_ms = _median_ms(lambda: make("zh"))
+    svg_ms = _median_ms(lambda: render_svg(make("zh")))
+    png_ms = _median_ms(lambda: render_png(make("en")), repeats=max(3, REPEATS // 2))
+    png = render_png(make("en"))
+    svg = render_svg(make("zh")).encode("utf-8")
+    return [
+        {"name": f"{kind}: chart spec", "value": spec_ms, "unit": "ms"},
+        {"name": f"{kind}: spec + SVG", "value": svg_ms, "unit": "ms", "baseline": spec_ms, "ratio": svg_ms / spec_ms},
+        {"name": f"{kind}: spec + PNG", "value": png_ms, "unit": "ms", "baseline": spec_ms, "ratio": png_ms / spec_ms},
+        {"name": f"{kind}: SVG size", "value": len(svg), "unit": "B"},
+        {"name": f"{kind}: PNG size", "value": len(png), "unit": "B", "goal": "<= 2 MB", "ok": len(png) <= MAX_PNG},
+    ]
+
+
+def _package_rows() -> list[dict[str, Any]]:
+    from lib.deploy.package import build, zip_bytes
+
+    with tempfile.TemporaryDirectory(prefix="bench-charts-") as folder:
+        out = build(Path(folder) / "package", wheels=False)
+        with_charts = len(zip_bytes(out))
+        shutil.rmtree(out / "lib" / "charts")
+        without = len(zip_bytes(out))
+    return [
+        {"name": "package (no wheels) without lib/charts", "value": without, "unit": "B"},
+        {
+            "name": "package (no wheels) with lib/charts",
+            "value": with_charts,
+            "unit": "B",
+            "baseline": without,
+            "ratio": with_charts / without,
+            "goal": "no library added",
+        },
+        {"name": "bytes lib/charts adds to the zip", "value": with_charts - without, "unit": "B"},
+    ]
+
+
+def _child(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def _import_ms(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+    return statistics.median(float(_child(code)) for _ in range(IMPORT_REPEATS))
+
+
+def _cold_start_rows() -> list[dict[str, Any]]:
+    loaded = _child("import sys, handlers.timer; print(sum(m.startswith('lib.charts') for m in sys.modules))")
+    timer_ms = _import_ms("import handlers.timer")
+    charts_ms = _import_ms("import lib.charts.svg, lib.charts.png")
+    return [
+        {"name": "lib.charts modules loaded by import handlers.timer", "value": int(loaded), "goal": "0"}
+        | {"ok": loaded == "0"},
+        {"name": "cold import handlers.timer", "value": timer_ms, "unit": "ms"},
+        {"name": "cold import lib.charts.svg + png (where drawn)", "value": charts_ms, "unit": "ms"},
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    sys.path.insert(0, str(ROOT))
+    return (
+        _drawing_rows("month usage", _usage_spec())
+        + _drawing_rows("balance", _balance_spec())
+        + _package_rows()
+        + _cold_start_rows()
+    )
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    from bench.__main__ import table
+
+    print(table(run()))

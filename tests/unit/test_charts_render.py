@@ -1,0 +1,187 @@
+"""The drawn charts: the SVG parses and shows every label; the PNG is a valid image within WeCom's limits."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import struct
+import subprocess
+import sys
+import zlib
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from lib.charts.balance import balance_chart
+from lib.charts.data import usage_chart
+from lib.charts.png import MAX_BYTES, SCALE, render_png
+from lib.charts.raster import Canvas, colour
+from lib.charts.scene import BLUE, PHONE_WIDTH, STYLES, WIDTH, Area, Box, Label, Line, lay_out
+from lib.charts.spec import ChartSpec
+from lib.charts.svg import render_svg
+from lib.model import Period, Point
+
+ROOT = Path(__file__).resolve().parents[2]
+TZ = timezone(timedelta(hours=8))
+SVG = "{http://www.w3.org/2000/svg}"
+NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=TZ), datetime(2026, 12, 1, tzinfo=TZ))
+
+
+def usage(language: str, groups: int = 3) -> ChartSpec:
+    start = NOVEMBER.start.astimezone(timezone.utc)
+    hours = [Point(start + timedelta(hours=h), Decimal(4 + h % 5) * 10**9) for h in range(20 * 24)]
+    series = {f"host=h{g}.example.com": hours[: len(hours) - g] for g in range(groups)}
+    return usage_chart(
+        "edgeone-traffic",
+        period_kind="month",
+        period=NOVEMBER,
+        unit="B",
+        series=series,
+        now=datetime(2026, 11, 21, 9, tzinfo=TZ),
+        tz=TZ,
+        language=language,
+        limit=Decimal(10**14),
+        thresholds=(Decimal(80), Decimal(100)),
+    )
+
+
+def balance(language: str) -> ChartSpec:
+    readings = [Point(datetime(2026, 11, 1 + d, 9, tzinfo=TZ), Decimal(9000 - 250 * d)) for d in range(21)]
+    now = datetime(2026, 11, 21, 10, tzinfo=TZ)
+    return balance_chart(
+        "low-balance", unit="CNY", readings=readings, now=now, tz=TZ, language=language, below=Decimal(2000)
+    )
+
+
+def texts(svg: str) -> list[str]:
+    root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
+    assert root.tag == f"{SVG}svg"
+    return [el.text or "" for el in root.iter(f"{SVG}text")]
+
+
+@pytest.mark.parametrize("make", [usage, balance])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_svg_is_well_formed_and_shows_every_label(make: object, language: str) -> None:
+    assert callable(make)
+    spec: ChartSpec = make(language)
+    svg = render_svg(spec)
+    shown = texts(svg)
+    for label in spec.labels():
+        assert any(label in text for text in shown), label
+    root = ElementTree.fromstring(svg)  # noqa: S314 - our own output
+    assert root.get("viewBox", "").startswith("0 0 640 ")  # scales to the screen: no fixed width
+    assert root.get("width") is None
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched when shown
+
+
+def test_svg_escapes_text_from_group_names() -> None:
+    spec = usage_chart(
+        "t",
+        period_kind="month",
+        period=NOVEMBER,
+        unit="B",
+        series={"host=<a&b>": [Point(NOVEMBER.start, Decimal(5))], "host=c": [Point(NOVEMBER.start, Decimal(1))]},
+        now=datetime(2026, 11, 2, tzinfo=TZ),
+        tz=TZ,
+        language="en",
+    )
+    shown = texts(render_svg(spec))
+    assert "t · <a&b>" in shown
+    assert "<a&b>" in shown
+
+
+def chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    out, at = [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        (crc,) = struct.unpack(">I", data[at + 8 + length : at + 12 + length])
+        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
+        out.append((kind, body))
+        at += 12 + length
+    return out
+
+
+@pytest.mark.parametrize("make", [usage, balance])
+def test_png_is_valid_and_within_the_wecom_image_limit(make: object) -> None:
+    assert callable(make)
+    spec: ChartSpec = make("en")
+    data = render_png(spec)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    found = chunks(data)
+    assert [kind for kind, _ in found] == [b"IHDR", b"IDAT", b"IEND"]
+    width, height, depth, colour_type = struct.unpack(">IIBB", found[0][1][:10])
+    scene = lay_out(spec)
+    assert (width, height, depth, colour_type) == (scene.width * SCALE, scene.height * SCALE, 8, 2)
+    raw = zlib.decompress(found[1][1])
+    assert len(raw) == height * (1 + width * 3)
+    assert bytes(colour(BLUE)) in raw  # the value line is drawn
+    assert len(data) <= MAX_BYTES
+    # What a WeCom image message carries: base64 of the bytes and their md5.
+    assert base64.b64decode(base64.b64encode(data)) == data
+    assert len(hashlib.md5(data).hexdigest()) == 32
+
+
+def test_png_refuses_a_spec_its_font_cannot_show() -> None:
+    with pytest.raises(ValueError, match="language='en'"):
+        render_png(usage("zh"))
+
+
+def test_canvas_draws_where_asked() -> None:
+    canvas = Canvas(10, 6)
+    canvas.box(2, 1, 3, 2, rgb=(0, 0, 0))
+    canvas.polyline(((0, 5), (9, 5)), (255, 0, 0), width=1.0, dash=(3, 3))
+
+    def row(y: int) -> list[tuple[int, ...]]:
+        return [tuple(canvas.pixels[(y * 10 + x) * 3 : (y * 10 + x) * 3 + 3]) for x in range(10)]
+
+    assert row(1)[1:6] == [(255, 255, 255), (0, 0, 0), (0, 0, 0), (0, 0, 0), (255, 255, 255)]
+    red, white = (255, 0, 0), (255, 255, 255)
+    assert row(5) == [red, red, red, white, white, white, red, red, red, white]
+    assert row(4) == [white] * 10  # a one-pixel line stays one pixel thick
+
+
+def test_importing_the_timer_does_not_import_charts() -> None:
+    # The timer's cold start stays as it was: charts are imported only where one is drawn.
+    code = "import sys, lib.app.timer; print(sorted(m for m in sys.modules if m.startswith('lib.charts')))"
+    found = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+
+
+def test_a_runout_date_past_the_axis_is_named_but_not_drawn() -> None:
+    # 300 a day, 30,300 left on 20 Nov: runs out in 101 days, past the 30 days the axis looks ahead.
+    readings = [Point(datetime(2026, 11, 1 + d, 9, tzinfo=TZ), Decimal(36000 - 300 * d)) for d in range(20)]
+    now = datetime(2026, 11, 20, 10, tzinfo=TZ)
+    spec = balance_chart("wallet", unit="CNY", readings=readings, now=now, tz=TZ, language="en")
+    runway = spec.markers[0]
+    assert runway.at == datetime(2027, 3, 1, 9, tzinfo=TZ) and runway.at > spec.end
+    assert runway.label == "runs out 1 Mar"
+    scene = lay_out(spec)
+    assert runway.label in [s.text for s in scene.shapes if isinstance(s, Label)]
+    drawn = [s.points for s in scene.shapes if isinstance(s, Line) and s.stroke == STYLES["runway"]]
+    assert len(drawn) == 1 and drawn[0][0][1] == drawn[0][1][1]  # its legend swatch only: no vertical line
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH, WIDTH])
+def test_every_shape_stays_inside_the_chart_at_phone_and_desktop_width(width: int) -> None:
+    for spec in (usage("zh", groups=8), balance("zh")):
+        scene = lay_out(spec, width)
+        assert scene.width == width
+        for shape in scene.shapes:
+            if isinstance(shape, Line | Area):
+                assert all(0 <= x <= width and 0 <= y <= scene.height for x, y in shape.points), shape
+            elif isinstance(shape, Box):
+                assert shape.x >= 0 and shape.x + shape.width <= width and shape.y + shape.height <= scene.height
+            else:
+                assert 0 <= shape.x <= width and 0 < shape.y <= scene.height
+        ElementTree.fromstring(render_svg(spec, width))  # noqa: S314 - our own output
+
+
+def test_a_runout_date_on_the_axis_is_drawn_as_a_vertical_line() -> None:
+    spec = balance("en")  # 4,000 left at 250 a day: runs out on 7 Dec, inside the axis
+    assert spec.markers[0].label == "runs out 7 Dec"
+    drawn = [s.points for s in lay_out(spec).shapes if isinstance(s, Line) and s.stroke == STYLES["runway"]]
+    assert any(a[0] == b[0] and a[1] != b[1] for a, b in drawn)
