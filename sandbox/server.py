@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from lib.errors import ConfigError
-from sandbox import billing, cdn, teo
+from sandbox import billing, cdn, organization, sts, teo
 from sandbox.api3 import Api3, Reply, Request, error_reply
 from sandbox.scenario import Scenario
 from sandbox.scf import ScfService
@@ -111,12 +111,15 @@ class SandboxApp:
         self.scf = ScfService(
             creds[0], app_id=account.app_id, uin=account.uin, cos=self.cos, clock=signature_clock, host=host
         )
+        self.sts = sts.StsService(scenario, clock=signature_clock)
         self.api = Api3(
             scenario,
             {c.secret_id: c for c in creds},
-            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT, "scf": self.scf.product()},
+            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT, "scf": self.scf.product()}
+            | {"organization": organization.PRODUCT, "sts": self.sts.product()},
             signature_clock=signature_clock,
             sleep=sleep,
+            issued=self.sts.issued,
         )
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, too_large: bool) -> Reply:
