@@ -3,8 +3,9 @@
 Requests whose Host is ``<bucket>-<appid>.cos.<region>.myqcloud.com`` (any host with a ``.cos.`` label)
 go to the COS emulator (``sandbox.cos.CosService``); paths under ``/_sandbox/scf/`` go to the SCF
 emulator's control endpoint (``sandbox.scf.ScfService.control``: ``POST /_sandbox/scf/fire?function=NAME
-&namespace=NS`` fires a timer trigger); everything else is API 3.0 (``sandbox.api3``): teo, billing and
-scf (whose Function URLs each listen on a port of their own, see ``sandbox.function_url``).
+&namespace=NS`` fires a timer trigger); everything else is API 3.0 (``sandbox.api3``): teo, billing, cdn,
+organization, sts (whose temporary keys the front door accepts while they last) and scf (whose
+Function URLs each listen on a port of their own, see ``sandbox.function_url``).
 HTTP/1.1 keep-alive with exact ``Content-Length``; idle connections close after 30 s and are shut down
 when the server stops.
 
