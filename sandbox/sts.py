@@ -11,6 +11,8 @@ temporary key) ``UnauthorizedOperation``; ``RoleSessionName`` not 2-128 of ``[\\
 The issued key acts as the member (``Credential.account``), carries its token and expires after
 ``DurationSeconds`` on the signature (wall) clock; the verifier refuses it from then on with
 ``AuthFailure.TokenFailure``. Expired keys are forgotten a day later (then ``SecretIdNotFound``).
+GetCallerIdentity answers ``Type`` ``CAMRole`` for an assumed role and ``RootAccount`` for the
+scenario's own keys (the documentation shows only ``CAMUser``: the sandbox's choice).
 """
 
 from __future__ import annotations
