@@ -15,7 +15,7 @@ import json
 import threading
 import time
 import uuid
-from collections import deque
+from collections import ChainMap, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -182,7 +182,7 @@ def _coerce_value(value: Any, schema: Schema, from_strings: bool, path: str) -> 
 
 
 class RateLimiter:
-    """Sliding one-second window per (SecretId, action), on the monotonic clock."""
+    """Sliding one-second window per (caller, action), on the monotonic clock."""
 
     def __init__(self, limits: Mapping[str, int], clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = dict(limits)
@@ -195,6 +195,7 @@ class RateLimiter:
         return self.limits.get(f"{product}.{action}", self.limits.get(action, 0))
 
     def allow(self, secret_id: str, action: str, product: str = "") -> bool:
+        """Count one call by ``secret_id`` (or the account it acts as) to ``action``; False when over the limit."""
         limit = self.limit(action, product)
         if limit <= 0:
             return True
@@ -223,9 +224,12 @@ class Api3:
         *,
         signature_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        issued: dict[str, Credential] | None = None,
     ) -> None:
         self.scenario = scenario
-        self.credentials = dict(credentials)
+        # ``issued``: temporary keys (sandbox.sts) added while serving, looked up live.
+        live: dict[str, Credential] = issued if issued is not None else {}
+        self.credentials: Mapping[str, Credential] = ChainMap(dict(credentials), live)
         self.products = dict(products)
         self.signature_clock = signature_clock
         self.sleep = sleep
@@ -286,7 +290,8 @@ class Api3:
         spec = product.actions.get(action)
         if spec is None:
             raise ApiFailure("InvalidAction", f"The action `{action}` is not valid for this product ({product.name}).")
-        if not self.limiter.allow(caller.secret_id, action, product.name):
+        # Limits are per account (a member's temporary keys share its limit), the host's keys per SecretId.
+        if not self.limiter.allow(caller.account or caller.secret_id, action, product.name):
             raise ApiFailure(
                 "RequestLimitExceeded",
                 f"Your current request times exceed the limit of {self.limiter.limit(action, product.name)} per second "

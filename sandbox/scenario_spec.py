@@ -349,6 +349,30 @@ class AccountSpec(_Strict):
     app_id: int = 1250000000
 
 
+class MemberSpec(_Strict):
+    """An organization member: its uin, name, and the roles the organization's account may assume in it."""
+
+    uin: int = Field(gt=0)
+    name: str
+    roles: tuple[str, ...] = ("OrganizationAccessControlRole",)
+    type: Literal["Create", "Invite"] = "Create"
+    joined: Instant = "2026-01-01T00:00:00+08:00"
+
+
+class OrganizationSpec(_Strict):
+    """The organization the scenario's account manages (``account`` is its host)."""
+
+    id: int = Field(default=10001, gt=0)
+    members: tuple[MemberSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> OrganizationSpec:
+        uins = [m.uin for m in self.members]
+        if len(set(uins)) != len(uins):
+            raise ValueError("organization member uins must be unique")
+        return self
+
+
 class ScenarioSpec(_Strict):
     version: Literal[1] = 1
     name: str = "scenario"
@@ -360,6 +384,7 @@ class ScenarioSpec(_Strict):
     data_delay: float | str = 0
     account: AccountSpec = Field(default_factory=AccountSpec)
     credentials: tuple[CredentialSpec, ...] = ()
+    organization: OrganizationSpec | None = None  # None: the account belongs to no organization
     rate_limits: dict[str, int] = Field(default_factory=dict)
     patterns: dict[str, PatternSpec] = Field(default_factory=dict)
     plans: tuple[PlanSpec, ...] = ()

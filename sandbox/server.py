@@ -3,8 +3,9 @@
 Requests whose Host is ``<bucket>-<appid>.cos.<region>.myqcloud.com`` (any host with a ``.cos.`` label)
 go to the COS emulator (``sandbox.cos.CosService``); paths under ``/_sandbox/scf/`` go to the SCF
 emulator's control endpoint (``sandbox.scf.ScfService.control``: ``POST /_sandbox/scf/fire?function=NAME
-&namespace=NS`` fires a timer trigger); everything else is API 3.0 (``sandbox.api3``): teo, billing and
-scf (whose Function URLs each listen on a port of their own, see ``sandbox.function_url``).
+&namespace=NS`` fires a timer trigger); everything else is API 3.0 (``sandbox.api3``): teo, billing, cdn,
+organization, sts (whose temporary keys the front door accepts while they last) and scf (whose
+Function URLs each listen on a port of their own, see ``sandbox.function_url``).
 HTTP/1.1 keep-alive with exact ``Content-Length``; idle connections close after 30 s and are shut down
 when the server stops.
 
@@ -33,7 +34,7 @@ from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
 from lib.errors import ConfigError
-from sandbox import billing, cdn, teo
+from sandbox import billing, cdn, organization, sts, teo
 from sandbox.api3 import Api3, Reply, Request, error_reply
 from sandbox.scenario import Scenario
 from sandbox.scf import ScfService
@@ -111,12 +112,15 @@ class SandboxApp:
         self.scf = ScfService(
             creds[0], app_id=account.app_id, uin=account.uin, cos=self.cos, clock=signature_clock, host=host
         )
+        self.sts = sts.StsService(scenario, clock=signature_clock)
         self.api = Api3(
             scenario,
             {c.secret_id: c for c in creds},
-            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT, "scf": self.scf.product()},
+            {"teo": teo.PRODUCT, "billing": billing.PRODUCT, "cdn": cdn.PRODUCT, "scf": self.scf.product()}
+            | {"organization": organization.PRODUCT, "sts": self.sts.product()},
             signature_clock=signature_clock,
             sleep=sleep,
+            issued=self.sts.issued,
         )
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, too_large: bool) -> Reply:

@@ -3,7 +3,8 @@
 Follows the reference's emulator algorithm: parse ``Authorization`` -> look up the SecretId -> check the
 timestamp against the *signature clock* (real wall time; never the scenario's data clock) -> rebuild
 the canonical request from the SignedHeaders list, the raw query string and the raw body -> compare
-in constant time -> check the session token when the credential has one. Uses ``lib.signing`` for the
+in constant time -> check the session token when the credential has one, and its expiry (temporary
+credentials that ``sandbox.sts`` issues carry one, on the same wall clock). Uses ``lib.signing`` for the
 spec steps, so client and server share one implementation of each step.
 """
 
@@ -28,11 +29,17 @@ _AUTH = re.compile(
 
 @dataclass(frozen=True)
 class Credential:
-    """A key pair the sandbox accepts; ``token`` set means requests must carry that session token."""
+    """A key pair the sandbox accepts; ``token`` set means requests must carry that session token.
+
+    ``account``: the uin the key acts as (None: the scenario's own account); ``expires``: wall-clock
+    Unix seconds from which the key is refused (None: never).
+    """
 
     secret_id: str
     secret_key: str
     token: str | None = None
+    account: str | None = None
+    expires: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Caller:
     secret_id: str
     method: str  # "TC3-HMAC-SHA256", "HmacSHA1" or "HmacSHA256"
     service: str | None
+    account: str | None = None  # the member uin of a temporary key; None: the scenario's own account
 
 
 class AuthError(Exception):
@@ -91,11 +99,17 @@ class AuthFailureToken(AuthError):
         super().__init__("AuthFailure.TokenFailure", "The session token is missing, invalid or expired.")
 
 
-def _check_token(cred: Credential, presented: str | None) -> None:
+def _check_token(cred: Credential, presented: str | None, now: float) -> None:
     if cred.token is None:
         return
     if presented is None or not hmac.compare_digest(presented.encode(), cred.token.encode()):
         raise AuthFailureToken()
+    if cred.expires is not None and now >= cred.expires:
+        raise AuthError(
+            "AuthFailure.TokenFailure",
+            f"The temporary credential expired at {int(cred.expires)} (server time {int(now)}); "
+            "request new credentials with sts AssumeRole.",
+        )
 
 
 def _signature_failure(detail: str = "") -> AuthError:
@@ -152,8 +166,8 @@ def verify_tc3(
             break
     else:
         raise _signature_failure()
-    _check_token(cred, headers.get("x-tc-token"))
-    return Caller(secret_id=secret_id, method=tc3.ALGORITHM, service=service)
+    _check_token(cred, headers.get("x-tc-token"), now)
+    return Caller(secret_id=secret_id, method=tc3.ALGORITHM, service=service, account=cred.account)
 
 
 def verify_v1(
@@ -186,5 +200,5 @@ def verify_v1(
         ok = hmac.compare_digest(expected, presented) or ok
     if not ok:
         raise _signature_failure()
-    _check_token(cred, params.get("Token"))
-    return Caller(secret_id=cred.secret_id, method=sign_method, service=None)
+    _check_token(cred, params.get("Token"), now)
+    return Caller(secret_id=cred.secret_id, method=sign_method, service=None, account=cred.account)

@@ -1,7 +1,8 @@
-"""Client-side rate limits: a thread-safe token bucket per API action, so a run never trips the server's limit."""
+"""Client-side rate limits: a thread-safe token bucket per (account, API action), under the server's limits."""
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -50,7 +51,11 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """One bucket per ``service.Action``; the limit comes from the most specific key in ``limits``."""
+    """One bucket per (account, ``service.Action``); the limit comes from the most specific key in ``limits``.
+
+    The server limits each account separately: ``for_account`` gives a view sharing these buckets whose
+    calls count against that account only (the limiter itself stands for the caller's own account).
+    """
 
     def __init__(
         self,
@@ -68,13 +73,20 @@ class RateLimiter:
         self._sleep = sleep
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
+        self.account = ""
+
+    def for_account(self, account: str) -> RateLimiter:
+        """This limiter for calls made as ``account`` (a member uin): same limits and buckets, own keys."""
+        view = copy.copy(self)  # shallow: the bucket map and its lock stay shared
+        view.account = account
+        return view
 
     def limit_for(self, service: str, action: str) -> float:
         """Requests per second allowed for this action."""
         return self.limits.get(f"{service}.{action}", self.limits.get(service, self.default))
 
     def bucket(self, service: str, action: str) -> TokenBucket:
-        key = f"{service}.{action}"
+        key = f"{self.account}/{service}.{action}" if self.account else f"{service}.{action}"
         with self._lock:
             found = self._buckets.get(key)
             if found is None:
