@@ -4,6 +4,7 @@
     ├── ConfigError                  configuration or usage error (names the budget, field, YAML line)
     │   └── ConfigErrors             several configuration problems found at once (``errors``)
     ├── CredentialError              no usable credential was found
+    │   └── AssumeRoleError          a member account's role could not be assumed (that member only)
     ├── RequestError                 a request we refuse to send (too large, not UTF-8, bad method)
     ├── ApiError                     Tencent Cloud answered with an error envelope (code, request id)
     ├── TransportError               no usable answer: network error, non-200, non-JSON (body excerpt)
@@ -74,6 +75,18 @@ class ConfigErrors(ConfigError):
 
 class CredentialError(BudgetError):
     """No credential could be found, or one is malformed."""
+
+
+class AssumeRoleError(CredentialError):
+    """The role of one member account could not be assumed; only that member's budgets are affected."""
+
+    def __init__(
+        self, account: str, role: str, reason: str, *, code: str | None = None, retryable: bool = False
+    ) -> None:
+        super().__init__(f"account {account}: cannot assume role {role}: {reason}", retryable=retryable)
+        self.account = account
+        self.role = role
+        self.code = code
 
 
 class RequestError(BudgetError):

@@ -26,7 +26,7 @@ from typing import Any
 
 from lib.client.api import ApiClient
 from lib.client.credentials import Credentials
-from lib.errors import BudgetError, CredentialError
+from lib.errors import AssumeRoleError, BudgetError
 
 STS_SERVICE = "sts"
 STS_VERSION = "2018-08-13"
@@ -37,15 +37,6 @@ MAX_DURATION = 43200
 REFRESH_MARGIN = 300.0  # seconds before expiry at which the keys are renewed
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,128}$", re.ASCII)
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,128}$", re.ASCII)
-
-
-class AssumeRoleError(CredentialError):
-    """The role of one member account could not be assumed; only that member's budgets are affected."""
-
-    def __init__(self, member: MemberRole, reason: str, *, code: str | None = None, retryable: bool = False) -> None:
-        super().__init__(f"account {member.label}: cannot assume role {member.role}: {reason}", retryable=retryable)
-        self.member = member
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -121,7 +112,9 @@ class AssumedRole:
             response = self.client.call(STS_SERVICE, STS_VERSION, "AssumeRole", params, STS_REGION)
         except BudgetError as exc:
             code = getattr(exc, "code", None)
-            raise AssumeRoleError(self.member, str(exc), code=code, retryable=exc.retryable) from exc
+            raise AssumeRoleError(
+                self.member.label, self.member.role, str(exc), code=code, retryable=exc.retryable
+            ) from exc
         return parse_assume_role(response, self.member)
 
 
@@ -130,10 +123,12 @@ def parse_assume_role(response: dict[str, Any], member: MemberRole) -> Temporary
     keys = response.get("Credentials")
     expires = response.get("ExpiredTime")
     if not isinstance(keys, dict) or not isinstance(expires, int) or isinstance(expires, bool):
-        raise AssumeRoleError(member, "the AssumeRole answer has no Credentials or ExpiredTime")
+        raise AssumeRoleError(member.label, member.role, "the AssumeRole answer has no Credentials or ExpiredTime")
     values = [keys.get(name) for name in ("TmpSecretId", "TmpSecretKey", "Token")]
     if not all(isinstance(v, str) and v for v in values):
-        raise AssumeRoleError(member, "the AssumeRole answer lacks TmpSecretId, TmpSecretKey or Token")
+        raise AssumeRoleError(
+            member.label, member.role, "the AssumeRole answer lacks TmpSecretId, TmpSecretKey or Token"
+        )
     secret_id, secret_key, token = (str(v) for v in values)
     return TemporaryCredentials(Credentials(secret_id, secret_key, token), float(expires))
 
@@ -172,4 +167,4 @@ def member_client(caller: ApiClient, member: MemberRole, **options: Any) -> Memb
     return MemberClient(caller, AssumedRole(caller, member, **options))
 
 
-__all__ = ["AssumeRoleError", "AssumedRole", "MemberClient", "MemberRole", "TemporaryCredentials", "member_client"]
+__all__ = ["AssumedRole", "MemberClient", "MemberRole", "TemporaryCredentials", "member_client"]

@@ -20,8 +20,8 @@ from tencentcloud.sts.v20180813 import models as sts_models
 from tencentcloud.sts.v20180813 import sts_client
 
 from lib.client import ApiClient, Credentials, RetryPolicy
-from lib.client.assume_role import AssumeRoleError, MemberRole, member_client
-from lib.errors import ApiError
+from lib.client.assume_role import MemberRole, member_client
+from lib.errors import ApiError, AssumeRoleError
 from sandbox.server import Sandbox
 
 pytestmark = pytest.mark.e2e

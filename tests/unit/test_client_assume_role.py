@@ -9,9 +9,9 @@ from typing import Any, cast
 import pytest
 
 from lib.client.api import ApiClient
-from lib.client.assume_role import AssumedRole, AssumeRoleError, MemberRole
+from lib.client.assume_role import AssumedRole, MemberRole
 from lib.client.ratelimit import RateLimiter
-from lib.errors import ApiError, CredentialError, TransportError
+from lib.errors import ApiError, AssumeRoleError, CredentialError, TransportError
 
 MEMBER = MemberRole("200000000001", "OrganizationAccessControlRole", name="shop")
 T0 = 1_800_000_000
@@ -92,7 +92,7 @@ def test_a_refused_role_is_a_typed_error_naming_the_member_and_role() -> None:
         role.credentials(T0)
     error = caught.value
     assert isinstance(error, CredentialError)
-    assert error.member == MEMBER
+    assert (error.account, error.role) == (MEMBER.label, MEMBER.role)
     assert error.code == "ResourceNotFound.RoleNotFound"
     assert not error.retryable
     assert "200000000001 (shop)" in str(error)
