@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -21,7 +22,8 @@ MUTATIONS = ("ModifyZoneStatus", "ModifyAccelerationDomainStatuses", "StopCdnDom
 class FakeCloud:
     """A ``Caller``: zone ``paused`` flags, host and CDN domain statuses; ``deny`` lists refused actions."""
 
-    def __init__(self, **zones: bool) -> None:
+    def __init__(self, *, yield_each_call: bool = False, **zones: bool) -> None:
+        self.yield_each_call = yield_each_call  # racing tests: let other threads in between read and write
         self.paused: dict[str, bool] = dict(zones) or {"zone-1": False}
         self.hosts: dict[str, str] = {}
         self.cdn: dict[str, str] = {}
@@ -37,6 +39,8 @@ class FakeCloud:
         self, service: str, version: str, action: str, params: Any = None, region: str | None = None
     ) -> dict[str, Any]:
         params = dict(params or {})
+        if self.yield_each_call:
+            time.sleep(0.001)
         with self._lock:
             self.calls.append((action, params))
             n = len(self.calls)
