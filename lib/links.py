@@ -68,9 +68,12 @@ def _unb64(text: str) -> bytes:
     if not text or not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
         raise LinkError("the link is damaged (not base64url)", reason="malformed")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise LinkError("the link is damaged (not base64url)", reason="malformed") from exc
+    if _b64(data) != text:  # unused low bits set: one token has exactly one spelling
+        raise LinkError("the link is damaged (not base64url)", reason="malformed")
+    return data
 
 
 def _mac(key: bytes, signed: str) -> bytes:
