@@ -25,9 +25,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lib.actions.protocol import Action, Intent, StepResult, Target, TargetStatus
-from lib.errors import BudgetError
+from lib.errors import BudgetError, ConfigError
 from lib.model import Failure, GroupKey, Period, group_label
-from lib.state.actions import UNREADABLE, ActionRecord, ActionStore, TransitionRefused
+from lib.state.actions import UNREADABLE, ActionNotFound, ActionRecord, ActionStore, TransitionRefused
 
 if TYPE_CHECKING:
     from lib.sources.failures import Caller
@@ -322,11 +322,12 @@ class Machine:
     def _action(self, record: ActionRecord) -> Action:
         name = str(record.intent.get("action", ""))
         if name not in self.actions:
-            raise TransitionRefused(record.id, record.state, "anything", [])
+            allowed = ", ".join(sorted(self.actions))
+            raise ConfigError(f"action {record.id} is of type {name!r}, which this version cannot run ({allowed})")
         return self.actions[name]
 
     def _get(self, action_id: str) -> ActionRecord:
         record = self.store.get(action_id)
         if record is None:
-            raise TransitionRefused(action_id, "unknown", "anything", [])
+            raise ActionNotFound(action_id)
         return record

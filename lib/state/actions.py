@@ -37,6 +37,14 @@ class TransitionRefused(StateError):
         self.wanted = wanted
 
 
+class ActionNotFound(StateError):
+    """No action has that id (never recorded, or recorded in another state store)."""
+
+    def __init__(self, action_id: str) -> None:
+        super().__init__(f"there is no action {action_id!r}; GET /actions lists them", retryable=False)
+        self.action_id = action_id
+
+
 @dataclass(frozen=True)
 class Transition:
     """One recorded step: the state entered, when, by whom, the requests that made it, and what it found."""
@@ -178,4 +186,13 @@ class ActionStore:
         )
 
 
-__all__ = ["UNREADABLE", "ActionRecord", "ActionStore", "Transition", "TransitionRefused", "link_key", "transition_key"]
+__all__ = [
+    "UNREADABLE",
+    "ActionNotFound",
+    "ActionRecord",
+    "ActionStore",
+    "Transition",
+    "TransitionRefused",
+    "link_key",
+    "transition_key",
+]

@@ -11,8 +11,8 @@ from lib.actions import ACTIONS, Scope, action_for
 from lib.actions.machine import Machine, action_id, intent_doc
 from lib.errors import ApiError
 from lib.model import Period, group_key
-from lib.state.repo import StateRepository
 from lib.state.memory import MemoryStore
+from lib.state.repo import StateRepository
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
 PERIOD = Period(datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc), datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc))

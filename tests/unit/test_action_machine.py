@@ -224,3 +224,13 @@ def test_ids_are_one_per_budget_group_period_and_action() -> None:
         action_id("b", group, PERIOD, "pause-zone", account="100001"),
     }
     assert len(ids) == 5 and action_id("b", group, PERIOD, "pause-zone") in ids
+
+
+def test_an_unknown_id_is_not_found() -> None:
+    from lib.state.actions import ActionNotFound
+
+    m = machine(repo(), FakeCloud())
+    with pytest.raises(ActionNotFound, match="act_missing"):
+        m.approve("act_missing", by="api:ops", now=NOW)
+    with pytest.raises(ActionNotFound):
+        m.undo("act_missing", by="api:ops", now=NOW)
