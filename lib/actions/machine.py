@@ -193,14 +193,18 @@ class Machine:
         self.lease = lease
 
     def record(self, action_id: str, intent: Mapping[str, Any], *, by: str, now: datetime) -> Outcome:
-        """Record an intent as pending approval (once per id); ``automatic`` ones execute at once."""
+        """Record an intent as pending approval (once per id); ``automatic`` ones execute at once.
+
+        An automatic intent found still pending (the run that recorded it died before executing) is
+        executed now, unless its period is over; the create-only ``executing`` keeps that to one run.
+        """
         created = self.store.open(action_id, intent, state=PENDING, by=by, at=now)
         record = self.store.get(action_id)
-        if not created:
-            return Outcome(record, False, "already recorded")
-        if record is not None and intent.get("approval") == "automatic":
+        if record is None or record.intent.get("approval") != "automatic":
+            return Outcome(record, False, "waiting for approval" if created else "already recorded")
+        if record.state == PENDING and not expired(record, now):
             return self.execute(record, by=by, now=now)
-        return Outcome(record, False, "waiting for approval")
+        return Outcome(record, False, "already recorded")
 
     def approve(self, action_id: str, *, by: str, now: datetime) -> Outcome:
         """Approve a pending intent: it executes now, unless it expired or someone else got there first."""

@@ -234,3 +234,17 @@ def test_an_unknown_id_is_not_found() -> None:
         m.approve("act_missing", by="api:ops", now=NOW)
     with pytest.raises(ActionNotFound):
         m.undo("act_missing", by="api:ops", now=NOW)
+
+
+def test_an_automatic_intent_left_pending_by_a_dead_run_is_executed_by_the_next() -> None:
+    state, cloud = repo(), FakeCloud()
+    aid, doc = pause_intent(approval="automatic")
+    assert state.actions.open(aid, doc, state=PENDING, by="run:dead", at=NOW)  # it died right after this
+    out = machine(state, cloud).record(aid, doc, by="run:next", now=LATER)
+    assert out.acted and out.record is not None and out.record.state == DONE and cloud.paused["zone-1"]
+    assert machine(state, cloud).record(aid, doc, by="run:third", now=LATER).reason == "already recorded"
+    assert len(cloud.mutations()) == 1
+    late_id, late = pause_intent(("zone-2",), approval="automatic")
+    cloud.paused["zone-2"] = False
+    state.actions.open(late_id, late, state=PENDING, by="run:dead", at=NOW)
+    assert not machine(state, cloud).record(late_id, late, by="run:next", now=PERIOD.end).acted  # expired
