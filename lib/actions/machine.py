@@ -215,6 +215,7 @@ class Machine:
         return self.execute(record, by=by, now=now)
 
     def execute(self, record: ActionRecord, *, by: str, now: datetime) -> Outcome:
+        """Read the targets' statuses, record ``executing`` with them (create-only), act, record the outcome."""
         check(record, EXECUTING)
         if record.state == EXECUTING:
             return self.resume(record, by=by, now=now)
@@ -290,8 +291,21 @@ class Machine:
             if current.state == previous.state:
                 results.append(StepResult(target, True, current))  # already restored (an earlier, cut-off undo)
             else:
-                results.append(action.undo(self.client_for(target), target, previous))
+                results.append(self._restore(action, target, previous))
         return self._finish(record, results, by=by, now=now, undo=True)
+
+    def _restore(self, action: Action, target: Target, previous: TargetStatus) -> StepResult:
+        client = self.client_for(target)
+        result = action.undo(client, target, previous)
+        if result.done:
+            return result
+        try:  # as in _act: a failed answer may hide a call that took effect
+            after = action.current_status(client, target)
+        except BudgetError:
+            return result
+        if after.state != previous.state:
+            return result
+        return StepResult(target, True, after, request_id=result.request_id, changed=True)
 
     def _finish(
         self, record: ActionRecord, results: list[StepResult], *, by: str, now: datetime, undo: bool
@@ -321,7 +335,19 @@ class Machine:
     def _act(self, action: Action, target: Target, status: TargetStatus, force: bool) -> StepResult:
         if status.state == action.acted:
             return StepResult(target, True, status)  # already so: nothing to do, and nothing to undo
-        return action.execute(self.client_for(target), target, force=force)
+        client = self.client_for(target)
+        result = action.execute(client, target, force=force)
+        if result.done:
+            return result
+        # A call can fail yet have acted (a retry after a lost answer: StopCdnDomain then says "not online").
+        # It was not so just before; if it is so now, this execution changed it, and undo must know.
+        try:
+            after = action.current_status(client, target)
+        except BudgetError:
+            return result
+        if after.state != action.acted:
+            return result
+        return StepResult(target, True, after, request_id=result.request_id, changed=True)
 
     def _action(self, record: ActionRecord) -> Action:
         name = str(record.intent.get("action", ""))

@@ -29,6 +29,7 @@ class FakeCloud:
         self.cdn: dict[str, str] = {}
         self.deny: set[str] = set()
         self.unreadable: set[str] = set()
+        self.lost_answers: set[str] = set()  # actions that take effect but whose answer is an error
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
 
@@ -48,7 +49,10 @@ class FakeCloud:
                 raise ApiError("UnauthorizedOperation", f"not allowed: {action}", request_id=f"req-{n}", action=action)
             if action in self.unreadable:
                 raise ApiError("InternalError", "try later", request_id=f"req-{n}", action=action, retryable=True)
-            return {"RequestId": f"req-{n}", **self._answer(action, params)}
+            answer = {"RequestId": f"req-{n}", **self._answer(action, params)}
+            if action in self.lost_answers:
+                raise ApiError("InternalError", "the answer was lost", request_id=f"req-{n}", action=action)
+            return answer
 
     def _answer(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         if action == "DescribeZones":

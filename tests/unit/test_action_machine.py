@@ -248,3 +248,20 @@ def test_an_automatic_intent_left_pending_by_a_dead_run_is_executed_by_the_next(
     cloud.paused["zone-2"] = False
     state.actions.open(late_id, late, state=PENDING, by="run:dead", at=NOW)
     assert not machine(state, cloud).record(late_id, late, by="run:next", now=PERIOD.end).acted  # expired
+
+
+def test_a_call_that_failed_but_took_effect_counts_as_done_and_can_be_undone() -> None:
+    state, cloud = repo(), FakeCloud()
+    cloud.cdn["cdn.example.com"] = "online"
+    cloud.lost_answers.add("StopCdnDomain")
+    group = group_key({"domain": "cdn.example.com"})
+    intent = action_for("stop-cdn-domain").plan(Scope(dict(group)))
+    doc = intent_doc(intent, budget="b", group=group, period=PERIOD, approval="automatic", undo="manual")
+    aid = action_id("b", group, PERIOD, "stop-cdn-domain")
+    out = machine(state, cloud).record(aid, doc, by="run:r1", now=NOW)
+    assert out.record is not None and out.record.state == DONE and cloud.cdn["cdn.example.com"] == "offline"
+    assert out.record.last.detail["results"][0]["changed"] is True
+    cloud.lost_answers = {"StartCdnDomain"}
+    undone = machine(state, cloud).undo(aid, by="api:ops", now=LATER)
+    assert undone.record is not None and undone.record.state == UNDONE and cloud.cdn["cdn.example.com"] == "online"
+    assert [a for a, _ in cloud.mutations()] == ["StopCdnDomain", "StartCdnDomain"]
