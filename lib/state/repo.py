@@ -7,6 +7,7 @@ Layout of objects (keys relative to the store; ``<…>`` parts are escaped by ``
     sent/<delivery>                      ClaimStore       create-only sent markers
     outbox/<delivery>.json               OutboxStore      pending or failed deliveries
     silences/<id>.json                   SilenceStore     silences
+    actions/<id>/<seq>, links/<nonce>    ActionStore      action transitions, used link markers
     runs/<recorded>-<run_id>.json        RunLog           the last ``keep_runs`` result documents
     alerts/<recorded>-<nonce>.json       AlertHistory     batches of alert-history items
     series/<budget>.json                 SeriesStore      usage series, trimmed to ``series_days``
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from lib.state.actions import ActionStore
 from lib.state.claims import Claimed, ClaimStore
 from lib.state.codec import SCHEMA, Codec, Loaded, encode, segment
 from lib.state.entries import OutboxEntry
@@ -60,6 +62,7 @@ class StateRepository:
         self.claims = ClaimStore(self.codec, lease=lease)
         self.outbox = OutboxStore(self.codec, self.claims)
         self.silences = SilenceStore(self.codec)
+        self.actions = ActionStore(self.codec)
         self.series = SeriesStore(self.codec, days=series_days)
         self.history = AlertHistory(self.codec)
         self.runs = RunLog(self.codec, keep=keep_runs)
