@@ -10,10 +10,17 @@
     ├── TransportError               no usable answer: network error, non-200, non-JSON (body excerpt)
     │   └── DeadlineExceeded         the overall deadline for a call ran out while retrying
     ├── CollectError                 a collector could not produce a value for a budget
-    ├── StateError                   the state store failed
+    ├── StateError                   the state store failed, or refused what was asked of it
     │   ├── StoreError               the backend (folder or COS) answered with an error
-    │   └── CorruptStateError        an object could not be read back (moved aside and reported)
+    │   ├── CorruptStateError        an object could not be read back (moved aside and reported)
+    │   ├── InvalidCursor            lib.state.history: a paging cursor that is not ours
+    │   ├── TooManySilences          lib.state.silences: the cap on active silences is reached
+    │   ├── TransitionRefused        lib.state.actions: another run or approval took this step first
+    │   └── ActionNotFound           lib.state.actions: no action with that id
+    ├── LinkError                    lib.links: a signed link that is tampered with, expired or used
     └── DeliveryError                a webhook delivery failed (outcome: retry or rejected)
+
+The subclasses named with a module live beside the one store or module that raises them.
 
 Chain with ``raise ... from exc``; never swallow an error.
 """
