@@ -31,7 +31,7 @@ from lib.sources import teo_plan
 from lib.sources.failures import Caller
 from lib.sources.teo_plan import ALL_ZONES, Plan, Query
 from lib.sources.teo_quota import Quotas, fetch_plans
-from lib.sources.teo_reduce import Layout, Result, observe
+from lib.sources.teo_reduce import Reduction, Result, observe  # noqa: F401 - observe: re-exported as teo.observe
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
@@ -97,9 +97,15 @@ class Runner:
             self.calls[action] = self.calls.get(action, 0) + 1
         return self.client.call(SERVICE, VERSION, action, params)
 
-    def run(self, plan: Plan, on_done: Callable[[int, Result], None] | None = None) -> list[Result]:
+    def run(
+        self,
+        plan: Plan,
+        on_done: Callable[[int, Result], None] | None = None,
+        on_answer: Callable[[int, Query, dict[str, Any]], bool] | None = None,
+    ) -> list[Result]:
         """Every fetch's Result; ``on_done(index, result)`` runs (on this thread) as soon as a fetch has
-        all its answers, so reducing it overlaps the requests still in flight."""
+        all its answers, so reducing it overlaps the requests still in flight. ``on_answer(index, query,
+        data)`` sees each answer first and returns True when it took the data (it is then not folded in)."""
         results = [Result(f) for f in plan.fetches]
         outstanding = [0] * len(plan.fetches)
         pending: dict[Future[_Answer], tuple[int, Query]] = {}
@@ -117,7 +123,8 @@ class Runner:
                 for future in done:
                     index, query = pending.pop(future)
                     outstanding[index] -= 1
-                    self._take(future, query, results[index], submit=functools.partial(submit, index))
+                    take = functools.partial(on_answer, index) if on_answer is not None else None
+                    self._take(future, query, results[index], submit=functools.partial(submit, index), take=take)
                     if results[index].error is not None:
                         for other, (i, _) in pending.items():
                             if i == index:
@@ -130,7 +137,14 @@ class Runner:
         return results
 
     @staticmethod
-    def _take(future: Future[_Answer], query: Query, result: Result, *, submit: Callable[[Query], None]) -> None:
+    def _take(
+        future: Future[_Answer],
+        query: Query,
+        result: Result,
+        *,
+        submit: Callable[[Query], None],
+        take: Callable[[Query, dict[str, Any]], bool] | None = None,
+    ) -> None:
         """Fold one finished request into its fetch's result: data, follow-up requests, or the error."""
         if future.cancelled() or result.error is not None:
             return
@@ -139,7 +153,7 @@ class Runner:
             if answer.children:
                 for child in answer.children:
                     submit(child)
-            elif answer.data is not None:
+            elif answer.data is not None and (take is None or not take(query, answer.data)):
                 result.add(query, answer.data)
         except BudgetError as exc:
             result.error = exc
@@ -227,25 +241,13 @@ def collect(
                 quotas.append(exc)
         return quotas[0]
 
-    members: dict[int, list[int]] = {}
-    for i, bp in enumerate(plan.budgets):
-        members.setdefault(bp.fetch, []).append(i)
-    found: list[list[Observation]] = [[] for _ in plan.budgets]
-
-    def finish(index: int, result: Result) -> None:
-        steps: dict[str, dict[datetime, datetime]] = {}  # bucket -> series step, shared by the budgets
-        layouts: dict[Any, Layout] = {}
-        for i in members[index]:
-            bp = plan.budgets[i]
-            found[i] = observe(bp, result, quota(), tz, steps=steps.setdefault(bp.step, {}), layouts=layouts)
-        result.buckets = {}  # the observations hold what is needed: free the rest now
-
+    reduction = Reduction(plan, tz, quota)
     runner = Runner(client, pool)
-    runner.run(plan, on_done=finish)
+    runner.run(plan, on_done=reduction.done, on_answer=reduction.answer)
     log.info(
         "teo: %d budgets, %d planned requests; calls: %s",
         len(plan.budgets),
         len(plan.queries),
         ", ".join(f"{n} {action}" for action, n in sorted(runner.calls.items())) or "nothing",
     )
-    return [obs for group in found for obs in group]
+    return reduction.observations()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -14,7 +15,7 @@ from lib.sources import teo_plan
 from lib.sources.catalogue import Aggregate
 from lib.sources.failures import failed
 from lib.sources.metrics import aggregate
-from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Query
+from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
 from lib.sources.teo_quota import Quotas
 
 if TYPE_CHECKING:
@@ -116,9 +117,11 @@ def observe(
     *,
     steps: dict[datetime, datetime] | None = None,
     layouts: dict[Any, Layout] | None = None,
+    within: frozenset[str] | None = None,
 ) -> list[Observation]:
     """The Observations of one budget from its fetch's result (``steps``: a cache for ``series``;
-    ``layouts``: a cache of how each set of bucket times reduces, shared by the budgets of one fetch)."""
+    ``layouts``: a cache of how each set of bucket times reduces, shared by the budgets of one fetch;
+    ``within``: the zones of the one answer ``result`` holds, when reduced answer by answer)."""
     steps = {} if steps is None else steps
     layouts = {} if layouts is None else layouts
     budget, fetch = bp.budget, result.fetch
@@ -128,7 +131,7 @@ def observe(
         groups: list[GroupKey] = [group_key({"zone-id": z}) for z in zones] if per_zone and zones else [()]
         return failed(budget.name, groups, bp.period, bp.info.unit, error=result.error, as_of=fetch.end)
 
-    groups_found = _groups(result, zones, per_zone=per_zone)
+    groups_found = _groups(result, zones, per_zone=per_zone, within=within)
     fixed: Decimal | None = budget.limit if isinstance(budget.limit, Decimal) else None
     how = "sum" if bp.info.additive else bp.aggregate
     out: list[Observation] = []
@@ -165,7 +168,9 @@ def observe(
     return out
 
 
-def _groups(result: Result, zones: tuple[str, ...] | None, *, per_zone: bool) -> dict[GroupKey, Slot]:
+def _groups(
+    result: Result, zones: tuple[str, ...] | None, *, per_zone: bool, within: frozenset[str] | None
+) -> dict[GroupKey, Slot]:
     """The fetch's slots by group key, without the zones of other budgets sharing the requests."""
     group_by = result.fetch.group_by
     found: dict[GroupKey, Slot] = {}
@@ -188,7 +193,8 @@ def _groups(result: Result, zones: tuple[str, ...] | None, *, per_zone: bool) ->
         found.setdefault((), {})
     if per_zone and zones:
         for zone_id in zones:  # asked for and answered: a zone without records used nothing
-            found.setdefault((("zone-id", zone_id),), {})
+            if within is None or zone_id in within:
+                found.setdefault((("zone-id", zone_id),), {})
     return found
 
 
@@ -256,3 +262,60 @@ def _plan_limit(
         return quotas.limit(bp.info.name, bp.info.plan_quota, scope), None
     except CollectError as exc:
         return None, exc
+
+
+def partitioned(fetch: Fetch) -> bool:
+    """True when every group of ``fetch`` comes from one answer: grouped by zone, in a single window
+    (answers over other zones, and the halves of a split request, never add to the same group)."""
+    return "zone-id" in fetch.group_by and len({(q.start, q.end) for q in fetch.queries}) == 1
+
+
+class Reduction:
+    """A plan's answers reduced to each budget's Observations while other requests are still in flight.
+
+    A partitioned fetch (``partitioned``) is reduced answer by answer, so little is left to do when
+    its last answer arrives; any other fetch when all its answers are in. A fetch that failed is
+    reduced to its budgets' failures, whatever its earlier answers held.
+    """
+
+    def __init__(self, plan: Plan, tz: tzinfo, quota: Callable[[], Quotas | BudgetError | None]) -> None:
+        self.plan, self.tz, self.quota = plan, tz, quota
+        self.members: dict[int, list[int]] = {}
+        for i, bp in enumerate(plan.budgets):
+            self.members.setdefault(bp.fetch, []).append(i)
+        self.split = [partitioned(f) for f in plan.fetches]
+        self.found: list[list[Observation]] = [[] for _ in plan.budgets]
+        self._steps: list[dict[str, dict[datetime, datetime]]] = [{} for _ in plan.fetches]
+        self._layouts: list[dict[Any, Layout]] = [{} for _ in plan.fetches]
+
+    def answer(self, index: int, query: Query, data: dict[str, Any]) -> bool:
+        """Reduce one answer of fetch ``index`` now; False when it must be folded into the fetch's result."""
+        if not self.split[index]:
+            return False
+        piece = Result(self.plan.fetches[index])
+        piece.add(query, data)
+        within = frozenset(query.zones)
+        for i in self.members[index]:
+            self.found[i].extend(self._observe(i, piece, within))
+        return True
+
+    def done(self, index: int, result: Result) -> None:
+        """Fetch ``index`` has all its answers (or failed): its budgets' Observations, in group order."""
+        for i in self.members[index]:
+            if result.error is None and self.split[index]:
+                self.found[i].sort(key=_group_of)
+            else:
+                self.found[i] = self._observe(i, result, None)
+        result.buckets = {}  # the observations hold what is needed: free the rest now
+
+    def observations(self) -> list[Observation]:
+        return [obs for group in self.found for obs in group]
+
+    def _observe(self, i: int, result: Result, within: frozenset[str] | None) -> list[Observation]:
+        bp = self.plan.budgets[i]
+        steps = self._steps[bp.fetch].setdefault(bp.step, {})
+        return observe(bp, result, self.quota(), self.tz, steps=steps, layouts=self._layouts[bp.fetch], within=within)
+
+
+def _group_of(obs: Observation) -> GroupKey:
+    return obs.group
