@@ -212,6 +212,11 @@ class Layout:
     flat: tuple[datetime, ...] | None  # every bucket time when each step has exactly one
     first: int  # index of the first step in the period
     since: int  # index of the first step of the lookback (``first`` without one)
+    # Series already built, by the identities of their values (kept alive here, so an identity is
+    # never reused): an answer parses each distinct number once, so idle zones share one series.
+    built: dict[tuple[int, ...], tuple[tuple[Decimal, ...], tuple[Point, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, slot: dict[datetime, Decimal], bp: BudgetPlan, tz: tzinfo, steps: dict[datetime, datetime]) -> Layout:
@@ -236,7 +241,12 @@ class Layout:
 
     def points(self, slot: dict[datetime, Decimal], how: Aggregate) -> tuple[Point, ...]:
         if self.flat is not None:  # one bucket per step: the aggregate of one value is that value
-            return tuple(map(Point, self.steps, [slot[t] for t in self.flat]))
+            values = tuple([slot[t] for t in self.flat])
+            key = tuple(map(id, values))
+            found = self.built.get(key)
+            if found is None:
+                found = self.built[key] = (values, tuple(map(Point, self.steps, values)))
+            return found[1]
         return tuple(
             Point(step, aggregate(how, [slot[t] for t in times]))
             for step, times in zip(self.steps, self.members, strict=True)
