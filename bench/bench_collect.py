@@ -10,9 +10,13 @@ it does not share a GIL with the server). Measured in the same run:
   data (same 60 requests, same parameters), summing per zone.
 
 Rows: requests sent (goal: the lower bound ceil(1000/100) x 6 = 60), wall time (goal: within 1.3x of
-the bound 60/50 s + 50 ms), the sandbox's own compute for the answers (it serves on one core: a floor
-for any client), RequestLimitExceeded answers (goal 0; also shown when sending at exactly 50/s, without
-the collector's 5 % margin), peak RSS (``VmHWM``, goal < 100 MB), and the speed-up over the SDK loop.
+the bound 60/50 s + 50 ms), the whole run of the per-zone case as a fresh process pays it: interpreter
+start, imports, the configuration's 6,000 zone ids, the requests, the reduction to 6,000 values and
+the JSON out, until the process has exited (goal: within 1.15x of the same bound; the byte code is
+compiled first, as an installed package has it), the sandbox's own compute for the answers (it
+serves on one core: a floor for any client), RequestLimitExceeded answers (goal 0; also shown when
+sending at exactly 50/s, without the collector's 5 % margin), peak RSS (``VmHWM``, goal < 100 MB),
+and the speed-up over the SDK loop.
 Both collectors' acc_flux totals are checked to agree. 980 of the 1,000 zones are idle: the sandbox
 computes usage in pure Python, and with every zone busy it, not the client, would set the pace.
 
@@ -39,7 +43,7 @@ LATENCY = 0.050
 RATE = 50.0
 NOW = "2026-11-28T10:00:00+08:00"  # 27 days and 10 hours of the month: 28 day buckets per zone
 ACTIVE = 20  # zones with hosts and traffic; the rest are idle (the sandbox's usage model is pure Python)
-REPEATS = 3
+REPEATS = 5  # runs of each collector shape: medians and spreads over at least 5
 
 
 def scenario() -> dict[str, Any]:
@@ -206,6 +210,7 @@ def _run_child(kind: str, url: str, secret_id: str, secret_key: str, *extra: str
     # The sandbox counts requests in a sliding one-second window per SecretId: let the previous run's
     # last second drain so one run's tail does not count against the next run's start.
     time.sleep(1.2)
+    started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "bench.bench_collect", "--child", kind, url, secret_id, secret_key, *extra],
         cwd=ROOT,
@@ -216,7 +221,10 @@ def _run_child(kind: str, url: str, secret_id: str, secret_key: str, *extra: str
     )
     if out.returncode != 0:
         raise RuntimeError(f"{kind} child failed ({out.returncode}): {out.stderr[-2000:]}")
+    # The whole run, as a timer would pay it: interpreter start, imports, configuration, collect, output.
+    process = time.perf_counter() - started
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process"] = process
     return result
 
 
@@ -240,12 +248,17 @@ def sandbox_floor(sb: Any, shape: str) -> float:
 
 
 def run() -> list[dict[str, Any]]:
+    import compileall
+
     import yaml
 
     from sandbox.server import Sandbox
 
     lower_bound = math.ceil(len(ZONES) / BATCH) * len(METRICS)
     bound = lower_bound / RATE + LATENCY
+    # Children start with the byte code an installed package has, even where PYTHONDONTWRITEBYTECODE
+    # would make each of them compile lib/ again.
+    compileall.compile_dir(ROOT / "lib", quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.yaml"
         path.write_text(yaml.safe_dump(scenario()), encoding="utf-8")
@@ -260,6 +273,7 @@ def run() -> list[dict[str, Any]]:
             floor = sandbox_floor(sb, "zone")
     best = min(ours, key=lambda r: r["wall"])
     wall = statistics.median(r["wall"] for r in ours)
+    whole = sorted(r["process"] for r in ours)
     wall_batch = statistics.median(r["wall"] for r in batch)
     agree = (
         all(r["acc_flux"] == sdk["acc_flux"] for r in ours)
@@ -288,6 +302,15 @@ def run() -> list[dict[str, Any]]:
             "ratio": wall / bound,
             "goal": f"<= 1.3x {bound:.2f} s ({lower_bound}/{RATE:g} per s + {LATENCY * 1000:g} ms)",
             "ok": wall <= 1.3 * bound,
+        },
+        {
+            "name": f"whole run, per-zone values, process start included (median of {len(whole)})",
+            "value": statistics.median(whole),
+            "unit": "s",
+            "baseline": bound,
+            "ratio": statistics.median(whole) / bound,
+            "goal": f"<= 1.15x {bound:.2f} s (runs: {whole[0] / bound:.2f}x to {whole[-1] / bound:.2f}x)",
+            "ok": statistics.median(whole) <= 1.15 * bound,
         },
         {
             "name": "  sandbox compute for those 60 answers",

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from lib.errors import ApiError, BudgetError
 
@@ -56,9 +56,13 @@ class Period:
         return self.start <= instant < self.end
 
 
-@dataclass(frozen=True)
-class Point:
-    """One bucket of a usage series: its start (aware, UTC) and its value."""
+class Point(NamedTuple):
+    """One bucket of a usage series: its start (aware, UTC) and its value.
+
+    A named tuple, not a dataclass: a run builds one per bucket and group (174,000 for 6,000 zone
+    groups over a month), and a tuple of a datetime and a Decimal is built faster and leaves the
+    garbage collector's lists at its first pass.
+    """
 
     time: datetime
     value: Decimal

@@ -90,14 +90,10 @@ def project(
 ) -> Forecast:
     """The projected total of ``period`` as of ``now``, given the value so far and the bucket series."""
     per = STEP_NAME[kind]
-    bounds = steps(kind, period, tz)
-    # Timestamps, not datetime subtraction: within one tzinfo Python subtracts wall-clock times.
-    edges = [(start.timestamp(), end.timestamp()) for start, end in bounds]
     now_ts = now.timestamp()
-    complete = [i for i, (_, end) in enumerate(edges) if end <= now_ts]
+    edges, complete, remaining = _frame(kind, period, tz, now_ts)
     if len(complete) < MIN_STEPS[kind]:
         return Forecast(None, "too-early", per=per)
-    remaining = _remaining_steps(edges, now_ts)
 
     low, high = edges[0][0], edges[-1][1]
     stamped = ((p.time.timestamp(), p.value) for p in series)
@@ -121,6 +117,18 @@ def project(
     return Forecast(projected.quantize(CENT), "run-rate", rate.quantize(CENT), per, len(complete))
 
 
+@functools.lru_cache(maxsize=64)
+def _frame(
+    kind: str, period: Period, tz: tzinfo, now_ts: float
+) -> tuple[tuple[tuple[float, float], ...], tuple[int, ...], Decimal]:
+    """The steps as timestamps, the complete ones and the steps left: the same for every group of a
+    budget (and every budget with the same period) in one run, so worked out once."""
+    # Timestamps, not datetime subtraction: within one tzinfo Python subtracts wall-clock times.
+    edges = tuple((start.timestamp(), end.timestamp()) for start, end in steps(kind, period, tz))
+    complete = tuple(i for i, (_, end) in enumerate(edges) if end <= now_ts)
+    return edges, complete, _remaining_steps(list(edges), now_ts)
+
+
 def _remaining_steps(edges: list[tuple[float, float]], now_ts: float) -> Decimal:
     """Steps left in the period: whole future steps plus the unexpired fraction of the current one."""
     left = Decimal(0)
@@ -132,7 +140,7 @@ def _remaining_steps(edges: list[tuple[float, float]], now_ts: float) -> Decimal
     return left
 
 
-def _fine_enough(times: list[float], edges: list[tuple[float, float]]) -> bool:
+def _fine_enough(times: list[float], edges: Sequence[tuple[float, float]]) -> bool:
     """Buckets no wider than a step, so each falls inside one (a month's days are 23 to 25 hours long)."""
     if len(times) < 2:
         return bool(times)

@@ -21,18 +21,21 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from lib.client.ratelimit import TokenBucket
 from lib.errors import ApiError, BudgetError, CollectError
-from lib.model import Failure, GroupKey, Observation, Point, group_key
+from lib.model import Observation
 from lib.sources import teo_plan
-from lib.sources.failures import Caller, failed
-from lib.sources.metrics import aggregate
-from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
+from lib.sources.failures import Caller
+from lib.sources.teo_plan import ALL_ZONES, Plan, Query
 from lib.sources.teo_quota import Quotas, fetch_plans
+from lib.sources.teo_reduce import Reduction
+
+# Re-exported: callers and tests know them as teo.Result and teo.observe.
+from lib.sources.teo_reduce import Result as Result  # noqa: PLC0414
+from lib.sources.teo_reduce import observe as observe  # noqa: PLC0414
 
 if TYPE_CHECKING:
     from lib.config.models import Budget
@@ -62,72 +65,6 @@ def too_many_groups(exc: ApiError) -> bool:
 class _Answer:
     data: dict[str, Any] | None = None
     children: list[Query] = field(default_factory=list)
-
-
-@dataclass
-class Result:
-    """What one Fetch produced: values by group dimensions and bucket start (UTC), or the error it met."""
-
-    fetch: Fetch
-    buckets: dict[tuple[str, ...], dict[datetime, Decimal]] = field(default_factory=dict)
-    error: BudgetError | None = None
-
-    def add(self, query: Query, data: dict[str, Any]) -> None:
-        records = data.get("Data")
-        if records is None:  # documented as nullable: no buckets at all
-            return
-        if not isinstance(records, list):
-            raise CollectError(f"{ACTION}: Data is not a list")
-        fields = [GROUP_FIELDS[d] for d in self.fetch.group_by]
-        day = self.fetch.interval == "day"
-        times: dict[Any, datetime] = {}  # every group repeats the same few bucket times
-        values: dict[int, Decimal] = {}
-        for record in records:
-            try:
-                dims = tuple(str(record[f]) for f in fields)
-                raw = record["Time"]
-                when = times.get(raw)
-                if when is None:
-                    when = parse_time(str(raw))
-                    if day:
-                        when = teo_plan.day_of_bucket(when, query, self.fetch.tz)
-                    times[raw] = when
-                raw_value = record["Value"]
-                value = values.get(raw_value) if type(raw_value) is int else None
-                if value is None:
-                    value = number(raw_value)
-                    if type(raw_value) is int:
-                        values[raw_value] = value  # zeros and repeats share one Decimal
-            except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
-                raise CollectError(f"{ACTION}: unexpected record {str(record)[:200]}") from exc
-            # The same group and bucket twice: zone requests over groups that span zones (no zone-id
-            # in group_by). They add up: amounts, and 5-minute bandwidth samples (planned for this).
-            slot = self.buckets.setdefault(dims, {})
-            old = slot.get(when)
-            slot[when] = value if old is None else old + value
-
-
-def parse_time(text: str) -> datetime:
-    """``2023-12-31T16:00:00Z`` (or with an offset) as an aware UTC datetime; Python 3.10 refuses ``Z``."""
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    when = datetime.fromisoformat(text)
-    if when.tzinfo is None:
-        raise ValueError(f"time without offset: {text}")
-    return when.astimezone(timezone.utc)
-
-
-def number(raw: Any) -> Decimal:
-    """A JSON number as an exact Decimal (``str`` of a float is its shortest round-trip form)."""
-    if isinstance(raw, bool):
-        raise TypeError("boolean is not a number")
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, float | str):
-        value = Decimal(str(raw))
-        if value.is_finite():
-            return value
-    raise TypeError(f"not a number: {raw!r}")
 
 
 def pacer(client: object, action: str = ACTION) -> TokenBucket | None:
@@ -164,9 +101,15 @@ class Runner:
             self.calls[action] = self.calls.get(action, 0) + 1
         return self.client.call(SERVICE, VERSION, action, params)
 
-    def run(self, plan: Plan, on_done: Callable[[int, Result], None] | None = None) -> list[Result]:
+    def run(
+        self,
+        plan: Plan,
+        on_done: Callable[[int, Result], None] | None = None,
+        on_answer: Callable[[int, Query, dict[str, Any]], bool] | None = None,
+    ) -> list[Result]:
         """Every fetch's Result; ``on_done(index, result)`` runs (on this thread) as soon as a fetch has
-        all its answers, so reducing it overlaps the requests still in flight."""
+        all its answers, so reducing it overlaps the requests still in flight. ``on_answer(index, query,
+        data)`` sees each answer first and returns True when it took the data (it is then not folded in)."""
         results = [Result(f) for f in plan.fetches]
         outstanding = [0] * len(plan.fetches)
         pending: dict[Future[_Answer], tuple[int, Query]] = {}
@@ -184,7 +127,8 @@ class Runner:
                 for future in done:
                     index, query = pending.pop(future)
                     outstanding[index] -= 1
-                    self._take(future, query, results[index], submit=functools.partial(submit, index))
+                    take = functools.partial(on_answer, index) if on_answer is not None else None
+                    self._take(future, query, results[index], submit=functools.partial(submit, index), take=take)
                     if results[index].error is not None:
                         for other, (i, _) in pending.items():
                             if i == index:
@@ -197,7 +141,14 @@ class Runner:
         return results
 
     @staticmethod
-    def _take(future: Future[_Answer], query: Query, result: Result, *, submit: Callable[[Query], None]) -> None:
+    def _take(
+        future: Future[_Answer],
+        query: Query,
+        result: Result,
+        *,
+        submit: Callable[[Query], None],
+        take: Callable[[Query, dict[str, Any]], bool] | None = None,
+    ) -> None:
         """Fold one finished request into its fetch's result: data, follow-up requests, or the error."""
         if future.cancelled() or result.error is not None:
             return
@@ -206,7 +157,7 @@ class Runner:
             if answer.children:
                 for child in answer.children:
                     submit(child)
-            elif answer.data is not None:
+            elif answer.data is not None and (take is None or not take(query, answer.data)):
                 result.add(query, answer.data)
         except BudgetError as exc:
             result.error = exc
@@ -294,138 +245,13 @@ def collect(
                 quotas.append(exc)
         return quotas[0]
 
-    members: dict[int, list[int]] = {}
-    for i, bp in enumerate(plan.budgets):
-        members.setdefault(bp.fetch, []).append(i)
-    found: list[list[Observation]] = [[] for _ in plan.budgets]
-
-    def finish(index: int, result: Result) -> None:
-        steps: dict[str, dict[datetime, datetime]] = {}  # bucket -> series step, shared by the budgets
-        for i in members[index]:
-            bp = plan.budgets[i]
-            found[i] = observe(bp, result, quota(), tz, steps.setdefault(bp.step, {}))
-        result.buckets = {}  # the observations hold what is needed: free the rest now
-
+    reduction = Reduction(plan, tz, quota)
     runner = Runner(client, pool)
-    runner.run(plan, on_done=finish)
+    runner.run(plan, on_done=reduction.done, on_answer=reduction.answer)
     log.info(
         "teo: %d budgets, %d planned requests; calls: %s",
         len(plan.budgets),
         len(plan.queries),
         ", ".join(f"{n} {action}" for action, n in sorted(runner.calls.items())) or "nothing",
     )
-    return [obs for group in found for obs in group]
-
-
-def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
-    zones = teo_plan.normal_zones(budget.zones)
-    return None if zones == ALL_ZONES else zones
-
-
-def observe(
-    bp: BudgetPlan,
-    result: Result,
-    quotas: Quotas | BudgetError | None,
-    tz: tzinfo,
-    steps: dict[datetime, datetime] | None = None,
-) -> list[Observation]:
-    """The Observations of one budget from its fetch's result (``steps``: a cache for ``series``)."""
-    steps = {} if steps is None else steps
-    budget, fetch = bp.budget, result.fetch
-    zones = _explicit_zones(budget)
-    per_zone = fetch.group_by == ("zone-id",) and zones is not None
-    if result.error is not None:
-        groups: list[GroupKey] = [group_key({"zone-id": z}) for z in zones] if per_zone and zones else [()]
-        return failed(budget.name, groups, bp.period, bp.info.unit, error=result.error, as_of=fetch.end)
-
-    wanted = set(zones) if zones is not None else None
-    groups_found: dict[GroupKey, dict[datetime, Decimal]] = {}
-    for dims, slot in result.buckets.items():
-        labels = dict(zip(fetch.group_by, dims, strict=True))
-        if wanted is not None and "zone-id" in labels and labels["zone-id"] not in wanted:
-            continue  # another budget's zone in a shared request
-        groups_found[group_key(labels)] = slot
-    if not fetch.group_by:
-        groups_found.setdefault((), {})
-    if per_zone and zones:
-        for zone_id in zones:  # asked for and answered: a zone without records used nothing
-            groups_found.setdefault(group_key({"zone-id": zone_id}), {})
-
-    out: list[Observation] = []
-    for key in sorted(groups_found):
-        slot = groups_found[key]
-        limit: Decimal | None = budget.limit if isinstance(budget.limit, Decimal) else None
-        error: BudgetError | None = None
-        if budget.limit == "plan":
-            limit, error = _plan_limit(bp, key, zones, quotas)
-        if error is not None:
-            failure = Failure.of(error)
-            out.append(Observation(budget.name, key, bp.period, None, bp.info.unit, failure=failure, as_of=fetch.end))
-            continue
-        start = bp.period.start
-        # A request reaching back for a spike baseline also answers buckets before the period: the
-        # value and the series are the period's own buckets only, exactly as without the lookback.
-        value = aggregate(bp.aggregate, [slot[t] for t in sorted(slot) if t >= start])
-        points = series(slot, bp, tz, steps)
-        out.append(
-            Observation(
-                budget=budget.name,
-                group=key,
-                period=bp.period,
-                value=value,
-                unit=bp.info.unit,
-                series=tuple(p for p in points if p.time >= start),
-                limit=limit,
-                as_of=fetch.end,
-                history=history(points, bp),
-            )
-        )
-    return out
-
-
-def history(points: Sequence[Point], bp: BudgetPlan) -> tuple[Point, ...]:
-    """The points before the period that this budget's spike rule asked for (its own lookback only)."""
-    if bp.since is None:
-        return ()
-    since, start = bp.since, bp.period.start
-    return tuple(p for p in points if since <= p.time < start)
-
-
-def _plan_limit(
-    bp: BudgetPlan, key: GroupKey, zones: tuple[str, ...] | None, quotas: Quotas | BudgetError | None
-) -> tuple[Decimal | None, BudgetError | None]:
-    if quotas is None:
-        return None, CollectError("limit: plan: plans were not fetched")
-    if isinstance(quotas, BudgetError):
-        return None, quotas
-    labels = dict(key)
-    scope = [labels["zone-id"]] if "zone-id" in labels else zones
-    try:
-        return quotas.limit(bp.info.name, bp.info.plan_quota, scope), None
-    except CollectError as exc:
-        return None, exc
-
-
-def series(
-    slot: dict[datetime, Decimal], bp: BudgetPlan, tz: tzinfo, steps: dict[datetime, datetime] | None = None
-) -> tuple[Point, ...]:
-    """One point per local day (month budgets) or local hour (day budgets), for forecasts and charts.
-
-    Additive metrics add their buckets up; bandwidth reduces each day/hour with the budget's aggregate
-    (the daily peak, for the default). ``steps`` caches bucket -> step across groups of one fetch.
-    """
-    steps = {} if steps is None else steps
-    found: dict[datetime, list[Decimal]] = {}
-    last: datetime | None = None
-    for when in sorted(slot):
-        step = steps.get(when)
-        if step is None:
-            if last is None:
-                # A day bucket asked in the offset the month started with can begin after the month's
-                # last local midnight (the last hour of a month that ended daylight saving): it counts
-                # in that last day.
-                last = teo_plan.floor_step(bp.period.end - timedelta(seconds=1), bp.step, tz)
-            step = steps[when] = min(teo_plan.floor_step(when, bp.step, tz), last)
-        found.setdefault(step, []).append(slot[when])
-    how = "sum" if bp.info.additive else bp.aggregate
-    return tuple(Point(start, aggregate(how, values)) for start, values in sorted(found.items()))
+    return reduction.observations()
