@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
-from lib.config.metrics import BILLING_METRICS, METRICS, TEO_METRICS, find_metric
+from lib.config.metrics import BILLING_METRICS, CDN_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
 ChannelType = Literal["wecom", "dingtalk", "feishu", "slack", "webhook"]
-Dimension = Literal["zone-id", "host", "proxy-id", "region-id"]
+Dimension = Literal["zone-id", "host", "proxy-id", "region-id", "domain"]  # domain: source cdn
 FilterType = Literal["host", "proxy-id", "region-id"]
 Aggregate = Literal["max", "p95", "avg", "sum"]
 
@@ -63,8 +63,9 @@ _PERCENTS_SCHEMA: dict[str, Any] = {
 
 _METRIC_SCHEMA: dict[str, Any] = {
     "type": "string",
-    "enum": [*TEO_METRICS, *BILLING_METRICS],
-    "description": "teo: a DescribeBillingData MetricName; billing: cost (month-to-date) or balance",
+    "enum": list(dict.fromkeys([*TEO_METRICS, *CDN_METRICS, *BILLING_METRICS])),
+    "description": "teo: a DescribeBillingData MetricName; cdn: flux, bandwidth, https or request; "
+    "billing: cost (month-to-date) or balance",
 }
 
 Quantity = Annotated[Decimal, WithJsonSchema(_QUANTITY_SCHEMA)]
@@ -165,10 +166,13 @@ class Budget(Strict):
     """One thing to watch: a metric, its period and the conditions that alert."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=64, description="unique; letters, digits, - and _")
-    source: Literal["teo", "billing"] = Field(description="teo: EdgeOne usage; billing: cost and balance")
+    source: Literal["teo", "cdn", "billing"] = Field(description="teo: EdgeOne; cdn: classic CDN; billing: money")
     metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
     # Any number of zones: the API takes 100 per request, and the planner sends them 100 at a time.
     zones: tuple[str, ...] = Field(default=("*",), min_length=1, description='zone ids (any number), or "*"')
+    # cdn: any number of domains (the API takes one or 30 per request; the planner splits them).
+    domains: tuple[str, ...] = Field(default=("*",), min_length=1, description='cdn domain names, or "*"')
+    area: Literal["mainland", "overseas", "all"] = Field(default="all", description="cdn: all adds both up")
     filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description="teo filters")
     group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
     period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
@@ -223,6 +227,18 @@ class Budget(Strict):
             raise ValueError("a zone is listed twice")
         return value
 
+    @field_validator("domains", "area")
+    @classmethod
+    def _cdn_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("source") not in (None, "cdn"):
+            raise ValueError(f"applies to source cdn only, not {info.data.get('source')}")
+        if info.field_name == "domains":
+            if "*" in value and len(value) > 1:
+                raise ValueError('"*" means every domain; do not list domain names with it')
+            if len(set(value)) != len(value):
+                raise ValueError("a domain is listed twice")
+        return value
+
     @field_validator("filters")
     @classmethod
     def _filters(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -233,7 +249,9 @@ class Budget(Strict):
 
     @field_validator("group_by")
     @classmethod
-    def _group_by(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _group_by(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        if "domain" in value and info.data.get("source") not in (None, "cdn"):
+            raise ValueError("domain groups source cdn only; teo groups by zone-id, host, proxy-id or region-id")
         if len(set(value)) != len(value):
             raise ValueError("a dimension is listed twice")
         return value
