@@ -1,0 +1,115 @@
+"""Checks a request body against an action's input shape in any service's API reference (tccli's api.json, trimmed).
+
+The references live beside the repository (``../shared/reference/api/<service>-<version>.json``). Checked:
+unknown members (a misspelt field), required members, JSON types (string, int, bool, float, list,
+object), nested objects and list items, the enumerations the documents spell out (``ENUMS``) and the
+time formats the member types name (``datetime``: ``2018-09-04 10:40:00``; ``datetime_iso``: ISO 8601
+with an offset). ``tests/scf_contract.py`` is the SCF-only predecessor; new checks use this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCES = ROOT.parent / "shared" / "reference" / "api"
+# Values the members' documents enumerate: (service, object, member) -> allowed values.
+_CDN_INTERVALS = frozenset({"min", "5min", "hour", "day"})
+_CDN_AREAS = frozenset({"mainland", "overseas"})
+ENUMS: dict[tuple[str, str, str], frozenset[str]] = {
+    ("cdn", "DescribeBillingDataRequest", "Interval"): _CDN_INTERVALS,
+    ("cdn", "DescribeBillingDataRequest", "Area"): _CDN_AREAS,
+    ("cdn", "DescribeBillingDataRequest", "Metric"): frozenset({"flux", "bandwidth", "https"}),
+    ("cdn", "DescribeBillingDataRequest", "Product"): frozenset({"cdn", "ecdn"}),
+    ("cdn", "DescribeCdnDataRequest", "Interval"): _CDN_INTERVALS,
+    ("cdn", "DescribeCdnDataRequest", "Area"): _CDN_AREAS,
+    ("cdn", "DescribeCdnDataRequest", "Product"): frozenset({"cdn", "ecdn"}),
+    ("cdn", "DescribeCdnDataRequest", "Metric"): frozenset(
+        {"flux", "fluxIn", "fluxOut", "bandwidth", "bandwidthIn", "bandwidthOut", "request", "hitRequest"}
+        | {"requestHitRate", "hitFlux", "fluxHitRate", "statusCode", "2xx", "3xx", "4xx", "5xx"}
+    ),
+    ("teo", "DescribeBillingDataRequest", "Interval"): frozenset({"5min", "hour", "day"}),
+    ("billing", "DescribeBillSummaryRequest", "GroupType"): frozenset(
+        {"business", "project", "region", "payMode", "tag"}
+    ),
+}
+# Fields whose document fixes a format beyond the JSON type: (service, object, member) -> pattern.
+PATTERNS: dict[tuple[str, str, str], re.Pattern[str]] = {
+    ("cdn", "DescribeBillingDataRequest", "TimeZone"): re.compile(r"^UTC[+-]\d{2}:\d{2}$"),
+    ("cdn", "DescribeCdnDataRequest", "TimeZone"): re.compile(r"^UTC[+-]\d{2}:\d{2}$"),
+}
+_FORMATS: dict[str, re.Pattern[str]] = {
+    "datetime": re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
+    "datetime_iso": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$"),
+}
+_SCALARS: dict[str, tuple[type, ...]] = {"string": (str,), "int": (int,), "bool": (bool,), "float": (int, float)}
+
+
+@cache
+def reference(service: str) -> dict[str, Any]:
+    """The actions (name -> input shape) and objects of ``service``'s reference."""
+    found = sorted(REFERENCES.glob(f"{service}-*.json"))
+    assert found, f"no API reference for {service!r} in {REFERENCES} (CI keeps shared/ beside the clone)"
+    data = json.loads(found[-1].read_text(encoding="utf-8"))
+    return {"actions": {name: spec["input"] for name, spec in data["actions"].items()}, "objects": data["objects"]}
+
+
+def _check_value(service: str, value: Any, member: dict[str, Any], path: str, owner: str) -> list[str]:
+    kind, item = member["type"], member.get("member", "")
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{path}: expected a list, got {type(value).__name__}"]
+        scalar = {"name": member["name"], "type": item if item in _SCALARS else "object", "member": item}
+        problems: list[str] = []
+        for index, element in enumerate(value):
+            problems += _check_value(service, element, scalar, f"{path}[{index}]", owner)
+        return problems
+    if kind == "object":
+        return check_object(service, item, value, path + ".")
+    expected = _SCALARS.get(kind)
+    if expected is None:
+        return [f"{path}: the reference has an unknown type {kind!r}"]
+    if isinstance(value, bool) and kind != "bool":
+        return [f"{path}: expected {kind}, got a boolean"]
+    if not isinstance(value, expected):
+        return [f"{path}: expected {kind}, got {type(value).__name__}"]
+    if kind == "int" and item.startswith("uint") and value < 0:
+        return [f"{path}: expected an unsigned integer, got {value}"]
+    allowed = ENUMS.get((service, owner, member["name"]))
+    if allowed is not None and value not in allowed:
+        return [f"{path}: {value!r} is not one of {sorted(allowed)}"]
+    pattern = PATTERNS.get((service, owner, member["name"])) or _FORMATS.get(item)
+    if pattern is not None and isinstance(value, str) and not pattern.match(value):
+        return [f"{path}: {value!r} does not match {pattern.pattern}"]
+    return []
+
+
+def check_object(service: str, shape: str, value: Any, path: str = "") -> list[str]:
+    """Every problem of ``value`` against the object ``shape`` of ``service`` (empty when it conforms)."""
+    spec = reference(service)["objects"].get(shape)
+    if spec is None:
+        return [f"{path or shape}: no shape {shape!r} in the {service} reference"]
+    if not isinstance(value, dict):
+        return [f"{path or shape}: expected an object, got {type(value).__name__}"]
+    members = {m["name"]: m for m in spec["members"]}
+    problems = [f"{path}{name}: not a member of {shape}" for name in value if name not in members]
+    for name, member in members.items():
+        where = f"{path}{name}"
+        if name not in value:
+            if member.get("required"):
+                problems.append(f"{where}: required by {shape}")
+            continue
+        problems += _check_value(service, value[name], member, where, shape)
+    return [p.replace("..", ".") for p in problems]
+
+
+def check_request(service: str, action: str, body: dict[str, Any]) -> list[str]:
+    """Every problem of a request body for ``service``'s ``action``; an action missing from the reference is one."""
+    shape = reference(service)["actions"].get(action)
+    if shape is None:
+        return [f"{action}: not an action of {service} in the reference"]
+    return check_object(service, shape, body)
