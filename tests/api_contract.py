@@ -77,7 +77,7 @@ def _check_value(service: str, value: Any, member: dict[str, Any], path: str, ow
         return [f"{path}: expected {kind}, got a boolean"]
     if not isinstance(value, expected):
         return [f"{path}: expected {kind}, got {type(value).__name__}"]
-    if kind == "int" and item.startswith("uint") and value < 0:
+    if kind == "int" and item.startswith("uint") and isinstance(value, int) and value < 0:
         return [f"{path}: expected an unsigned integer, got {value}"]
     allowed = ENUMS.get((service, owner, member["name"]))
     if allowed is not None and value not in allowed:

@@ -75,6 +75,7 @@ class FakeCdn:
         if failure:
             code, message = failure
             return 200, {}, json.dumps({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": "r"}})
+        body: dict[str, Any]
         if action == "DescribeDomains":
             page = self.listed[params["Offset"] : params["Offset"] + params["Limit"]]
             body = {"Domains": page, "TotalNumber": len(self.listed)}
