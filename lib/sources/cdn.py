@@ -2,9 +2,10 @@
 
 Requests go out on the collect pool as soon as the fetch starts, paced at 90 % of the client's limit
 per action (20/s documented; the client's own bucket stays the backstop, see ``teo.pacer``). Identical
-requests of different budgets are sent once. ``*`` grouped by domain waits for ``DescribeDomains``
-(paged, once per run) and then asks per domain. A request that fails fails every budget that needed
-it, never reads as zero.
+requests of different budgets are sent once. The worker that fetched an answer folds it into the
+day/hour steps of every fetch that asked it and drops it, so memory holds steps, not answers. ``*``
+grouped by domain waits for ``DescribeDomains`` (paged, once per run) and then asks per domain. A
+request that fails fails every budget that needed it, never reads as zero.
 
 Freshness: billing data is hours late and a late bucket is answered as 0. A bucket is never read as
 "nothing used" because it is 0 near the end of the window: the zeros after the last bucket with data
@@ -21,7 +22,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from datetime import time as clock_time
@@ -78,6 +79,7 @@ def parse_answer(query: Query, data: dict[str, Any], times: dict[str, datetime])
     if not isinstance(resources, list):
         raise CollectError(f"{query.action}: Data is not a list")
     offset = query.start.tzinfo
+    values: dict[int, Decimal] = {}  # zeros and repeats share one Decimal
     out: Parsed = []
     for resource in resources:
         try:
@@ -92,7 +94,13 @@ def parse_answer(query: Query, data: dict[str, Any], times: dict[str, datetime])
                     if when is None:
                         local = datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=offset)
                         when = times[raw] = local.astimezone(timezone.utc)
-                    rows.append((when, number(point["Value"])))
+                    raw_value = point["Value"]
+                    value = values.get(raw_value) if type(raw_value) is int else None
+                    if value is None:
+                        value = number(raw_value)
+                        if type(raw_value) is int:
+                            values[raw_value] = value
+                    rows.append((when, value))
         except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
             raise CollectError(f"{query.action}: unexpected answer {str(resource)[:200]}") from exc
         out.append((name, rows))
@@ -109,6 +117,7 @@ class Result:
     error: BudgetError | None = None
     _steps: dict[datetime, datetime] = field(default_factory=dict)
     _last_step: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         # A bucket in the offset the period started with can begin after its last local step (the
@@ -128,7 +137,17 @@ class Result:
             found = self._steps[when] = min(found, self._last_step)
         return found
 
+    def fail(self, error: BudgetError) -> None:
+        with self._lock:
+            self.error = self.error or error
+
     def add(self, query: Query, parsed: Parsed) -> None:
+        """Fold one answer in (workers call this concurrently)."""
+        with self._lock:
+            if self.error is None:
+                self._add(query, parsed)
+
+    def _add(self, query: Query, parsed: Parsed) -> None:
         fetch = self.fetch
         wanted = None if fetch.domains == ALL else set(fetch.domains)
         width = timedelta(seconds=INTERVAL_SECONDS[query.interval])
@@ -167,14 +186,17 @@ def data_until(result: Result) -> datetime | None:
 
 
 class Runner:
-    """Sends each distinct request once on ``pool``; the answers wait, parsed, for ``Fetcher.observations``."""
+    """Sends each distinct request once on ``pool`` and folds its answer, in the worker, into every Result
+    that asked it; nothing but the folded buckets outlives an answer."""
 
     def __init__(self, client: Caller, pool: Executor) -> None:
         self.client, self.pool = client, pool
         self._pace = pacers(client)
-        self._futures: dict[str, Future[Parsed]] = {}
+        self._users: dict[str, list[Result]] = {}
+        self._done: set[str] = set()
         self._times: dict[str, dict[str, datetime]] = {}
         self._domains: Future[list[str]] | None = None
+        self.futures: list[Future[None]] = []
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -188,21 +210,41 @@ class Runner:
             self.calls[action] = self.calls.get(action, 0) + 1
         return self.client.call(SERVICE, VERSION, action, params)
 
-    def ask(self, query: Query) -> Future[Parsed]:
-        params = query.params()
-        key = f"{query.action} {json.dumps(params, sort_keys=True)}"
-        found = self._futures.get(key)
-        if found is None:
-            times = self._times.setdefault(params["TimeZone"], {})
-            found = self._futures[key] = self.pool.submit(self._ask, query, params, times)
-        return found
+    def ask(self, wanted: Sequence[tuple[Query, Result]]) -> None:
+        """Have each query answered into its Result; identical queries share one request (all of
+        ``wanted`` are registered before any is sent, so sharing among them never races an answer)."""
+        new: list[tuple[str, Query, dict[str, Any], dict[str, datetime]]] = []
+        with self._lock:
+            for query, result in wanted:
+                params = query.params()
+                key = f"{query.action} {json.dumps(params, sort_keys=True)}"
+                users = self._users.get(key)
+                if users is not None and key not in self._done:
+                    users.append(result)
+                    continue
+                self._users[key] = [result]  # new, or answered already: ask again rather than keep answers
+                self._done.discard(key)
+                new.append((key, query, params, self._times.setdefault(params["TimeZone"], {})))
+        self.futures.extend(self.pool.submit(self._ask, *item) for item in new)
 
-    def _ask(self, query: Query, params: dict[str, Any], times: dict[str, datetime]) -> Parsed:
-        return parse_answer(query, self._call(query.action, params), times)
-
-    def forget(self) -> None:
-        """Drop the answers kept for sharing: every request of the run has been asked."""
-        self._futures.clear()
+    def _ask(self, key: str, query: Query, params: dict[str, Any], times: dict[str, datetime]) -> None:
+        with self._lock:
+            users = self._users[key]
+            if all(r.error is not None for r in users):
+                self._done.add(key)
+                return  # every budget that needed it has failed: spend no request on a lost cause
+        try:
+            parsed = parse_answer(query, self._call(query.action, params), times)
+        except BudgetError as exc:
+            with self._lock:
+                self._done.add(key)
+            for result in users:
+                result.fail(exc)
+            return
+        with self._lock:
+            self._done.add(key)  # no one joins from here on: the list below is final
+        for result in users:
+            result.add(query, parsed)
 
     def domains(self) -> Future[list[str]]:
         if self._domains is None:
@@ -229,25 +271,27 @@ class Runner:
 
 
 class CdnFetch:
-    """The requests of every cdn budget, started at once; ``observations`` folds and reduces them."""
+    """The requests of every cdn budget, started at once; ``observations`` waits for them and reduces."""
 
     def __init__(self, budgets: Sequence[Budget], client: Caller, now: datetime, tz: tzinfo, pool: Executor) -> None:
         self.tz = tz
         self.plan: Plan = cdn_plan.plan(budgets, now, tz)
         self.runner = Runner(client, pool)
-        self.asked: list[list[tuple[Query, Future[Parsed]]]] = []
-        for fetch in self.plan.fetches:
-            if fetch.needs_domains:
-                self.runner.domains()
-            self.asked.append([(q, self.runner.ask(q)) for q in fetch.queries])
+        self.results = [Result(f) for f in self.plan.fetches]
+        if any(f.needs_domains for f in self.plan.fetches):
+            self.runner.domains()
+        pairs = zip(self.plan.fetches, self.results, strict=True)
+        self.runner.ask([(query, result) for fetch, result in pairs for query in fetch.queries])
 
     def observations(self) -> list[Observation]:
         if not self.plan.budgets:
             return []
-        results = [Result(f) for f in self.plan.fetches]
-        self._resolve(results)
-        self._fold(results)
-        out = [obs for bp in self.plan.budgets for obs in observe(bp, results[bp.fetch], self.tz)]
+        for fetch, result in zip(self.plan.fetches, self.results, strict=True):
+            if fetch.needs_domains:
+                self._resolve(fetch, result)
+        for future in self.runner.futures:
+            future.result()  # a BudgetError is in its Results already; anything else is a bug to raise
+        out = [obs for bp in self.plan.budgets for obs in observe(bp, self.results[bp.fetch], self.tz)]
         log.info(
             "cdn: %d budgets, %d planned requests; calls: %s",
             len(self.plan.budgets),
@@ -256,44 +300,16 @@ class CdnFetch:
         )
         return out
 
-    def _resolve(self, results: list[Result]) -> None:
-        """Ask the per-domain requests of ``*`` fetches once the domain list is in."""
-        for index, fetch in enumerate(self.plan.fetches):
-            if fetch.needs_domains:
-                try:
-                    names = self.runner.domains().result()
-                except BudgetError as exc:
-                    results[index].error = exc
-                    continue
-                self.asked[index] = [(q, self.runner.ask(q)) for q in fetch.expand(names)]
-                for name in names:  # asked and answered: a domain without records used nothing
-                    results[index].groups.setdefault(name, {})
-
-    def _fold(self, results: list[Result]) -> None:
-        # Fold each answer into every fetch that asked it as soon as it arrives, then let it go: held
-        # until the end, 600 parsed month answers would take more memory than an SCF instance has.
-        waiting: dict[Future[Parsed], list[tuple[Result, Query]]] = {}
-        for result, asked in zip(results, self.asked, strict=True):
-            for query, future in asked:
-                waiting.setdefault(future, []).append((result, query))
-        self.asked = []
-        self.runner.forget()
-        while waiting:
-            done, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
-            for future in done:
-                users = waiting.pop(future)
-                try:
-                    parsed = future.result()
-                except BudgetError as exc:
-                    for result, _ in users:
-                        result.error = result.error or exc
-                    continue
-                for result, query in users:
-                    if result.error is None:
-                        result.add(query, parsed)
-            for future, users in waiting.items():
-                if all(result.error is not None for result, _ in users):
-                    future.cancel()  # not started yet: spend no requests on a lost cause
+    def _resolve(self, fetch: Fetch, result: Result) -> None:
+        """Ask the per-domain requests of a ``*`` fetch once the domain list is in."""
+        try:
+            names = self.runner.domains().result()
+        except BudgetError as exc:
+            result.fail(exc)
+            return
+        for name in names:  # asked and answered: a domain without records used nothing
+            result.groups.setdefault(name, {})
+        self.runner.ask([(query, result) for query in fetch.expand(names)])
 
 
 def observe(bp: BudgetPlan, result: Result, tz: tzinfo) -> list[Observation]:
