@@ -5,6 +5,7 @@ unknown members (a misspelt field), required members, JSON types (string, int, b
 object), nested objects and list items, the enumerations the documents spell out (``ENUMS``) and the
 time formats the member types name (``datetime``: ``2018-09-04 10:40:00``; ``datetime_iso``: ISO 8601
 with an offset). ``tests/scf_contract.py`` is the SCF-only predecessor; new checks use this module.
+``check_request(service, version, action, body)`` is the call every test makes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ REFERENCES = ROOT.parent / "shared" / "reference" / "api"
 _CDN_INTERVALS = frozenset({"min", "5min", "hour", "day"})
 _CDN_AREAS = frozenset({"mainland", "overseas"})
 ENUMS: dict[tuple[str, str, str], frozenset[str]] = {
+    ("teo", "ModifyAccelerationDomainStatusesRequest", "Status"): frozenset({"online", "offline"}),
+    ("cdn", "DomainFilter", "Name"): frozenset(
+        {"origin", "domain", "resourceId", "status", "serviceType", "projectId", "domainType"}
+        | {"fullUrlCache", "https", "originPullProtocol", "tagKey"}
+    ),
     ("cdn", "DescribeBillingDataRequest", "Interval"): _CDN_INTERVALS,
     ("cdn", "DescribeBillingDataRequest", "Area"): _CDN_AREAS,
     ("cdn", "DescribeBillingDataRequest", "Metric"): frozenset({"flux", "bandwidth", "https"}),
@@ -50,15 +56,15 @@ _SCALARS: dict[str, tuple[type, ...]] = {"string": (str,), "int": (int,), "bool"
 
 
 @cache
-def reference(service: str) -> dict[str, Any]:
-    """The actions (name -> input shape) and objects of ``service``'s reference."""
-    found = sorted(REFERENCES.glob(f"{service}-*.json"))
-    assert found, f"no API reference for {service!r} in {REFERENCES} (CI keeps shared/ beside the clone)"
-    data = json.loads(found[-1].read_text(encoding="utf-8"))
+def reference(service: str, version: str) -> dict[str, Any]:
+    """The actions (name -> input shape) and objects of ``service`` ``version``'s reference."""
+    path = REFERENCES / f"{service}-{version}.json"
+    assert path.is_file(), f"the {service} API reference is not at {path} (CI keeps shared/ beside the clone)"
+    data = json.loads(path.read_text(encoding="utf-8"))
     return {"actions": {name: spec["input"] for name, spec in data["actions"].items()}, "objects": data["objects"]}
 
 
-def _check_value(service: str, value: Any, member: dict[str, Any], path: str, owner: str) -> list[str]:
+def _check_value(ref: tuple[str, str], value: Any, member: dict[str, Any], path: str, owner: str) -> list[str]:
     kind, item = member["type"], member.get("member", "")
     if kind == "list":
         if not isinstance(value, list):
@@ -66,10 +72,10 @@ def _check_value(service: str, value: Any, member: dict[str, Any], path: str, ow
         scalar = {"name": member["name"], "type": item if item in _SCALARS else "object", "member": item}
         problems: list[str] = []
         for index, element in enumerate(value):
-            problems += _check_value(service, element, scalar, f"{path}[{index}]", owner)
+            problems += _check_value(ref, element, scalar, f"{path}[{index}]", owner)
         return problems
-    if kind == "object":
-        return check_object(service, item, value, path + ".")
+    if kind == "object" or item in reference(*ref)["objects"]:
+        return check_object(ref, item, value, path + ".")
     expected = _SCALARS.get(kind)
     if expected is None:
         return [f"{path}: the reference has an unknown type {kind!r}"]
@@ -79,6 +85,7 @@ def _check_value(service: str, value: Any, member: dict[str, Any], path: str, ow
         return [f"{path}: expected {kind}, got {type(value).__name__}"]
     if kind == "int" and item.startswith("uint") and isinstance(value, int) and value < 0:
         return [f"{path}: expected an unsigned integer, got {value}"]
+    service = ref[0]
     allowed = ENUMS.get((service, owner, member["name"]))
     if allowed is not None and value not in allowed:
         return [f"{path}: {value!r} is not one of {sorted(allowed)}"]
@@ -88,11 +95,11 @@ def _check_value(service: str, value: Any, member: dict[str, Any], path: str, ow
     return []
 
 
-def check_object(service: str, shape: str, value: Any, path: str = "") -> list[str]:
-    """Every problem of ``value`` against the object ``shape`` of ``service`` (empty when it conforms)."""
-    spec = reference(service)["objects"].get(shape)
+def check_object(ref: tuple[str, str], shape: str, value: Any, path: str = "") -> list[str]:
+    """Every problem of ``value`` against the object ``shape`` of ``ref`` = (service, version)."""
+    spec = reference(*ref)["objects"].get(shape)
     if spec is None:
-        return [f"{path or shape}: no shape {shape!r} in the {service} reference"]
+        return [f"{path or shape}: no shape {shape!r} in the {ref[0]} reference"]
     if not isinstance(value, dict):
         return [f"{path or shape}: expected an object, got {type(value).__name__}"]
     members = {m["name"]: m for m in spec["members"]}
@@ -103,13 +110,13 @@ def check_object(service: str, shape: str, value: Any, path: str = "") -> list[s
             if member.get("required"):
                 problems.append(f"{where}: required by {shape}")
             continue
-        problems += _check_value(service, value[name], member, where, shape)
+        problems += _check_value(ref, value[name], member, where, shape)
     return [p.replace("..", ".") for p in problems]
 
 
-def check_request(service: str, action: str, body: dict[str, Any]) -> list[str]:
-    """Every problem of a request body for ``service``'s ``action``; an action missing from the reference is one."""
-    shape = reference(service)["actions"].get(action)
+def check_request(service: str, version: str, action: str, body: dict[str, Any]) -> list[str]:
+    """Every problem of a request body for ``action`` (empty when it conforms); an unknown action is one."""
+    shape = reference(service, version)["actions"].get(action)
     if shape is None:
-        return [f"{action}: not an action of {service} in the reference"]
-    return check_object(service, shape, body)
+        return [f"{action}: not an action of {service} {version} in the reference"]
+    return check_object((service, version), shape, body)

@@ -70,7 +70,7 @@ class FakeCdn:
         params = json.loads(request.body)
         with self.lock:
             self.requests.append((action, params))
-            self.problems += [f"{action}: {p}" for p in check_request("cdn", action, params)]
+            self.problems += [f"{action}: {p}" for p in check_request("cdn", "2018-06-06", action, params)]
         failure = self.fail(action, params)
         if failure:
             code, message = failure
