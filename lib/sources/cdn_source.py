@@ -29,9 +29,10 @@ class CdnSource:
 
     def check(self, budget: Budget) -> Iterator[Problem]:
         explicit = budget.model_fields_set
-        for name in ("zones", "filters"):
-            if name in explicit:
-                yield (name,), f"{name} applies to source teo only; a cdn budget names domains: and area:"
+        if "zones" in explicit:
+            yield ("zones",), "zones are EdgeOne's (source teo); a cdn budget names domains: and area:"
+        if "filters" in explicit:
+            yield ("filters",), "a cdn budget takes no filters; it names domains: and area:"
         for position, dimension in enumerate(budget.group_by):
             if dimension != "domain":
                 yield ("group_by", position), f"a cdn budget groups by domain only, not {dimension}"
