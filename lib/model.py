@@ -101,6 +101,8 @@ class Observation:
     Sources set ``failure`` (typed); ``error`` is its text, filled in from it, for rules and the result.
     ``series`` holds the period's points only; ``history`` the points just before the period that a
     spike rule needs for its baseline (empty without one). Neither value, forecast nor charts read it.
+    ``data_until`` is where late data ends (the value covers usage up to there; later buckets are
+    missing, not zero), for the message to say so.
     """
 
     budget: str
@@ -116,6 +118,7 @@ class Observation:
     as_of: datetime | None = None
     history: tuple[Point, ...] = ()
     failure: Failure | None = None
+    data_until: datetime | None = None  # the data ends here, short of now (late billing data); None: current
 
     def __post_init__(self) -> None:
         if self.failure is not None and self.error is None:

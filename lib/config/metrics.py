@@ -15,5 +15,6 @@ METRICS: dict[str, Mapping[str, Metric]] = {name: source.metrics for name, sourc
 # Per-source views kept under the names the configuration models import.
 TEO_METRICS: Mapping[str, Metric] = METRICS["teo"]
 BILLING_METRICS: Mapping[str, Metric] = METRICS["billing"]
+CDN_METRICS: Mapping[str, Metric] = METRICS["cdn"]
 
-__all__ = ["BILLING_METRICS", "METRICS", "TEO_METRICS", "Metric", "find_metric"]
+__all__ = ["BILLING_METRICS", "CDN_METRICS", "METRICS", "TEO_METRICS", "Metric", "find_metric"]

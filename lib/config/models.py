@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from lib.config.metrics import BILLING_METRICS, METRICS, TEO_METRICS, find_metric
+from lib.config.metrics import BILLING_METRICS, CDN_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
 ChannelType = Literal["wecom", "dingtalk", "feishu", "slack", "webhook"]
@@ -77,8 +77,9 @@ _PERCENTS_SCHEMA: dict[str, Any] = {
 
 _METRIC_SCHEMA: dict[str, Any] = {
     "type": "string",
-    "enum": [*TEO_METRICS, *BILLING_METRICS],
-    "description": "teo: a DescribeBillingData MetricName; billing: cost (month to date, or per day) or balance",
+    "enum": list(dict.fromkeys([*TEO_METRICS, *CDN_METRICS, *BILLING_METRICS])),
+    "description": "teo: a DescribeBillingData MetricName; cdn: flux, bandwidth, https or request; "
+    "billing: cost (month to date, or per day) or balance",
 }
 
 Quantity = Annotated[Decimal, WithJsonSchema(_QUANTITY_SCHEMA)]
@@ -101,7 +102,7 @@ def _key_of(by_source: dict[str, tuple[str, ...]]) -> Callable[[str, ValidationI
 
 
 TAG_KEY = TAG_PREFIX + "<key>"
-_DIMENSIONS = {"teo": get_args(TeoDimension), "billing": (*BILLING_KEYS, TAG_KEY)}
+_DIMENSIONS = {"teo": get_args(TeoDimension), "cdn": ("domain",), "billing": (*BILLING_KEYS, TAG_KEY)}
 _FILTERS = {"teo": get_args(TeoFilter), "billing": (*BILLING_KEYS, TAG_KEY)}
 _KEY_SCHEMA = {
     "anyOf": [
@@ -109,7 +110,7 @@ _KEY_SCHEMA = {
         {"type": "string", "pattern": f"^{TAG_PREFIX}.+$", "description": "billing: a tag key"},
     ]
 }
-_FILTERS_HELP = "teo: host, proxy-id, region-id; billing cost: product, project, region, pay-mode, tag:<key>"
+_FILTERS_HELP = "teo: host, proxy-id, region-id; billing cost: product, project, region, pay-mode, tag:<key>; cdn: none"
 _RUNWAY_HELP = "balance: also alert when it is forecast to run out within this horizon (seconds), e.g. 7d"
 Dimension = Annotated[str, AfterValidator(_key_of(_DIMENSIONS)), WithJsonSchema(_KEY_SCHEMA)]
 FilterType = Annotated[str, AfterValidator(_key_of(_FILTERS)), WithJsonSchema(_KEY_SCHEMA)]
@@ -223,10 +224,13 @@ class Budget(Strict):
     """One thing to watch: a metric, its period and the conditions that alert."""
 
     name: str = Field(pattern=NAME_PATTERN, max_length=64, description="unique; letters, digits, - and _")
-    source: Literal["teo", "billing"] = Field(description="teo: EdgeOne usage; billing: cost and balance")
+    source: Literal["teo", "cdn", "billing"] = Field(description="teo: EdgeOne; cdn: classic CDN; billing: money")
     metric: Annotated[str, WithJsonSchema(_METRIC_SCHEMA)]
     # Any number of zones: the API takes 100 per request, and the planner sends them 100 at a time.
     zones: tuple[str, ...] = Field(default=("*",), min_length=1, description='zone ids (any number), or "*"')
+    # cdn: any number of domains (the API takes one or 30 per request; the planner splits them).
+    domains: tuple[str, ...] = Field(default=("*",), min_length=1, description='cdn domain names, or "*"')
+    area: Literal["mainland", "overseas", "all"] = Field(default="all", description="cdn: all adds both up")
     filters: dict[FilterType, tuple[str, ...]] = Field(default_factory=dict, description=_FILTERS_HELP)
     group_by: tuple[Dimension, ...] = Field(default=(), max_length=2, description="one alert state per group")
     period: Literal["day", "month"] = Field(default="month", description="local day or month (config timezone)")
@@ -282,6 +286,18 @@ class Budget(Strict):
             raise ValueError("a zone is listed twice")
         return value
 
+    @field_validator("domains", "area")
+    @classmethod
+    def _cdn_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.data.get("source") not in (None, "cdn"):
+            raise ValueError(f"applies to source cdn only, not {info.data.get('source')}")
+        if info.field_name == "domains":
+            if "*" in value and len(value) > 1:
+                raise ValueError('"*" means every domain; do not list domain names with it')
+            if len(set(value)) != len(value):
+                raise ValueError("a domain is listed twice")
+        return value
+
     @field_validator("filters")
     @classmethod
     def _filters(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -292,7 +308,7 @@ class Budget(Strict):
 
     @field_validator("group_by")
     @classmethod
-    def _group_by(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _group_by(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         if len(set(value)) != len(value):
             raise ValueError("a dimension is listed twice")
         return value

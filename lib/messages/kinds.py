@@ -13,6 +13,7 @@ from lib.messages.words import (
     Fact,
     Tone,
     as_decimal,
+    data_until_fact,
     is_absolute,
     level_words,
     local_time,
@@ -211,8 +212,12 @@ def is_reminder(n: Notification) -> bool:
 
 
 def episode_facts(n: Notification, tz: tzinfo, lang: str) -> list[Fact]:
-    """Since when a condition holds (below, spike, no-data), and whether a silence held the message."""
+    """Since when a condition holds (below, spike, no-data), how far late data goes, and whether a silence
+    held the message."""
     facts = []
+    until = data_until_fact(n, tz, lang)
+    if until is not None:
+        facts.append(until)
     since = n.detail.get("since")
     if since and n.kind in ("below", "runway", "spike", "no-data"):
         try:

@@ -20,8 +20,8 @@ ERROR_CHARS = 200
 
 EMOJI = {"critical": "🔴", "warning": "🟠", "ok": "✅", "info": "⚠️"}
 DIMENSIONS = {
-    "zh": {"zone-id": "站点", "host": "域名", "proxy-id": "四层代理", "region-id": "区域"},
-    "en": {"zone-id": "zone", "host": "host", "proxy-id": "proxy", "region-id": "region"},
+    "zh": {"zone-id": "站点", "host": "域名", "proxy-id": "四层代理", "region-id": "区域", "domain": "CDN 域名"},
+    "en": {"zone-id": "zone", "host": "host", "proxy-id": "proxy", "region-id": "region", "domain": "domain"},
 }
 EN_MONTHS = (
     "January",
@@ -93,6 +93,21 @@ def local_time(instant: datetime, tz: tzinfo) -> str:
     """``2026-11-22 10:00 UTC+8`` in the configured zone."""
     local = instant.astimezone(tz)
     return f"{local:%Y-%m-%d %H:%M} {utc_offset(local)}"
+
+
+def data_until_fact(n: Notification, tz: tzinfo, lang: str) -> Fact | None:
+    """``数据截至 13:35`` / ``Data up to 13:35`` when the source's data ends short of the run (late billing
+    data): the value covers usage up to then, not a quieter period. The date too when it is not today's."""
+    raw = n.detail.get("data_until")
+    if not raw:
+        return None
+    try:
+        until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    local, today = until.astimezone(tz), n.at.astimezone(tz)
+    shown = f"{local:%H:%M}" if local.date() == today.date() else f"{local:%Y-%m-%d %H:%M}"
+    return Fact("数据截至" if lang == "zh" else "Data up to", shown)
 
 
 def is_month(n: Notification) -> bool:

@@ -289,6 +289,8 @@ class _Run:
         }
         if held:
             base["held"] = True  # decided during a silence, told now that it is over
+        if obs.data_until is not None:
+            base["data_until"] = obs.data_until.isoformat()  # late data: the message says how far it goes
         forecast = case.forecast.value if case.forecast is not None else None
         self.notifications.append(
             Notification(

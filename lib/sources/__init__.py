@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lib.errors import ConfigError
 from lib.periods import zone
-from lib.sources import billing, teo, teo_source
+from lib.sources import billing, cdn_source, teo, teo_source
 from lib.sources.catalogue import Metric
 from lib.sources.failures import Caller
 from lib.sources.source import Pending, Source
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 SOURCES: Mapping[str, Source] = MappingProxyType(
     {
         teo_source.SOURCE.name: teo_source.SOURCE,
+        cdn_source.SOURCE.name: cdn_source.SOURCE,
         billing.SOURCE.name: billing.SOURCE,
     }
 )

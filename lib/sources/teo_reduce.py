@@ -15,6 +15,7 @@ from lib.sources import teo_plan
 from lib.sources.catalogue import Aggregate
 from lib.sources.failures import failed
 from lib.sources.metrics import aggregate
+from lib.sources.numbers import number
 from lib.sources.teo_plan import ALL_ZONES, GROUP_FIELDS, BudgetPlan, Fetch, Plan, Query
 from lib.sources.teo_quota import Quotas
 
@@ -89,19 +90,6 @@ def parse_time(text: str) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"time without offset: {text}")
     return when.astimezone(timezone.utc)
-
-
-def number(raw: Any) -> Decimal:
-    """A JSON number as an exact Decimal (``str`` of a float is its shortest round-trip form)."""
-    if isinstance(raw, bool):
-        raise TypeError("boolean is not a number")
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, float | str):
-        value = Decimal(str(raw))
-        if value.is_finite():
-            return value
-    raise TypeError(f"not a number: {raw!r}")
 
 
 def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:

@@ -228,7 +228,7 @@ def test_schema_is_a_json_schema_of_the_configuration(demo: Live) -> None:
     assert budget["type"] == "object"
     assert budget.get("additionalProperties") is False
     assert {"name", "source"} <= set(budget["required"])
-    assert budget["properties"]["source"]["enum"] == ["teo", "billing"]
+    assert budget["properties"]["source"]["enum"] == ["teo", "cdn", "billing"]
     ((name_pattern, channel_ref),) = schema["properties"]["channels"]["patternProperties"].items()
     channel = resolve(channel_ref)
     assert channel.get("additionalProperties") is False

@@ -78,7 +78,7 @@ def test_source_defaults_to_budget_config_then_budgets_yaml(tmp_path: Path, monk
         ("source: teo | metric: acc_flx | limit: 10TB | channels: [ops]", "metric", 7, "unknown teo metric 'acc_flx'"),
         ("source: billing | metric: spend | limit: 10 | channels: [ops]", "metric", 7, "known: balance, cost"),
         ("source: tencent | metric: cost | limit: 10 | channels: [ops]",
-         "source", 6, "must be one of 'teo' or 'billing', not 'tencent'"),
+         "source", 6, "must be one of 'teo', 'cdn' or 'billing', not 'tencent'"),
         ("metric: acc_flux | limit: 10TB | channels: [ops]", "source", 5, "is required"),
         ("source: teo | metric: acc_flux | limit: 10Tb | channels: [ops]", "limit", 8, "capital B"),
         ("source: teo | metric: acc_bandwidth | limit: 10TB | channels: [ops]",

@@ -189,7 +189,7 @@ def test_every_message_is_in_the_users_words_and_names_its_place(case: str, doc:
     [
         ({"colour": "red"}, "colour", "unknown key 'colour'; allowed: name, source, metric, zones,"),
         ({"limt": "1TB"}, "limt", "unknown key 'limt' (did you mean 'limit'?); allowed: name, source"),
-        ({"source": "cdn"}, "source", "must be one of 'teo' or 'billing', not 'cdn'"),
+        ({"source": "cvm"}, "source", "must be one of 'teo', 'cdn' or 'billing', not 'cvm'"),
         ({"period": "week"}, "period", "must be one of 'day' or 'month', not 'week'"),
         ({"zones": []}, "zones", "list at least 1 item"),
         ({"zones": "zone-1"}, "zones", "must be a list, e.g. [a, b], not 'zone-1'"),
@@ -226,7 +226,7 @@ def test_typical_mistakes_say_what_is_allowed(change: dict[str, Any], field: str
 @pytest.mark.parametrize(
     ("doc", "field", "message"),
     [
-        ({"budgets": [{**BUDGET, "source": None}]}, "source", "must be one of 'teo' or 'billing', not None"),
+        ({"budgets": [{**BUDGET, "source": None}]}, "source", "must be one of 'teo', 'cdn' or 'billing', not None"),
         ({"budgets": [{k: v for k, v in BUDGET.items() if k != "source"}]}, "source", "is required: one of 'teo'"),
         ({"budgets": ["b"]}, None, "must be a mapping with the keys name, source, metric"),
         ({"budgets": {"b": BUDGET}}, "budgets", "must be a list"),

@@ -14,6 +14,7 @@ from lib.errors import ApiError, CollectError, ConfigError
 from lib.model import Failure, Observation, Period
 from lib.sources import SOURCES, source_for
 from lib.sources.billing import BillingSource
+from lib.sources.cdn_source import CdnSource
 from lib.sources.source import Source
 from lib.sources.teo_source import TeoSource
 
@@ -31,7 +32,7 @@ def test_an_unknown_source_is_a_config_error_naming_the_allowed_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         source_for("cvm")
     assert caught.value.field == "source"
-    assert "'cvm'" in str(caught.value) and "billing, teo" in str(caught.value)
+    assert "'cvm'" in str(caught.value) and "billing, cdn, teo" in str(caught.value)
 
 
 def test_backtest_support_belongs_to_the_source() -> None:
@@ -81,8 +82,8 @@ def test_sources_plan_their_own_requests() -> None:
 
 
 def test_the_registered_plugins_satisfy_the_protocol() -> None:
-    plugins: list[Source] = [TeoSource(), BillingSource()]  # used through the protocol only
-    assert [p.name for p in plugins] == ["teo", "billing"]
+    plugins: list[Source] = [TeoSource(), CdnSource(), BillingSource()]  # used through the protocol only
+    assert [p.name for p in plugins] == ["teo", "cdn", "billing"]
 
 
 def test_a_failure_is_typed_and_reads_as_before() -> None:
