@@ -4,7 +4,7 @@ The references live beside the repository (``../shared/reference/api/<service>-<
 unknown members (a misspelt field), required members, JSON types (string, int, bool, float, list,
 object), nested objects and list items, the enumerations the documents spell out (``ENUMS``) and the
 time formats the member types name (``datetime``: ``2018-09-04 10:40:00``; ``datetime_iso``: ISO 8601
-with an offset). ``tests/scf_contract.py`` is the SCF-only predecessor; new checks use this module.
+with an offset). Actions the trimmed reference leaves out (``DeleteFunction``) are in ``EXTRA_ACTIONS``.
 ``check_request(service, version, action, body)`` is the call every test makes.
 """
 
@@ -42,6 +42,35 @@ ENUMS: dict[tuple[str, str, str], frozenset[str]] = {
     ("billing", "DescribeBillSummaryRequest", "GroupType"): frozenset(
         {"business", "project", "region", "payMode", "tag"}
     ),
+    ("scf", "CreateFunctionRequest", "Runtime"): frozenset(
+        {"Python2.7", "Python3.6", "Python3.7", "Python3.9", "Python3.10"}
+        | {"Nodejs6.10", "Nodejs8.9", "Nodejs10.15", "Nodejs12.16", "Nodejs14.18", "Nodejs16.13", "Nodejs18.15"}
+        | {"Php5.6", "Php7", "Php7.4", "Php8.0", "Go1", "Java8", "CustomRuntime"}
+    ),
+    ("scf", "CreateFunctionRequest", "Type"): frozenset({"Event", "HTTP"}),
+    ("scf", "CreateTriggerRequest", "Type"): frozenset({"cos", "cls", "timer", "ckafka", "http"}),
+    ("scf", "CreateTriggerRequest", "Enable"): frozenset({"OPEN", "CLOSE"}),
+    ("scf", "UpdateTriggerRequest", "Type"): frozenset({"timer", "ckafka", "http"}),
+    ("scf", "UpdateTriggerRequest", "Enable"): frozenset({"OPEN", "CLOSE"}),
+    ("scf", "DeleteTriggerRequest", "Type"): frozenset({"timer", "ckafka", "apigw", "cls", "cos", "cmq", "http"}),
+    ("scf", "InvokeRequest", "InvocationType"): frozenset({"RequestResponse", "Event"}),
+}
+# Actions the product calls that the trimmed reference leaves out, with their shape from tccli's own
+# api.json (the reference's source): (service, version) -> {action: (input shape, shape spec)}.
+EXTRA_ACTIONS: dict[tuple[str, str], dict[str, tuple[str, dict[str, Any]]]] = {
+    ("scf", "2018-04-16"): {
+        "DeleteFunction": (
+            "DeleteFunctionRequest",
+            {
+                "type": "object",
+                "members": [
+                    {"name": "FunctionName", "type": "string", "member": "string", "required": True},
+                    {"name": "Namespace", "type": "string", "member": "string", "required": False},
+                    {"name": "Qualifier", "type": "string", "member": "string", "required": False},
+                ],
+            },
+        )
+    }
 }
 # Fields whose document fixes a format beyond the JSON type: (service, object, member) -> pattern.
 PATTERNS: dict[tuple[str, str, str], re.Pattern[str]] = {
@@ -61,7 +90,12 @@ def reference(service: str, version: str) -> dict[str, Any]:
     path = REFERENCES / f"{service}-{version}.json"
     assert path.is_file(), f"the {service} API reference is not at {path} (CI keeps shared/ beside the clone)"
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {"actions": {name: spec["input"] for name, spec in data["actions"].items()}, "objects": data["objects"]}
+    actions = {name: spec["input"] for name, spec in data["actions"].items()}
+    objects = dict(data["objects"])
+    for action, (shape, spec) in EXTRA_ACTIONS.get((service, version), {}).items():
+        actions[action] = shape
+        objects[shape] = spec
+    return {"actions": actions, "objects": objects}
 
 
 def _check_value(ref: tuple[str, str], value: Any, member: dict[str, Any], path: str, owner: str) -> list[str]:

@@ -6,14 +6,20 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
 
 from lib.deploy import upload
+from tests import api_contract
 from tests.deploy_fake import MUTATING, FakeScf
 from tests.deploy_support import deployer_environ, make_zip, run_deploy, run_undeploy
-from tests.scf_contract import check_request
+
+
+def check_request(action: str, body: dict[str, Any]) -> list[str]:
+    """The problems of one SCF request against the reference (DeleteFunction's shape from tccli's api.json)."""
+    return api_contract.check_request("scf", "2018-04-16", action, body)
 
 
 @pytest.fixture
