@@ -42,6 +42,14 @@ ENUMS: dict[tuple[str, str, str], frozenset[str]] = {
     ("billing", "DescribeBillSummaryRequest", "GroupType"): frozenset(
         {"business", "project", "region", "payMode", "tag"}
     ),
+    ("billing", "DescribeCostExplorerSummaryRequest", "PeriodType"): frozenset({"day", "month"}),
+    ("billing", "DescribeCostExplorerSummaryRequest", "BillType"): frozenset({"1", "2"}),
+    ("billing", "DescribeCostExplorerSummaryRequest", "FeeType"): frozenset({"cost", "totalCost"}),
+    ("billing", "DescribeCostExplorerSummaryRequest", "NeedConditionValue"): frozenset({"0", "1"}),
+    ("billing", "DescribeCostExplorerSummaryRequest", "Dimensions"): frozenset(
+        {"default", "feeType", "billType", "business", "product", "region", "zone", "actionType", "payMode"}
+        | {"tags", "project", "payerUin", "ownerUin"}
+    ),
     ("scf", "CreateFunctionRequest", "Runtime"): frozenset(
         {"Python2.7", "Python3.6", "Python3.7", "Python3.9", "Python3.10"}
         | {"Nodejs6.10", "Nodejs8.9", "Nodejs10.15", "Nodejs12.16", "Nodejs14.18", "Nodejs16.13", "Nodejs18.15"}

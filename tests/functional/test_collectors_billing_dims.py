@@ -7,8 +7,6 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,52 +16,15 @@ from lib.client import ApiClient, Credentials, RetryPolicy
 from lib.client.ratelimit import unlimited
 from lib.config.models import Config
 from lib.sources import collect
+from tests import api_contract
 
 BILLING_URL = "https://billing.tencentcloudapi.com/"
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "api" / "billing-2018-07-09.json"
-# Values the reference's member documents enumerate: (object, member) -> allowed.
-ENUMS = {
-    ("DescribeBillSummaryRequest", "GroupType"): {"business", "project", "region", "payMode", "tag"},
-    ("DescribeCostExplorerSummaryRequest", "PeriodType"): {"day", "month"},
-    ("DescribeCostExplorerSummaryRequest", "BillType"): {"1", "2"},
-    ("DescribeCostExplorerSummaryRequest", "FeeType"): {"cost", "totalCost"},
-    ("DescribeCostExplorerSummaryRequest", "NeedConditionValue"): {"0", "1"},
-    ("DescribeCostExplorerSummaryRequest", "Dimensions"): {
-        *("default", "feeType", "billType", "business", "product", "region", "zone", "actionType", "payMode"),
-        *("tags", "project", "payerUin", "ownerUin"),
-    },
-}
-SCALARS: dict[str, type | tuple[type, ...]] = {"string": str, "int": int, "bool": bool, "float": (int, float)}
+BILLING = ("billing", "2018-07-09")
 
 
-@cache
-def reference() -> dict[str, Any]:
-    assert REFERENCE.is_file(), f"the billing API reference is not at {REFERENCE}"
-    return dict(json.loads(REFERENCE.read_text(encoding="utf-8")))
-
-
-def check(shape: str, value: Any, path: str = "") -> list[str]:
-    """Every way ``value`` differs from the reference's object ``shape``: unknown, missing, mistyped members."""
-    spec = reference()["objects"][shape]
-    members = {m["name"]: m for m in spec["members"]}
-    problems = [f"{path}{name}: not a member of {shape}" for name in value if name not in members]
-    for name, member in members.items():
-        if name not in value:
-            problems += [f"{path}{name}: required"] if member.get("required") else []
-            continue
-        got, kind, item = value[name], member["type"], member.get("member", "")
-        items = got if kind == "list" else [got]
-        if kind == "list" and not isinstance(got, list):
-            problems.append(f"{path}{name}: not a list")
-            continue
-        for element in items:
-            if item in reference()["objects"]:
-                problems += check(item, element, f"{path}{name}.")
-            elif not isinstance(element, SCALARS[item if kind == "list" else kind]) or isinstance(element, bool):
-                problems.append(f"{path}{name}: {element!r} is not {kind}")
-            elif (shape, name) in ENUMS and element not in ENUMS[(shape, name)]:
-                problems.append(f"{path}{name}: {element!r} is not one of {sorted(ENUMS[(shape, name)])}")
-    return problems
+def check(shape: str, value: Any) -> list[str]:
+    """Every way ``value`` differs from the billing reference's object ``shape`` (tests/api_contract.py)."""
+    return api_contract.check_object(BILLING, shape, value)
 
 
 def test_the_contract_check_can_fail() -> None:
@@ -127,7 +88,7 @@ class Fake:
         action = request.headers["X-TC-Action"]
         body = json.loads(request.body)
         self.requests.append((action, body))
-        self.problems += check(reference()["actions"][action]["input"], body)
+        self.problems += api_contract.check_request(*BILLING, action, body)
         answer = self.answers[action]
         answer = answer(body) if callable(answer) else answer
         return 200, {}, json.dumps({"Response": {**answer, "RequestId": "req"}})
