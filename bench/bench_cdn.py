@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.children import peak_rss_mb, sdk_call
+
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = [f"d{i:03d}.bench.example.com" for i in range(300)]
 AREAS = ("mainland", "overseas")
@@ -72,13 +74,6 @@ def sdk_params() -> list[dict[str, Any]]:
     ]
 
 
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def child_ours(url: str, secret_id: str, secret_key: str) -> dict[str, Any]:
     from datetime import datetime
 
@@ -109,7 +104,7 @@ def child_ours(url: str, secret_id: str, secret_key: str) -> dict[str, Any]:
         "requests": counts["requests"],
         "limited": counts["limited"],
         "errors": sorted({o.error for o in found if o.error}),
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
         "flux": {dict(o.group)["domain"]: str(o.value) for o in found},
     }
 
@@ -120,7 +115,6 @@ def child_sdk(url: str, secret_id: str, secret_key: str) -> dict[str, Any]:
 
     from tencentcloud.cdn.v20180606 import cdn_client, models
     from tencentcloud.common import credential
-    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
 
@@ -133,16 +127,7 @@ def child_sdk(url: str, secret_id: str, secret_key: str) -> dict[str, Any]:
     for params in sdk_params():
         request = models.DescribeBillingDataRequest()
         request.from_json_string(json.dumps(params))
-        while True:
-            counts["requests"] += 1
-            try:
-                response = client.DescribeBillingData(request)
-                break
-            except TencentCloudSDKException as exc:
-                if exc.get_code() != "RequestLimitExceeded":
-                    raise
-                counts["limited"] += 1
-                time.sleep(1)
+        response = sdk_call(client.DescribeBillingData, request, counts)
         for resource in response.Data or []:
             for data in resource.BillingData or []:
                 for point in data.DetailData or []:
@@ -154,7 +139,7 @@ def child_sdk(url: str, secret_id: str, secret_key: str) -> dict[str, Any]:
         "wall": wall,
         "requests": counts["requests"],
         "limited": counts["limited"],
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
         "flux": {d: str(v) for d, v in totals.items()},
     }
 

@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.children import peak_rss_mb, sdk_call
+
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = [f"zone-{i:04d}" for i in range(1000)]
 METRICS = ["acc_flux", "smt_flux", "sec_request_clean", "smt_request_clean", "quic_request", "acc_bandwidth"]
@@ -106,20 +108,6 @@ def sdk_params(shape: str) -> list[dict[str, Any]]:
 # --- children -----------------------------------------------------------------------------------
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (``VmHWM``), in MB.
-
-    Not ``getrusage``: on Linux a child's ``ru_maxrss`` also keeps the high-water mark of the memory it
-    was forked from (the sandbox-holding parent, when subprocess uses vfork), so it overstates.
-    """
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # kB
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str = "default") -> dict[str, Any]:
     """The collector with the client the product builds; ``pace="off"`` sends at exactly the client's
     limit instead of the collector's 95 % (to show why the margin is there)."""
@@ -160,7 +148,7 @@ def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str 
         "limited": counts["limited"],
         "observations": len(found),
         "errors": errors,
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
         "acc_flux": totals,
     }
 
@@ -168,7 +156,6 @@ def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str 
 def child_sdk(url: str, secret_id: str, secret_key: str, shape: str) -> dict[str, Any]:
     """The straightforward way: one TeoClient, one request after another, sum the rows per zone."""
     from tencentcloud.common import credential
-    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
     from tencentcloud.teo.v20220901 import models, teo_client
@@ -182,16 +169,7 @@ def child_sdk(url: str, secret_id: str, secret_key: str, shape: str) -> dict[str
     for i, params in enumerate(sdk_params(shape)):
         request = models.DescribeBillingDataRequest()
         request.from_json_string(json.dumps(params))
-        while True:
-            counts["requests"] += 1
-            try:
-                response = client.DescribeBillingData(request)
-                break
-            except TencentCloudSDKException as exc:
-                if exc.get_code() != "RequestLimitExceeded":
-                    raise
-                counts["limited"] += 1
-                time.sleep(1)
+        response = sdk_call(client.DescribeBillingData, request, counts)
         if params["MetricName"] == "acc_flux":
             for row in response.Data or []:
                 key = row.ZoneId if shape == "zone" else f"acc_flux-{i % len(ZONES[::BATCH])}"
@@ -201,7 +179,7 @@ def child_sdk(url: str, secret_id: str, secret_key: str, shape: str) -> dict[str
         "wall": wall,
         "requests": counts["requests"],
         "limited": counts["limited"],
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
         "acc_flux": {z: str(v) for z, v in totals.items()},
     }
 

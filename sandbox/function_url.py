@@ -27,7 +27,6 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sandbox.scf_runtime import Outcome
 
@@ -37,33 +36,11 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
 def url_event(method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str) -> dict[str, Any]:
-    """The event a Function URL hands an event function for one HTTP request."""
-    parts = urlsplit(target)
-    query: dict[str, Any] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        previous = query.get(key)
-        if previous is None:
-            query[key] = value
-        else:
-            query[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-    merged: dict[str, str] = {}
-    for name, value in headers:
-        key = name.lower()
-        merged[key] = f"{merged[key]}, {value}" if key in merged else value
-    merged["x-scf-remote-addr"] = client_ip
-    event: dict[str, Any] = {
-        "headers": merged,
-        "httpMethod": method.upper(),
-        "path": unquote(parts.path) or "/",
-        "queryString": query,
-    }
-    if body:
-        try:
-            event["body"] = body.decode("utf-8")
-        except UnicodeDecodeError:
-            event["body"] = base64.b64encode(body).decode("ascii")
-            event["isBase64Encoded"] = True
-    return event
+    """The event a Function URL hands an event function for one HTTP request: the shape ``python -m lib
+    serve`` builds too, defined once in ``lib.api.http_bridge.build_event``."""
+    from lib.api.http_bridge import build_event
+
+    return build_event(method.upper(), target, headers=headers, body=body, client_ip=client_ip)
 
 
 def http_answer(outcome: Outcome) -> Answer:

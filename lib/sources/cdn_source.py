@@ -33,9 +33,6 @@ class CdnSource:
             yield ("zones",), "zones are EdgeOne's (source teo); a cdn budget names domains: and area:"
         if "filters" in explicit:
             yield ("filters",), "a cdn budget takes no filters; it names domains: and area:"
-        for position, dimension in enumerate(budget.group_by):
-            if dimension != "domain":
-                yield ("group_by", position), f"a cdn budget groups by domain only, not {dimension}"
 
     def plan(self, budgets: Sequence[Budget], now: datetime, tz: tzinfo) -> list[PlannedCall]:
         planned = cdn_plan.plan(budgets, now, tz)
