@@ -214,6 +214,17 @@ class Machine:
             raise TransitionRefused(record.id, EXPIRED, EXECUTING, [])
         return self.execute(record, by=by, now=now)
 
+    def expire(self, record: ActionRecord, *, by: str, now: datetime) -> Outcome:
+        """Close a pending intent whose period ended before anyone approved it (create-only, like every arrow)."""
+        if not expired(record, now):
+            return Outcome(record, False, f"not expired: it is {record.state}")
+        closed = self.store.append(
+            record, EXPIRED, by=by, at=now, detail={"reason": "the period ended before approval"}
+        )
+        if closed is None:
+            return Outcome(self.store.get(record.id), False, "another run or approval moved it first")
+        return Outcome(closed, True, EXPIRED)
+
     def execute(self, record: ActionRecord, *, by: str, now: datetime) -> Outcome:
         """Read the targets' statuses, record ``executing`` with them (create-only), act, record the outcome."""
         check(record, EXECUTING)

@@ -30,6 +30,7 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
+    from lib.app.actions_step import run_actions
     from lib.deliveries import run as deliver_all
     from lib.rules import evaluate
     from lib.sources import collect
@@ -54,20 +55,33 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
     outcome = evaluate(app.config, observations, ledger.value, now, silences=silences.value)
     errors.extend(RunError("rules", p) for p in outcome.problems)
+    # Issue 16: budget actions, recorded (and automatic ones executed) before the crossings are delivered.
+    acted = run_actions(
+        app,
+        evaluations=outcome.evaluations,
+        observations=observations,
+        notifications=outcome.notifications,
+        silences=silences.value,
+        now=now,
+        run_id=run_id,
+        dry_run=dry_run or (at is not None and app.now() - at > BACKTEST_SLACK),  # a backtest never acts
+    )
+    errors.extend(RunError("actions", message, budget=budget) for budget, message in acted.problems)
+    notifications = acted.notifications
     log.info(
         "run %s: %d evaluations, %d notifications decided", run_id, len(outcome.evaluations), len(outcome.notifications)
     )
     deliveries: list[DeliveryReport] = []
     prune = False
     if dry_run:
-        for n in outcome.notifications:
+        for n in notifications:
             deliveries.extend(
                 DeliveryReport(id=n.id, budget=n.budget, channel=ch, outcome="dry-run") for ch in n.channels
             )
     else:
         # Claims, leases and retry times follow the wall clock, not the evaluation instant (--at).
         wall = app.now()
-        sent = deliver_all(app.repo, outcome.notifications, send=_sender(app, wall), run_id=run_id, now=wall)
+        sent = deliver_all(app.repo, notifications, send=_sender(app, wall), run_id=run_id, now=wall)
         deliveries = sent.report
         state_problems += sent.problems
         app.repo.ledger.save(outcome.ledger)
@@ -75,8 +89,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
             if obs.series:
                 app.repo.series.save(obs.budget, group_label(obs.group), list(obs.series))
         state_problems += app.repo.series.flush()  # now, so a damaged series object is in this run's errors
-        if outcome.notifications:
-            app.repo.history.append([_history_item(n, deliveries) for n in outcome.notifications])
+        if notifications:
+            app.repo.history.append([_history_item(n, deliveries) for n in notifications])
         maintenance = app.repo.maintenance.due()
         state_problems += maintenance.problems
         prune = maintenance.value
@@ -91,6 +105,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         skipped=skipped,
         notifications=deliveries,
         errors=errors,
+        actions=acted.rows,
     )
     if not dry_run:
         app.repo.runs.record(result.to_dict())

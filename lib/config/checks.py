@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lib.config.actions import check_actions
 from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
 from lib.sources import SOURCES
@@ -43,6 +44,7 @@ def _budget(budget: Budget, config: Config) -> Iterator[Problem]:
         yield ("period",), f"{budget.source} {budget.metric} is kept by {wanted} only: use period: {wanted}"
     yield from _balance_or_usage(budget, metric)
     yield from _limit_rules(budget, metric)
+    yield from check_actions(budget)
     alerts = (budget.limit, budget.below, budget.spike, budget.runway)
     if not (budget.absolute or any(a is not None for a in alerts)):
         if metric.remaining:

@@ -93,8 +93,16 @@ def _literal(e: _Error) -> str:
     )
 
 
+# An action's mapping (it has the key ``at``) requires other things under the same names.
+ACTION_REQUIRED_HINTS: dict[str, str] = {
+    "type": "one of 'pause-zone', 'domains-offline' or 'stop-cdn-domain'",
+    "at": "one of the budget's thresholds, e.g. 100",
+}
+
+
 def _required(e: _Error) -> str:
-    hint = REQUIRED_HINTS.get(str(e.key))
+    hints = ACTION_REQUIRED_HINTS if "at" in e.allowed_keys else REQUIRED_HINTS
+    hint = hints.get(str(e.key))
     return f"is required: {hint}" if hint else "is required"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from lib.config.actions import BudgetAction
 from lib.config.checks import check_config
 from lib.config.envvars import expand, hide_values
 from lib.config.explain import explain
@@ -192,6 +193,8 @@ def _model_of(path: Path) -> type[BaseModel] | None:
         return Spike
     if path[0] == "channels" and len(path) == 2:
         return Channel
+    if path[0] == "budgets" and len(path) == 4 and path[2] == "actions":
+        return BudgetAction
     return None
 
 

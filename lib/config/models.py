@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from lib.config.actions import BudgetAction
 from lib.config.metrics import BILLING_METRICS, CDN_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
@@ -245,6 +246,7 @@ class Budget(Strict):
     aggregate: Aggregate | None = None  # bandwidth metrics: peak by default
     no_data_after: int = Field(default=3, ge=0)  # consecutive failed runs before a no-data alert; 0 = never
     channels: tuple[str, ...] = ()
+    actions: tuple[BudgetAction, ...] = ()  # issue 16: what to do at a threshold (lib.config.actions)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""What each kind of notification says: threshold, forecast, below, runway, spike and no-data, in zh or en."""
+"""What each kind of notification says: threshold, forecast, below, runway, spike, no-data and action, in zh or en."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 
+from lib.messages.actions import action_words
 from lib.messages.units import format_percent, significant
 from lib.messages.words import (
     EN_MONTHS,
@@ -241,4 +242,5 @@ WORDS: dict[str, Words] = {
     "runway": runway_words,
     "spike": lambda n, tz, lang: spike_words(n, lang),
     "no-data": lambda n, tz, lang: no_data_words(n, lang),
+    "action": action_words,
 }

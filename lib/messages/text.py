@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from lib.messages.actions import crossing_facts
 from lib.messages.kinds import WORDS, episode_facts, is_reminder, threshold_words
 from lib.messages.words import (
     BATCH_NAMES,
@@ -52,6 +53,7 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     if top:
         facts.append(top)
     facts.extend(episode_facts(n, tz, lang))
+    facts.extend(crossing_facts(n, lang))  # the actions this crossing set off (issue 16)
     if n.status == "firing" and is_reminder(n):
         title += "（持续提醒）" if lang == "zh" else " (reminder)"
     stamp = local_time(n.at, tz)

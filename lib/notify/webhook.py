@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from typing import Any
 
 import requests
 
@@ -23,7 +24,7 @@ from lib.config.models import Channel
 from lib.errors import ConfigError
 from lib.messages import plain_body
 from lib.messages.text import compose
-from lib.model import Notification
+from lib.model import Notification, group_dict
 from lib.notify import http
 from lib.notify.http import JSON_HEADERS, Answer, Verdict, classify_status, json_body
 from lib.notify.limits import Window
@@ -58,6 +59,34 @@ def message_text(n: Notification, language: str, tz: tzinfo) -> str:
     return f"{m.title}\n{plain_body(m)}"
 
 
+def payload(n: Notification, message: str) -> dict[str, Any]:
+    """The document for one notification: ``budget.alert`` (DESIGN §3.5), or ``budget.action`` for an action's step."""
+    if n.kind != "action":
+        doc = n.to_payload(message)
+        if n.detail.get("actions"):  # the actions this crossing set off, with their state
+            doc["actions"] = [dict(a) for a in n.detail["actions"]]
+        return doc
+    d = n.detail
+    return {
+        "type": "budget.action",
+        "id": n.id,
+        "action": d.get("action"),
+        "action_id": d.get("action_id"),
+        "state": d.get("state"),
+        "targets": list(d.get("targets") or ()),
+        "budget": n.budget,
+        "group": group_dict(n.group),
+        "period": n.period.to_dict(),
+        "at": n.at.isoformat(),
+        "by": d.get("by"),
+        "approval": d.get("approval"),
+        "reason": d.get("reason") or None,
+        "missing_permissions": list(d.get("missing_permissions") or ()),
+        "request_ids": list(d.get("request_ids") or ()),
+        "message": message,
+    }
+
+
 def classify(answer: Answer) -> Verdict:
     if 200 <= answer.status < 300:
         return "sent", f"HTTP {answer.status}", None
@@ -81,7 +110,7 @@ class WebhookChannel:
         timestamp = int(now.timestamp())
         out = []
         for n in notifications:
-            body = json_body(n.to_payload(message_text(n, language, tz)))
+            body = json_body(payload(n, message_text(n, language, tz)))
             headers = {**JSON_HEADERS, "webhook-id": n.id, "webhook-timestamp": str(timestamp)}
             if channel.secret:
                 headers["webhook-signature"] = signature(channel.secret, n.id, timestamp, body)
