@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 from lib.api.events import MAX_BODY
+from lib.api.openapi_actions import add_actions
 from lib.api.schemas import MATCHER_KEYS
 from lib.sources import SOURCES
 
@@ -251,7 +252,7 @@ _DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Budget alerts for Tencent Cloud",
         "version": "1",
-        "description": "Status, usage, on-demand checks and silences. Every route but /health needs "
+        "description": "Status, usage, on-demand checks, silences and budget actions. Every route but /health needs "
         "`Authorization: Bearer <token>` with a token from BUDGET_API_TOKEN.",
     },
     "components": {
@@ -368,6 +369,9 @@ _DOCUMENT: dict[str, Any] = {
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
     },
 }
+
+# Issue 16: GET /actions, GET /actions/{id}, POST /actions/{id}/approve|undo and the action schemas.
+add_actions(_SCHEMAS, _DOCUMENT["paths"], op=_op, json_=_json, error=_error, ref=_ref, idempotency=_IDEMPOTENCY_KEY)
 
 
 def document() -> dict[str, Any]:

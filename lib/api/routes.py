@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from lib.api import views
+from lib.api import action_routes, views
 from lib.api.auth import Principal, authenticate, configured_tokens
 from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
 from lib.api.events import Request
@@ -115,6 +115,7 @@ def status(call: Call) -> Response:
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
     )
+    doc["actions"] = action_routes.status_actions(app)  # issue 16: pending and recent budget actions
     return Response(200, doc)
 
 
@@ -327,4 +328,40 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/silences", create_silence, "Create a silence"),
     Route("DELETE", "/silences/{id}", delete_silence, "Delete a silence"),
     Route("GET", "/openapi.json", openapi, "This API's OpenAPI 3.1 document"),
+)
+
+
+# --- issue 16: budget actions (GET /actions, GET /actions/{id}, POST /actions/{id}/approve|undo) ----------
+
+
+def list_actions(call: Call) -> Response:
+    return action_routes.listing(call.app(), call.request.query)
+
+
+def get_action(call: Call) -> Response:
+    return action_routes.one(call.app(), call.params["id"])
+
+
+def approve_action(call: Call) -> Response:
+    return _act_on(call, "approve")
+
+
+def undo_action(call: Call) -> Response:
+    return _act_on(call, "undo")
+
+
+def _act_on(call: Call, operation: str) -> Response:
+    """Approve or undo at once through lib.app.operations; once per Idempotency-Key, like POST /silences."""
+    key = _idempotency_key(call)
+    app, action_id = call.app(), call.params["id"]
+    by = call.principal.name if call.principal else "api"
+    fingerprint = _fingerprint({"route": f"POST /actions/{{id}}/{operation}", "id": action_id})
+    return _once(app, key, fingerprint, lambda: action_routes.act(app, operation, action_id, by=by))
+
+
+ROUTES += (
+    Route("GET", "/actions", list_actions, "Budget actions with their state and audit trail, newest first"),
+    Route("GET", "/actions/{id}", get_action, "One budget action with its audit trail"),
+    Route("POST", "/actions/{id}/approve", approve_action, "Approve a pending action: it executes now"),
+    Route("POST", "/actions/{id}/undo", undo_action, "Undo a done action: restore what it changed"),
 )
