@@ -35,7 +35,7 @@ from sandbox.server import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e]
 RUNS = 8
-TOKEN = "actions-e2e-token-0123456789"  # noqa: S105 - a test token
+TOKEN = "actions-e2e-token-0123456789"
 COUNT_PAUSES = {"product": "teo", "action": "ModifyZoneStatus", "rate": 0}  # matches every call, fires none
 
 
