@@ -2,7 +2,8 @@
 
 Part 1, in-process against demo.yaml's fixed clock: runs a check (alerts fire), runs it again (nothing
 new is sent), then shows the status endpoint. Part 2 (``sandbox.demo_deployed``): deploys into the
-sandbox's SCF and does the same through the deployed functions and their Function URL.
+sandbox's SCF and does the same through the deployed functions and their Function URL. Part 3
+(``sandbox.demo_actions``): traffic crosses 100 %; one site is paused automatically, one waits for approval.
 No credentials and no network: everything listens on 127.0.0.1 and stops at the end.
 """
 
@@ -31,6 +32,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
+    from sandbox.demo_actions import run_actions_demo
     from sandbox.demo_deployed import run_deployed
     from sandbox.receivers import Receiver
     from sandbox.server import Sandbox
@@ -70,6 +72,7 @@ def main(args: argparse.Namespace | None = None) -> int:
             failures.append("expected alerts on the first run and none on the second")
 
     failures += run_deployed(_banner, _print_received, DEMO_TOKEN)
+    failures += run_actions_demo(_banner, _print_received).failures
     if failures:
         print(f"demo: FAILED ({'; '.join(failures)})")
         return 1

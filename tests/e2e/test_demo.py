@@ -19,7 +19,7 @@ from tests.e2e.live_support import close_app, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BANNER = "=== "
-BANNERS = [  # part 1, in-process against demo.yaml; part 2, deployed
+BANNERS = [  # part 1, in-process against demo.yaml; part 2, deployed; part 3, budget actions
     "sandbox at",
     "check #1",
     "check #2",
@@ -31,6 +31,10 @@ BANNERS = [  # part 1, in-process against demo.yaml; part 2, deployed
     "timer #2",
     "GET /status through the Function URL",
     "python -m lib undeploy",
+    "actions:",
+    "action check #1",
+    "action check #2",
+    "action check #3",
 ]
 
 
@@ -101,6 +105,12 @@ def test_demo_deploys_into_the_sandbox_and_drives_the_function_url(tmp_path: Pat
     assert "undeploy: done" in undeploy
     assert f"{url} no longer answers" in undeploy
     assert list(tmp.iterdir()) == []  # every temporary folder (state, package, unpacked code) is gone
+
+    crossed = "\n".join(_section(sections, "action check #2"))
+    assert re.search(r"^demo: automatic action act_[0-9a-f]{24} done; site zone-live0001 paused$", crossed, re.M)
+    assert re.search(r"^demo: manual action act_[0-9a-f]{24} pending-approval ", crossed, re.M)
+    assert "Budget action done: pause EdgeOne site zone-live0001" in crossed
+    assert "demo: paused site flat: True; waiting site still grows: True" in _section(sections, "action check #3")
 
 
 def test_the_deployed_part_reports_a_refused_status(capsys: pytest.CaptureFixture[str]) -> None:
