@@ -30,6 +30,10 @@ EXPECTED = {
     "url-silences-create.json": 201,
     "url-silences-delete.json": 404,  # the sample id does not exist in an empty state
     "url-openapi.json": 200,
+    "url-actions-list.json": 200,
+    "url-actions-get.json": 404,  # the sample action does not exist in an empty state
+    "url-actions-approve.json": 404,
+    "url-actions-undo.json": 404,
 }
 URL_KEYS = {"body", "headers", "httpMethod", "path", "queryString"}
 GATEWAY_ONLY = {"requestContext", "headerParameters", "isBase64Encoded", "pathParameters", "queryStringParameters"}
@@ -67,8 +71,8 @@ def url_event(
 def test_there_is_a_url_sample_for_every_route() -> None:
     found = {(_load(n)["httpMethod"], _load(n)["path"]) for n in EXPECTED}
     templates = {(r.method, r.template) for r in ROUTES}
-    # The delete sample names a concrete id where the route has a placeholder.
-    found = {(m, "/silences/{id}" if p.startswith("/silences/") else p) for m, p in found}
+    # The samples name concrete ids where the routes have placeholders.
+    found = {(m, next(r.template for r in ROUTES if r.method == m and r.match(p) is not None)) for m, p in found}
     assert found == templates
     assert sorted(p.name for p in EVENTS.glob("url-*.json")) == sorted(EXPECTED)
 

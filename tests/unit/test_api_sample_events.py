@@ -22,6 +22,10 @@ EXPECTED = {
     "api-silences-create.json": 201,
     "api-silences-delete.json": 404,  # the sample id does not exist in an empty state
     "api-openapi.json": 200,
+    "api-actions-list.json": 200,
+    "api-actions-get.json": 404,  # the sample action does not exist in an empty state
+    "api-actions-approve.json": 404,
+    "api-actions-undo.json": 404,
 }
 REFERENCE_KEYS = {"requestContext", "headers", "pathParameters", "queryStringParameters", "headerParameters",
                   "stageVariables", "path", "queryString", "httpMethod"}  # fmt: skip
