@@ -186,11 +186,18 @@ class Machine:
         actions: Mapping[str, Action],
         *,
         lease: timedelta = LEASE,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.client_for = client_for
         self.actions = actions
         self.lease = lease
+        # With a clock, a transition written after API calls says when it was written (the audit trail's
+        # "when"); without one, every transition of a call carries the ``now`` it was given.
+        self.clock = clock
+
+    def _at(self, now: datetime) -> datetime:
+        return self.clock() if self.clock is not None else now
 
     def record(self, action_id: str, intent: Mapping[str, Any], *, by: str, now: datetime) -> Outcome:
         """Record an intent as pending approval (once per id); ``automatic`` ones execute at once.
@@ -233,7 +240,7 @@ class Machine:
         action, intent = self._action(record), intent_of(record)
         statuses, results = self._read(action, intent.targets)
         detail = {"before": [status_doc(s) for s in statuses.values()], "lease_until": (now + self.lease).isoformat()}
-        won = self.store.append(record, EXECUTING, by=by, at=now, detail=detail)
+        won = self.store.append(record, EXECUTING, by=by, at=self._at(now), detail=detail)
         if won is None:
             return Outcome(self.store.get(record.id), False, "another run or approval is executing it")
         for target in intent.targets:
@@ -324,7 +331,12 @@ class Machine:
         state = final_state(results, undo=undo)
         ids = [r.request_id for r in results if r.request_id]
         done = self.store.append(
-            record, state, by=by, at=now, request_ids=ids, detail={"results": [result_doc(r) for r in results]}
+            record,
+            state,
+            by=by,
+            at=self._at(now),
+            request_ids=ids,
+            detail={"results": [result_doc(r) for r in results]},
         )
         if done is None:  # only a resumer can race a live run here, and leases keep that from happening
             return Outcome(self.store.get(record.id), True, "acted, but another run recorded the outcome first")

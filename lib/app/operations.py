@@ -29,7 +29,7 @@ def machine(app: App) -> Machine:
         # A member account's target is reached through its assumed role (issue 18 widens this).
         return app.client
 
-    return Machine(app.repo.actions, client_for, ACTIONS)
+    return Machine(app.repo.actions, client_for, ACTIONS, clock=app.now)
 
 
 def approve(app: App, action_id: str, *, by: str, now: datetime | None = None) -> Outcome:
