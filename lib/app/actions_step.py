@@ -75,11 +75,15 @@ def run_actions(
     decided = decide(app.config, evaluations, observations, notifications, silences=silences, now=now)
     done = ActionsDone(problems=[(budget, message) for budget, message in decided.problems])
     if dry_run:
-        records = {d.id: app.repo.actions.get(d.id) for d in decided.decisions}
+        records = {d.id: _get(app, d.id) for d in decided.decisions}
         done.rows = [_row(d, records[d.id]) for d in decided.decisions]
         done.notifications = _with_actions(notifications, decided.decisions, records)
         return done
-    ids = app.repo.actions.ids()
+    try:
+        ids = app.repo.actions.ids()
+    except BudgetError as exc:  # the alerts still go out; the actions wait for a store that answers
+        done.problems.append((None, f"the action records could not be listed: {exc.message}"))
+        ids = []
     if not decided.decisions and not ids:
         done.notifications = list(notifications)
         return done

@@ -177,3 +177,19 @@ def test_each_announcement_has_a_stable_id_per_transition() -> None:
     first = [n.id for n in step(a, [evaluation(120)]).notifications if n.kind == "action"]
     again = [n.id for n in step(a, [evaluation(120)]).notifications if n.kind == "action"]
     assert first == again and len(first) == 1
+
+
+def test_a_store_that_cannot_list_actions_is_a_problem_and_the_crossing_still_goes_out(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from lib.errors import StoreError
+
+    a = app(config(PAUSE), FakeCloud())
+
+    def broken() -> list[str]:
+        raise StoreError("listing actions/ failed: HTTP 503")
+
+    monkeypatch.setattr(a.repo.actions, "ids", broken)
+    ev = evaluation(50, status="ok", kind=None)
+    note = crossing(evaluation(90))
+    done = step(a, [ev], [note])
+    assert done.notifications == [note]
+    assert done.problems == [(None, "the action records could not be listed: listing actions/ failed: HTTP 503")]
