@@ -115,8 +115,6 @@ def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = No
         second = app.run_check(trigger="demo")
         print(status_table(second))
         rows = {a["budget"]: a for a in second.actions}
-        for row in second.actions:
-            print(f"  action {row['id']} {row['type']} {','.join(row['targets'])}: {row['state']} (by {row.get('by')})")
         auto, manual = rows.get("traffic-auto"), rows.get("traffic-manual")
         if auto is None or auto["state"] != "done" or not _paused(client, ZONE):
             done.failures.append("the automatic action did not pause its site")

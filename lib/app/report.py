@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from lib.app.result import RunResult
 from lib.model import group_dict
@@ -41,4 +43,11 @@ def status_table(result: RunResult) -> str:
         f"{len(result.notifications) - sent} other deliveries, {len(result.errors)} errors"
     )
     lines.extend(f"  error: {err.budget or err.source}: {err.message}" for err in result.errors)
+    lines.extend(_action_line(a) for a in result.actions)  # issue 16: the budget actions of this run
     return "\n".join(lines)
+
+
+def _action_line(row: Mapping[str, Any]) -> str:
+    targets = ",".join(str(t) for t in row.get("targets") or ())
+    by = f" (by {row['by']})" if row.get("by") else ""
+    return f"  action {row.get('id')} {row.get('type')} {targets}: {row.get('state')}{by}"
