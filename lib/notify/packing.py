@@ -19,6 +19,7 @@ from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.channel import ChatFormat, Part
 from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.limits import Window
+from lib.notify.links import NO_OFFERS, Offers, compact
 from lib.notify.types import DeliveryResult, Request
 
 if TYPE_CHECKING:
@@ -47,8 +48,13 @@ def render_chat(
     tz: tzinfo,
     channel: ChannelConfig,
     now: datetime,
+    links: Offers = NO_OFFERS,
 ) -> list[Request]:
-    """The messages that carry every notification, the most urgent first, in ``fmt``'s format."""
+    """The messages that carry every notification, the most urgent first, in ``fmt``'s format.
+
+    Each notification carries its ``links``; when every link makes the batch take more messages than
+    the compact set (approve, undo, silence 1 day), the compact set is sent instead: links are long.
+    """
     composed = messages(notifications, language, tz)
     if not composed:
         return []
@@ -56,17 +62,28 @@ def render_chat(
     title = composed[0].title if single else batch_title(composed, language)
     if fmt.title_bytes is not None:
         title = clip(title, fmt.title_bytes)  # a title is one line; a huge group value must not eat the message
-    blocks = [Block(m.id, fmt.block(m, single)) for m in composed]
     spec = fmt.packing(title, channel)
-    groups = pack(
-        blocks,
-        max_bytes=spec.max_bytes,
-        overhead=spec.overhead,
-        separator=spec.separator,
-        size=spec.size,
-        max_piece=spec.max_piece,
-        max_count=spec.max_count,
-    )
+
+    def packed(full: bool) -> list[list[Block]]:
+        blocks = []
+        for m in composed:
+            offers = links.get(m.id, ())
+            blocks.append(Block(m.id, fmt.block(m, single, offers if full else compact(offers))))
+        return pack(
+            blocks,
+            max_bytes=spec.max_bytes,
+            overhead=spec.overhead,
+            separator=spec.separator,
+            size=spec.size,
+            max_piece=spec.max_piece,
+            max_count=spec.max_count,
+        )
+
+    groups = packed(True)
+    if any(links.get(m.id) for m in composed):
+        shorter = packed(False)
+        if len(shorter) < len(groups):
+            groups = shorter
     out = []
     for index, group in enumerate(groups, 1):
         part = Part(title, part_number(index, len(groups)), tuple(group), composed[0].tone, single)
@@ -86,9 +103,16 @@ class ChatChannel:
         self.limits: Sequence[Window] = fmt.limits
 
     def render(
-        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: ChannelConfig, now: datetime
+        self,
+        notifications: Sequence[Notification],
+        language: str,
+        tz: tzinfo,
+        channel: ChannelConfig,
+        now: datetime,
+        *,
+        links: Offers = NO_OFFERS,
     ) -> list[Request]:
-        return render_chat(self.format, notifications, language=language, tz=tz, channel=channel, now=now)
+        return render_chat(self.format, notifications, language=language, tz=tz, channel=channel, now=now, links=links)
 
     def send(self, request: Request, session: requests.Session) -> DeliveryResult:
         return http.send(request, session, self.format.classify)
