@@ -124,7 +124,8 @@ def test_compact_keeps_approve_undo_and_the_one_day_silence() -> None:
 
 
 def channel(kind: str) -> Channel:
-    return Channel(type=kind, url="https://hooks.example/x?key=K", secret=None if kind in ("wecom", "slack") else "s")
+    secret = None if kind in ("wecom", "slack") else "s"
+    return Channel.model_validate({"type": kind, "url": "https://hooks.example/x?key=K", "secret": secret})
 
 
 def offers_for(notifications: list[Notification]) -> dict[str, tuple[Offer, ...]]:
