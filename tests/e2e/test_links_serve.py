@@ -24,7 +24,7 @@ from lib.actions import Scope, action_for
 from lib.actions.machine import Machine, action_id, intent_doc
 from lib.client import ApiClient, Credentials
 from lib.model import Period, group_key
-from lib.notify.links import LinkMaker
+from lib.notify.links import LinkMaker, payload_links
 from lib.state import open_store
 from lib.state.repo import StateRepository
 from sandbox.demo_links import follow
@@ -167,3 +167,33 @@ def test_silence_by_link_holds_the_group(served: Served) -> None:
     assert held.matchers == {"budget": "edgeone-traffic", "zone-id": ZONE} and held.created_by == "link"
     assert held.ends_at - held.starts_at == timedelta(days=1)
     assert json.dumps(held.to_dict())  # stored as a plain record the API lists
+
+
+def test_the_demo_follows_the_approve_link_the_webhook_received() -> None:
+    """``LinkDemo.approve_pending``: what the lead's demo calls after a run left an action pending."""
+    from types import SimpleNamespace
+
+    from lib.app.runtime import App
+    from lib.settings import Settings
+    from sandbox.demo_links import LinkDemo
+    from tests.api_fixtures import CONFIG
+    from tests.unit.action_support import NOW, FakeCloud, machine, pause_intent
+    from tests.unit.action_support import repo as memory_repo
+
+    repository, cloud = memory_repo(), FakeCloud()
+    ident, intent = pause_intent()
+    machine(repository, cloud).record(ident, intent, by="run:demo", now=NOW)
+    with LinkDemo() as demo:
+        env = demo.environment()
+        settings = Settings(public_url=env["BUDGET_PUBLIC_URL"], link_secret=env["BUDGET_LINK_SECRET"])
+        app = App(CONFIG, repository.store, repository, cloud, None, settings=settings, clock=lambda: NOW)  # type: ignore[arg-type]
+        demo.attach(app)
+        entry = {"id": ident, "type": "pause-zone", "state": "pending-approval", "targets": ["zone-1"]}
+        alert = replace(TRAFFIC, detail={"actions": [entry]})
+        maker = LinkMaker(demo.url, env["BUDGET_LINK_SECRET"], NOW)
+        received = [SimpleNamespace(kind="webhook", json={"links": payload_links(maker.links(alert))})]
+        lines: list[str] = []
+        visit = demo.approve_pending(received, echo=lines.append)
+    assert visit is not None and visit.acted, visit
+    assert cloud.paused["zone-1"] is True and len(lines) == 2
+    assert demo.approve_pending([], echo=lines.append) is None
