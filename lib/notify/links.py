@@ -32,6 +32,7 @@ MARK = "\x1e"  # separates a block's text from its embedded offers (see ``embed`
 # The order offers are shown in; ``COMPACT`` are the ones kept when a batch is short of room.
 ORDER = ("approve", "undo", "silence_1h", "silence", "silence_period", "dashboard")
 COMPACT = frozenset({"approve", "undo", "silence"})
+ESSENTIAL = frozenset({"approve", "undo"})
 STYLES = {"approve": "danger", "undo": "primary"}  # approving stops traffic: the button says so
 
 
@@ -141,9 +142,18 @@ def _action_entry(detail: Mapping[str, Any]) -> Mapping[str, Any]:
     }
 
 
+def every(offers: Sequence[Offer]) -> Sequence[Offer]:
+    return offers
+
+
 def compact(offers: Sequence[Offer]) -> tuple[Offer, ...]:
     """The offers kept when room is short: approve, undo and the one-day silence."""
     return tuple(o for o in offers if o.key in COMPACT)
+
+
+def essential(offers: Sequence[Offer]) -> tuple[Offer, ...]:
+    """The offers kept when room is shorter still: approve and undo (stopping or restoring traffic)."""
+    return tuple(o for o in offers if o.key in ESSENTIAL)
 
 
 def markdown(offers: Sequence[Offer], language: str) -> str:
@@ -202,6 +212,8 @@ __all__ = [
     "Offers",
     "compact",
     "embed",
+    "essential",
+    "every",
     "extract",
     "link_maker",
     "markdown",

@@ -6,7 +6,7 @@ A robot supplies only its ``ChatFormat`` (``lib.notify.channel``); ``ChatChannel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.channel import ChatFormat, Part
 from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.limits import Window
-from lib.notify.links import NO_OFFERS, Offers, compact
+from lib.notify.links import NO_OFFERS, Offer, Offers, compact, essential, every
 from lib.notify.types import DeliveryResult, Request
 
 if TYPE_CHECKING:
@@ -52,8 +52,9 @@ def render_chat(
 ) -> list[Request]:
     """The messages that carry every notification, the most urgent first, in ``fmt``'s format.
 
-    Each notification carries its ``links``; when every link makes the batch take more messages than
-    the compact set (approve, undo, silence 1 day), the compact set is sent instead: links are long.
+    Each notification carries its ``links``; links are long (about 280 bytes each), so when every link
+    makes the batch take more messages than the compact set (approve, undo, silence 1 day) that is sent
+    instead, and when even that costs messages, only approve and undo links.
     """
     composed = messages(notifications, language, tz)
     if not composed:
@@ -64,11 +65,8 @@ def render_chat(
         title = clip(title, fmt.title_bytes)  # a title is one line; a huge group value must not eat the message
     spec = fmt.packing(title, channel)
 
-    def packed(full: bool) -> list[list[Block]]:
-        blocks = []
-        for m in composed:
-            offers = links.get(m.id, ())
-            blocks.append(Block(m.id, fmt.block(m, single, offers if full else compact(offers))))
+    def packed(keep: Callable[[Sequence[Offer]], Sequence[Offer]]) -> list[list[Block]]:
+        blocks = [Block(m.id, fmt.block(m, single, keep(links.get(m.id, ())))) for m in composed]
         return pack(
             blocks,
             max_bytes=spec.max_bytes,
@@ -79,11 +77,12 @@ def render_chat(
             max_count=spec.max_count,
         )
 
-    groups = packed(True)
+    groups = packed(every)
     if any(links.get(m.id) for m in composed):
-        shorter = packed(False)
-        if len(shorter) < len(groups):
-            groups = shorter
+        for keep in (compact, essential):  # fewer links only where that saves messages
+            shorter = packed(keep)
+            if len(shorter) < len(groups):
+                groups = shorter
     out = []
     for index, group in enumerate(groups, 1):
         part = Part(title, part_number(index, len(groups)), tuple(group), composed[0].tone, single)
