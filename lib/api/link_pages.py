@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from lib.api.response import Response
 from lib.errors import BudgetError
 from lib.links import Link, LinkError, action_order, silence_order, targets_digest, verify
+from lib.messages import local_time
 from lib.messages.link_words import action_name, hours_text, page_words
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def _describe(app: App, link: Link) -> tuple[str, list[str], list[tuple[str, str
             until = (
                 words["silence.for"].format(hours=hours_text(order.seconds, language))
                 if order.seconds is not None
-                else _when(app, order.until or 0)
+                else words["silence.until"].format(when=_when(app, order.until or 0))
             )
             facts = [(words["group"], group)] if group else []
             return words["silence.title"], [words["silence.what"].format(budget=budget, until=until)], facts
@@ -197,7 +198,7 @@ def _silence_end(now: datetime, seconds: int | None, until: int | None) -> datet
 
 
 def _when(app: App, epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).astimezone(app.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return local_time(datetime.fromtimestamp(epoch, timezone.utc), app.tz)
 
 
 def _view_link(words: Mapping[str, str], call: Call) -> str:
