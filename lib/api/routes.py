@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from lib.api import link_pages, views
+from lib.api import views
 from lib.api.auth import Principal, authenticate, configured_tokens
 from lib.api.errors import ApiProblem, bad_request, method_not_allowed, not_configured, not_found
 from lib.api.events import Request
@@ -241,6 +241,27 @@ def openapi(call: Call) -> Response:
     return Response(200, document())
 
 
+# --- issue 16: one-click links (lib.api.link_pages, imported when a link is followed) -------------------
+
+
+def link_page(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.show(call)
+
+
+def link_head(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.head(call)
+
+
+def link_act(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.act(call)
+
+
 # --- helpers ------------------------------------------------------------------------------------------
 
 
@@ -328,7 +349,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/silences/{id}", delete_silence, "Delete a silence"),
     Route("GET", "/openapi.json", openapi, "This API's OpenAPI 3.1 document"),
     # --- issue 16: one-click links (no bearer: the signed token is the authority) ---
-    Route("GET", "/l/{token}", link_pages.show, "A signed link's confirmation page (never acts)", auth=False),
-    Route("HEAD", "/l/{token}", link_pages.head, "A signed link's page status, no body (never acts)", auth=False),
-    Route("POST", "/l/{token}", link_pages.act, "Act on a signed link, once", auth=False),
+    Route("GET", "/l/{token}", link_page, "A signed link's confirmation page (never acts)", auth=False),
+    Route("HEAD", "/l/{token}", link_head, "A signed link's page status, no body (never acts)", auth=False),
+    Route("POST", "/l/{token}", link_act, "Act on a signed link, once", auth=False),
 )

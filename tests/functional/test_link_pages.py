@@ -115,6 +115,12 @@ def test_post_approves_at_once_by_link_and_the_zone_is_paused(world: World) -> N
     assert "done" in page
 
 
+def test_a_base64_form_body_from_a_function_url_is_read(world: World) -> None:
+    status, _, page = hit(world, "POST", world.token(), body="confirm=1", base64_body=True)
+    assert status == 200, page
+    assert world.state() == "done"
+
+
 def test_undo_link_restores_the_zone(world: World) -> None:
     post(world, world.token())
     status, _, page = post(world, world.token("undo"))
