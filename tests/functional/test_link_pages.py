@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lib.api
 from lib.app.runtime import App
@@ -311,3 +313,16 @@ def test_two_racing_posts_of_one_link_act_once(world: World, operation: str, mon
         assert len([m for m in world.cloud.mutations() if m[0] == "ModifyZoneStatus"]) == 1
     else:
         assert len(world.app.repo.silences.list().value) == 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(min_value=0), char=st.sampled_from("AQgw-_.=+/%0aZz9"))
+def test_any_one_character_changed_never_acts_and_never_errors(world: World, position: int, char: str) -> None:
+    token = world.token()
+    index = position % len(token)
+    changed = token[:index] + char + token[index + 1 :]  # a "/" makes another path: 401 like any unknown one
+    if changed == token:
+        return
+    status, headers, _ = post(world, changed)
+    assert status in (400, 401, 403, 404) and headers["Content-Type"].startswith(("text/html", "application/json"))
+    assert world.state() == "pending-approval" and not world.cloud.mutations()
