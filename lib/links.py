@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lib.errors import BudgetError, ConfigError
@@ -138,4 +139,87 @@ def link_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/l/{token}"
 
 
-__all__ = ["MAX_TOKEN", "OPERATIONS", "Link", "LinkError", "link_url", "new_nonce", "sign", "verify"]
+# --- what the targets of each operation say -------------------------------------------------------------
+# A silence link's targets are its matchers (``budget=<name>``, ``<dimension>=<value>``) and how long it
+# holds (``@for=<seconds>`` from the click, or ``@until=<epoch seconds>``); an approve or undo link's are
+# the action id and a digest of its target ids (``@targets=<hex>``), so the page can refuse a link whose
+# action now names other targets than the ones the alert showed. Dimension names never start with "@".
+_FOR, _UNTIL, _DIGEST = "@for=", "@until=", "@targets="
+
+
+@dataclass(frozen=True)
+class SilenceOrder:
+    """What a silence link asks for: the matchers, and either a length from the click or an end."""
+
+    matchers: dict[str, str]
+    seconds: int | None
+    until: int | None
+
+
+def silence_targets(
+    budget: str, group: Sequence[tuple[str, str]], *, seconds: int | None = None, until: int | None = None
+) -> tuple[str, ...]:
+    """A silence link's targets for ``budget`` and its group, holding ``seconds`` from the click or ``until``."""
+    if (seconds is None) == (until is None):
+        raise ConfigError("a silence link holds either for some seconds or until an instant")
+    hold = f"{_FOR}{seconds}" if seconds is not None else f"{_UNTIL}{until}"
+    return (f"budget={budget}", *(f"{k}={v}" for k, v in group), hold)
+
+
+def silence_order(link: Link) -> SilenceOrder:
+    """The order a silence link carries; LinkError ("malformed") when its targets do not say one."""
+    matchers: dict[str, str] = {}
+    seconds = until = None
+    for item in link.targets:
+        if item.startswith((_FOR, _UNTIL)):
+            text = item.partition("=")[2]
+            if not (text.isascii() and text.isdigit()) or len(text) > 12:
+                raise LinkError("the silence link's length is damaged", reason="malformed")
+            if item.startswith(_FOR):
+                seconds = int(text)
+            else:
+                until = int(text)
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value or key.startswith("@") or key in matchers:
+            raise LinkError("the silence link's matchers are damaged", reason="malformed")
+        matchers[key] = value
+    if "budget" not in matchers or (seconds is None) == (until is None) or seconds == 0:
+        raise LinkError("the silence link does not name a budget and a length", reason="malformed")
+    return SilenceOrder(matchers, seconds, until)
+
+
+def targets_digest(target_ids: Iterable[str]) -> str:
+    """A short digest of an action's target ids (order does not matter)."""
+    text = "\n".join(sorted(set(target_ids)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def action_targets(action_id: str, target_ids: Iterable[str]) -> tuple[str, str]:
+    """An approve or undo link's targets: the action id and the digest of its target ids."""
+    return (action_id, _DIGEST + targets_digest(target_ids))
+
+
+def action_order(link: Link) -> tuple[str, str]:
+    """``(action id, targets digest)`` of an approve or undo link; LinkError ("malformed") otherwise."""
+    if len(link.targets) != 2 or not link.targets[1].startswith(_DIGEST) or link.targets[0].startswith("@"):
+        raise LinkError("the link does not name one action", reason="malformed")
+    return link.targets[0], link.targets[1][len(_DIGEST) :]
+
+
+__all__ = [
+    "MAX_TOKEN",
+    "OPERATIONS",
+    "Link",
+    "LinkError",
+    "SilenceOrder",
+    "action_order",
+    "action_targets",
+    "link_url",
+    "new_nonce",
+    "sign",
+    "silence_order",
+    "silence_targets",
+    "targets_digest",
+    "verify",
+]

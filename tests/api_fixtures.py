@@ -169,7 +169,7 @@ def event(
 
 
 def call(app: App | None, ev: Any, context: Any = None) -> tuple[int, dict[str, Any], Any]:
-    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body or None)."""
+    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body, page text, or None)."""
     import lib.api
     from handlers.api import main_handler
 
@@ -180,5 +180,6 @@ def call(app: App | None, ev: Any, context: Any = None) -> tuple[int, dict[str, 
         lib.api.set_app(None)
     assert set(response) == {"isBase64Encoded", "statusCode", "headers", "body"}
     assert isinstance(response["body"], str)
-    body = json.loads(response["body"]) if response["body"] else None
+    is_json = response["headers"].get("Content-Type", "application/json").startswith("application/json")
+    body = (json.loads(response["body"]) if is_json else response["body"]) if response["body"] else None
     return response["statusCode"], response["headers"], body

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("lib.api")
 # Environment variables whose values must never appear in an answer, even inside an error message.
 _SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|KEY")
+_LINK_TOKEN = re.compile(r"/l/[^/]+")  # a one-click link's token: whoever reads the log could use it
 
 
 def get_app() -> App:
@@ -80,7 +81,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     log.info(
         "api %s %s -> %d in %.1f ms (request %s)",
         loggable(method),
-        loggable(mask(path, secrets)),  # a token pasted into the URL must not land in the function log
+        loggable(mask(_LINK_TOKEN.sub("/l/[token]", path), secrets)),  # tokens in URLs stay out of the log
         shaped["statusCode"],
         (time.monotonic() - started) * 1000,
         loggable(rid),

@@ -235,10 +235,12 @@ def mask(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def integrated_response(response: Response, *, request_id: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The SCF integrated-response document: a string body, JSON unless there is no body."""
+    """The SCF integrated-response document: a string body, JSON unless there is none or it is text with its type."""
     headers = {"Cache-Control": "no-store", "X-Request-Id": request_id}
     if response.body is None:
         body = ""
+    elif isinstance(response.body, str) and "Content-Type" in response.headers:
+        body = mask(response.body, secrets)  # a page (HTML) with its own type, sent as it is
     else:
         doc = jsonable(response.body, secrets)
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

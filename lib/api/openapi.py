@@ -247,6 +247,27 @@ _IDEMPOTENCY_KEY: dict[str, Any] = {
     "schema": {"type": "string", "maxLength": 255},
 }
 
+
+def _link_page_ops() -> dict[str, Any]:
+    """``/l/{token}``: HTML pages, no bearer (the signed token is the authority)."""
+    page = {"content": {"text/html": {"schema": {"type": "string"}}}}
+    param = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 2048}}]
+    refusals = {
+        "400": {"description": "The link is damaged", **page},
+        "403": {"description": "Tampered, a view link used to act, or the action names other targets", **page},
+        "404": {"description": "Links are off here, or the action or budget is gone", **page},
+        "409": {"description": "The link was used already, or the action's state forbids it", **page},
+        "410": {"description": "The link has expired", **page},
+    }
+    ok = {"200": {"description": "What the link will do, and a form that posts to the same address", **page}}
+    done = {"200": {"description": "Done: the result page", **page}}
+    return {
+        "get": _op("A signed link's confirmation page (never acts)", {**ok, **refusals}, public=True, parameters=param),
+        "head": _op("The confirmation page's status, no body", {**ok, **refusals}, public=True, parameters=param),
+        "post": _op("Act on a signed link, once", {**done, **refusals}, public=True, parameters=param),
+    }
+
+
 _DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -367,6 +388,8 @@ _DOCUMENT: dict[str, Any] = {
             )
         },
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
+        # --- issue 16: one-click links ---
+        "/l/{token}": _link_page_ops(),
     },
 }
 

@@ -242,6 +242,27 @@ def openapi(call: Call) -> Response:
     return Response(200, document())
 
 
+# --- issue 16: one-click links (lib.api.link_pages, imported when a link is followed) -------------------
+
+
+def link_page(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.show(call)
+
+
+def link_head(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.head(call)
+
+
+def link_act(call: Call) -> Response:
+    from lib.api import link_pages
+
+    return link_pages.act(call)
+
+
 # --- helpers ------------------------------------------------------------------------------------------
 
 
@@ -328,6 +349,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/silences", create_silence, "Create a silence"),
     Route("DELETE", "/silences/{id}", delete_silence, "Delete a silence"),
     Route("GET", "/openapi.json", openapi, "This API's OpenAPI 3.1 document"),
+    # --- issue 16: one-click links (no bearer: the signed token is the authority) ---
+    Route("GET", "/l/{token}", link_page, "A signed link's confirmation page (never acts)", auth=False),
+    Route("HEAD", "/l/{token}", link_head, "A signed link's page status, no body (never acts)", auth=False),
+    Route("POST", "/l/{token}", link_act, "Act on a signed link, once", auth=False),
 )
 
 

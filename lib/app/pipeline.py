@@ -124,13 +124,17 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 def _sender(app: App, now: datetime) -> Send:
     """The send step of lib.deliveries: one channel's batch through lib.notify, by the configured channel."""
     from lib.notify import deliver
+    from lib.notify.links import link_maker
 
     def send(channel_name: str, items: Sequence[Notification]) -> Iterable[DeliveryResult]:
         channel = app.config.channels.get(channel_name)
         if channel is None:
             raise ConfigError(f"channel {channel_name!r} is not configured")
         language = channel.language or app.config.language
-        return deliver(channel_name, channel, list(items), language=language, tz=app.tz, session=app.session, now=now)
+        links = link_maker(app.settings.public_url, app.settings.link_secret, now)
+        return deliver(
+            channel_name, channel, list(items), language=language, tz=app.tz, session=app.session, now=now, links=links
+        )
 
     return send
 

@@ -26,6 +26,7 @@ from lib.model import Notification
 from lib.notify import dingtalk, feishu, slack, webhook, wecom
 from lib.notify.channel import Channel
 from lib.notify.limits import DEFAULT_LIMITER, RateLimiter
+from lib.notify.links import NO_OFFERS, LinkMaker, Offers
 from lib.notify.redact import redact_url
 from lib.notify.retry import MAX_ATTEMPTS, retry_schedule
 from lib.notify.types import DeliveryResult, Outcome, Request, delivery_id
@@ -78,9 +79,10 @@ def render(
     language: str,
     tz: tzinfo,
     now: datetime,
+    links: Offers = NO_OFFERS,
 ) -> list[Request]:
-    """The requests ``deliver`` would send (pure); ``now`` is the signing time."""
-    requests_ = channel_for(channel.type).render(list(notifications), language, tz, channel, now)
+    """The requests ``deliver`` would send (pure); ``now`` is the signing time; ``links`` each one's links."""
+    requests_ = channel_for(channel.type).render(list(notifications), language, tz, channel, now, links=links)
     return [replace(r, channel=channel_name) for r in requests_]
 
 
@@ -96,6 +98,7 @@ def deliver(
     limiter: RateLimiter | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    links: LinkMaker | None = None,
 ) -> Generator[DeliveryResult, None, None]:
     """Send ``notifications`` to one channel, batched, yielding each notification's final result at once.
 
@@ -108,14 +111,15 @@ def deliver(
     bad secret) raises there, before anything is sent; the sending happens as the results are read.
     ``now`` is the evaluation instant (it may be in the past for ``check --at``). Signatures and
     ``webhook-timestamp`` use ``clock()`` (the wall clock by default), because platforms refuse
-    timestamps more than an hour off.
+    timestamps more than an hour off. ``links`` makes each notification's signed links (none without it).
     """
     del now  # the evaluation instant plays no part in delivery; see the docstring
     if not notifications:
         return _nothing()
     plugin = channel_for(channel.type)
     signed_at = (clock or _wall_clock)()
-    planned = render(channel_name, channel, notifications, language=language, tz=tz, now=signed_at)
+    offers = links.offers(notifications) if links is not None else NO_OFFERS
+    planned = render(channel_name, channel, notifications, language=language, tz=tz, now=signed_at, links=offers)
     sender = _Sender(plugin, channel_name, channel, session, limiter or DEFAULT_LIMITER, sleep)
     return sender.results(planned)
 

@@ -20,6 +20,7 @@ from lib.model import Notification
 from lib.notify.batch import Block, utf8_len
 from lib.notify.http import Answer, Verdict
 from lib.notify.limits import Window
+from lib.notify.links import Offer, Offers
 from lib.notify.types import DeliveryResult, Request
 
 if TYPE_CHECKING:
@@ -33,9 +34,16 @@ class Channel(Protocol):
     limits: Sequence[Window]  # sends per window for one webhook URL (empty: the receiver decides)
 
     def render(
-        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: ChannelConfig, now: datetime
+        self,
+        notifications: Sequence[Notification],
+        language: str,
+        tz: tzinfo,
+        channel: ChannelConfig,
+        now: datetime,
+        *,
+        links: Offers = ...,
     ) -> list[Request]:
-        """Every request that carries ``notifications`` (pure); ``now`` is the signing time."""
+        """Every request that carries ``notifications`` (pure); ``now`` is the signing time; ``links`` by id."""
         ...
 
     def send(self, request: Request, session: requests.Session) -> DeliveryResult:
@@ -73,8 +81,8 @@ class ChatFormat(Protocol):
     limits: Sequence[Window]
     title_bytes: int | None  # titles are clipped to this many UTF-8 bytes (None: the format cuts them)
 
-    def block(self, message: Message, single: bool) -> str:
-        """One notification's text."""
+    def block(self, message: Message, single: bool, offers: Sequence[Offer]) -> str:
+        """One notification's text, with its links in the robot's form."""
         ...
 
     def packing(self, title: str, channel: ChannelConfig) -> Packing: ...

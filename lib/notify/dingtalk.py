@@ -20,6 +20,7 @@ from lib.messages import Message
 from lib.notify.channel import Packing, Part
 from lib.notify.http import Answer, Verdict, classify_code
 from lib.notify.limits import Window
+from lib.notify.links import Offer, markdown
 from lib.notify.packing import ChatChannel
 
 KIND = "dingtalk"
@@ -86,8 +87,11 @@ class DingtalkFormat:
     limits: Sequence[Window] = LIMITS
     title_bytes: int | None = MAX_TITLE_BYTES
 
-    def block(self, message: Message, single: bool) -> str:
-        return "\n".join(_facts(message) if single else [f"##### {message.title}", *_facts(message)])
+    def block(self, message: Message, single: bool, offers: Sequence[Offer]) -> str:
+        lines = _facts(message) if single else [f"##### {message.title}", *_facts(message)]
+        if offers:
+            lines.append("\n" + markdown(offers, message.language))
+        return "\n".join(lines)
 
     def packing(self, title: str, channel: Channel) -> Packing:
         _, tail = _at(channel)

@@ -22,6 +22,7 @@ from lib.messages import Message
 from lib.notify.channel import Packing, Part
 from lib.notify.http import Answer, Verdict, classify_code
 from lib.notify.limits import Window
+from lib.notify.links import Offer, embed, extract
 from lib.notify.packing import ChatChannel
 
 KIND = "feishu"
@@ -63,17 +64,24 @@ def _facts(m: Message) -> str:
     return "\n".join(lines)
 
 
-def _block_text(m: Message, single: bool) -> str:
+def _block_text(m: Message, single: bool, offers: Sequence[Offer]) -> str:
     content = _facts(m) if single else f"**{_md(m.title)}**\n{_facts(m)}"
-    return f"{content}{_FOOTER}{m.footer}"
+    return f"{content}{embed(offers, m.language)}{_FOOTER}{m.footer}"
 
 
 def _elements(text: str) -> list[dict[str, Any]]:
-    """A div for the markdown and a note for the footer (a split piece may lack either)."""
-    content, _, footer = text.partition(_FOOTER)
+    """A div for the markdown, the link buttons, a note for the footer (a split piece may lack any)."""
+    body, _, footer = text.partition(_FOOTER)
+    content, buttons = extract(body)
     elements: list[dict[str, Any]] = []
     if content:
         elements.append({"tag": "div", "text": {"tag": "lark_md", "content": content}})
+    if buttons:
+        actions = [
+            {"tag": "button", "text": {"tag": "plain_text", "content": b.label}, "type": b.style, "url": b.url}
+            for b in buttons
+        ]
+        elements.append({"tag": "action", "actions": actions})
     if footer:
         elements.append({"tag": "note", "elements": [{"tag": "plain_text", "content": footer}]})
     return elements
@@ -104,8 +112,8 @@ class FeishuFormat:
     limits: Sequence[Window] = LIMITS
     title_bytes: int | None = MAX_TITLE_BYTES
 
-    def block(self, message: Message, single: bool) -> str:
-        return _block_text(message, single)
+    def block(self, message: Message, single: bool, offers: Sequence[Offer]) -> str:
+        return _block_text(message, single, offers)
 
     def packing(self, title: str, channel: Channel) -> Packing:
         overhead = len(title.encode()) + 400 + len(json.dumps(_mentions(channel), ensure_ascii=False).encode())

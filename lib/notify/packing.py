@@ -6,7 +6,7 @@ A robot supplies only its ``ChatFormat`` (``lib.notify.channel``); ``ChatChannel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from lib.notify.batch import Block, clip, ids_of, pack
 from lib.notify.channel import ChatFormat, Part
 from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.limits import Window
+from lib.notify.links import NO_OFFERS, Offer, Offers, compact, essential, every
 from lib.notify.types import DeliveryResult, Request
 
 if TYPE_CHECKING:
@@ -47,8 +48,14 @@ def render_chat(
     tz: tzinfo,
     channel: ChannelConfig,
     now: datetime,
+    links: Offers = NO_OFFERS,
 ) -> list[Request]:
-    """The messages that carry every notification, the most urgent first, in ``fmt``'s format."""
+    """The messages that carry every notification, the most urgent first, in ``fmt``'s format.
+
+    Each notification carries its ``links``; links are long (about 280 bytes each), so when every link
+    makes the batch take more messages than the compact set (approve, undo, silence 1 day) that is sent
+    instead, and when even that costs messages, only approve and undo links.
+    """
     composed = messages(notifications, language, tz)
     if not composed:
         return []
@@ -56,17 +63,26 @@ def render_chat(
     title = composed[0].title if single else batch_title(composed, language)
     if fmt.title_bytes is not None:
         title = clip(title, fmt.title_bytes)  # a title is one line; a huge group value must not eat the message
-    blocks = [Block(m.id, fmt.block(m, single)) for m in composed]
     spec = fmt.packing(title, channel)
-    groups = pack(
-        blocks,
-        max_bytes=spec.max_bytes,
-        overhead=spec.overhead,
-        separator=spec.separator,
-        size=spec.size,
-        max_piece=spec.max_piece,
-        max_count=spec.max_count,
-    )
+
+    def packed(keep: Callable[[Sequence[Offer]], Sequence[Offer]]) -> list[list[Block]]:
+        blocks = [Block(m.id, fmt.block(m, single, keep(links.get(m.id, ())))) for m in composed]
+        return pack(
+            blocks,
+            max_bytes=spec.max_bytes,
+            overhead=spec.overhead,
+            separator=spec.separator,
+            size=spec.size,
+            max_piece=spec.max_piece,
+            max_count=spec.max_count,
+        )
+
+    groups = packed(every)
+    if any(links.get(m.id) for m in composed):
+        for keep in (compact, essential):  # fewer links only where that saves messages
+            shorter = packed(keep)
+            if len(shorter) < len(groups):
+                groups = shorter
     out = []
     for index, group in enumerate(groups, 1):
         part = Part(title, part_number(index, len(groups)), tuple(group), composed[0].tone, single)
@@ -86,9 +102,16 @@ class ChatChannel:
         self.limits: Sequence[Window] = fmt.limits
 
     def render(
-        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: ChannelConfig, now: datetime
+        self,
+        notifications: Sequence[Notification],
+        language: str,
+        tz: tzinfo,
+        channel: ChannelConfig,
+        now: datetime,
+        *,
+        links: Offers = NO_OFFERS,
     ) -> list[Request]:
-        return render_chat(self.format, notifications, language=language, tz=tz, channel=channel, now=now)
+        return render_chat(self.format, notifications, language=language, tz=tz, channel=channel, now=now, links=links)
 
     def send(self, request: Request, session: requests.Session) -> DeliveryResult:
         return http.send(request, session, self.format.classify)

@@ -16,6 +16,7 @@ from lib.messages import Message
 from lib.notify.channel import Packing, Part
 from lib.notify.http import Answer, Verdict, classify_status, excerpt
 from lib.notify.limits import Window
+from lib.notify.links import MARK, Offer, embed, extract
 from lib.notify.packing import ChatChannel
 
 KIND = "slack"
@@ -26,7 +27,8 @@ MAX_FALLBACK_CHARS = 3000
 MAX_TEXT_CHARS = 40000  # all section text of one message
 LIMITS: tuple[Window, ...] = ((1, 1.0), (20, 60.0))  # about one message a second, short bursts tolerated
 _FOOTER = "\x1f"
-_BLOCKS_PER_NOTIFICATION = 3  # section, context, divider
+_BLOCKS_PER_NOTIFICATION = 4  # section, link buttons, context, divider
+MAX_BUTTON_CHARS = 75  # a button's text
 
 
 def escape(text: str) -> str:
@@ -47,18 +49,38 @@ def _mentions(channel: Channel) -> str:
     return " ".join(specials.get(w.lstrip("@").lower(), f"<@{w.lstrip('@')}>") for w in channel.mentions)
 
 
-def _blocks(text: str) -> list[dict[str, Any]]:
-    content, _, footer = text.partition(_FOOTER)
+def _size(text: str) -> int:
+    """Characters of section and context text: link buttons do not count against the text limits."""
+    body, sep, footer = text.partition(_FOOTER)
+    return len(body.partition(MARK)[0]) + len(sep) + len(footer)
+
+
+def _blocks(text: str, position: int) -> list[dict[str, Any]]:
+    body, _, footer = text.partition(_FOOTER)
+    content, buttons = extract(body)
     out: list[dict[str, Any]] = []
     if content:
         out.append({"type": "section", "text": {"type": "mrkdwn", "text": content}})
+    if buttons:
+        elements = []
+        for index, b in enumerate(buttons):
+            button: dict[str, Any] = {
+                "type": "button",
+                "text": {"type": "plain_text", "text": b.label[:MAX_BUTTON_CHARS]},
+                "url": b.url,
+                "action_id": f"link-{position}-{index}",  # unique within the message
+            }
+            if b.style in ("primary", "danger"):
+                button["style"] = b.style
+            elements.append(button)
+        out.append({"type": "actions", "elements": elements})
     if footer:
         out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(footer)}]})
     return out
 
 
 def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0].strip("*")
+    return text.partition(MARK)[0].split("\n", 1)[0].strip("*")
 
 
 def classify(answer: Answer) -> Verdict:
@@ -83,9 +105,9 @@ class SlackFormat:
     limits: Sequence[Window] = LIMITS
     title_bytes: int | None = None  # the header block is cut to 150 characters instead
 
-    def block(self, message: Message, single: bool) -> str:
+    def block(self, message: Message, single: bool, offers: Sequence[Offer]) -> str:
         content = _facts(message) if single else f"*{escape(message.title)}*\n{_facts(message)}"
-        return content + _FOOTER + message.footer
+        return content + embed(offers, message.language) + _FOOTER + message.footer
 
     def packing(self, title: str, channel: Channel) -> Packing:
         # A section holds 3000 characters: longer text becomes several pieces, each its own section.
@@ -93,7 +115,7 @@ class SlackFormat:
             MAX_TEXT_CHARS,
             len(title) + 16,
             "",
-            size=len,
+            size=_size,
             max_piece=MAX_SECTION_CHARS,
             max_count=(MAX_BLOCKS - 2) // _BLOCKS_PER_NOTIFICATION,
         )
@@ -105,7 +127,7 @@ class SlackFormat:
         for position, block in enumerate(part.blocks):
             if position:
                 body_blocks.append({"type": "divider"})
-            body_blocks.extend(_blocks(block.text))
+            body_blocks.extend(_blocks(block.text, position))
         mentions = _mentions(channel)
         if mentions:
             body_blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mentions}})

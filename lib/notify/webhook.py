@@ -28,6 +28,7 @@ from lib.model import Notification, group_dict
 from lib.notify import http
 from lib.notify.http import JSON_HEADERS, Answer, Verdict, classify_status, json_body
 from lib.notify.limits import Window
+from lib.notify.links import NO_OFFERS, Offers, payload_links
 from lib.notify.types import DeliveryResult, Request
 
 KIND = "webhook"
@@ -104,13 +105,23 @@ class WebhookChannel:
     limits: Sequence[Window] = LIMITS
 
     def render(
-        self, notifications: Sequence[Notification], language: str, tz: tzinfo, channel: Channel, now: datetime
+        self,
+        notifications: Sequence[Notification],
+        language: str,
+        tz: tzinfo,
+        channel: Channel,
+        now: datetime,
+        *,
+        links: Offers = NO_OFFERS,
     ) -> list[Request]:
         """One signed POST per notification (the payload is per notification); ``now`` is the attempt time."""
         timestamp = int(now.timestamp())
         out = []
         for n in notifications:
-            body = json_body(payload(n, message_text(n, language, tz)))
+            document = payload(n, message_text(n, language, tz))
+            if links.get(n.id):
+                document["links"] = payload_links(links[n.id])
+            body = json_body(document)
             headers = {**JSON_HEADERS, "webhook-id": n.id, "webhook-timestamp": str(timestamp)}
             if channel.secret:
                 headers["webhook-signature"] = signature(channel.secret, n.id, timestamp, body)

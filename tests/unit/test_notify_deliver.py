@@ -107,7 +107,7 @@ class _PlainFormat:
     limits: Sequence[Window] = ()
     title_bytes: int | None = 40
 
-    def block(self, message: Any, single: bool) -> str:
+    def block(self, message: Any, single: bool, offers: Sequence[Any]) -> str:
         return "\n".join(f"{f.label}: {f.value}" for f in message.facts)
 
     def packing(self, title: str, channel: Channel) -> Any:
