@@ -169,7 +169,8 @@ def event(
 
 
 def call(app: App | None, ev: Any, context: Any = None) -> tuple[int, dict[str, Any], Any]:
-    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body or None)."""
+    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body or None);
+    a page or an image (not JSON) comes back as the integrated response's body string, as it is."""
     import lib.api
     from handlers.api import main_handler
 
@@ -180,5 +181,6 @@ def call(app: App | None, ev: Any, context: Any = None) -> tuple[int, dict[str, 
         lib.api.set_app(None)
     assert set(response) == {"isBase64Encoded", "statusCode", "headers", "body"}
     assert isinstance(response["body"], str)
-    body = json.loads(response["body"]) if response["body"] else None
+    is_json = str(response["headers"].get("Content-Type", "")).startswith("application/json")
+    body = (json.loads(response["body"]) if is_json else response["body"]) if response["body"] else None
     return response["statusCode"], response["headers"], body

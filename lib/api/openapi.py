@@ -11,6 +11,7 @@ from typing import Any
 from lib.api.events import MAX_BODY
 from lib.api.schemas import MATCHER_KEYS
 from lib.sources import SOURCES
+from lib.web.api_doc import WEB_PATHS
 
 _REF = "#/components/schemas/"
 
@@ -366,6 +367,7 @@ _DOCUMENT: dict[str, Any] = {
             )
         },
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
+        **WEB_PATHS,  # issue 17 web: the dashboard's pages and charts (lib/web/api_doc.py)
     },
 }
 

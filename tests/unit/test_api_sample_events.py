@@ -22,6 +22,14 @@ EXPECTED = {
     "api-silences-create.json": 201,
     "api-silences-delete.json": 404,  # the sample id does not exist in an empty state
     "api-openapi.json": 200,
+    # issue 17 web: the dashboard's pages and charts
+    "api-dashboard.json": 200,  # the sign-in form
+    "api-login.json": 303,
+    "api-logout.json": 401,  # no session
+    "api-dashboard-approve.json": 401,
+    "api-dashboard-undo.json": 401,
+    "api-chart-svg.json": 200,
+    "api-chart-png.json": 200,
 }
 REFERENCE_KEYS = {"requestContext", "headers", "pathParameters", "queryStringParameters", "headerParameters",
                   "stageVariables", "path", "queryString", "httpMethod"}  # fmt: skip
