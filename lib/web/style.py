@@ -41,6 +41,7 @@ white-space:nowrap}
 .card{margin:0}
 .card .head{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:baseline;margin-bottom:6px}
 .card .meta{color:#555;font-size:.85rem}
+.chart{margin:0 -4px}
 .chart svg{display:block;width:100%;height:auto}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin-top:8px}
 th,td{text-align:left;padding:4px 6px;border-top:1px solid #e6e6e6;vertical-align:top}
