@@ -189,7 +189,7 @@ def _firing(e: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> Item:
     if e.get("level") is not None:
         parts.append(w["level"].format(level=e["level"]))
     if e.get("kind"):
-        parts.append(str(e["kind"]))
+        parts.append(w.get(f"kind_{e['kind']}", str(e["kind"])))
     return Item(title, " · ".join(parts), "firing")
 
 

@@ -55,6 +55,7 @@ button.primary{background:#0072B2;border-color:#0072B2;color:#fff}
 button.undo{border-color:#8a2f6a;color:#8a2f6a}
 header button{border-color:#fff;color:#fff;background:transparent;min-height:36px;padding:4px 12px}
 .notice{border-left:6px solid #0072B2}
+.notice p,.readonly p{margin:0}
 .notice.bad{border-left-color:#D55E00}
 .readonly{border-left:6px solid #888}
 .signin{max-width:420px;margin:10vh auto 0}

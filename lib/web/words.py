@@ -73,6 +73,12 @@ _EN: dict[str, str] = {
     "undo-failed": "undo failed",
     "expired": "expired",
     "chart": "Chart of {name}",
+    "kind_threshold": "threshold",
+    "kind_forecast": "forecast",
+    "kind_below": "below",
+    "kind_runway": "runway",
+    "kind_spike": "spike",
+    "kind_no-data": "no data",
 }
 
 _ZH: dict[str, str] = {
@@ -144,6 +150,12 @@ _ZH: dict[str, str] = {
     "undo-failed": "撤销失败",
     "expired": "已过期",
     "chart": "{name} 的图表",
+    "kind_threshold": "阈值",
+    "kind_forecast": "预测",
+    "kind_below": "低于下限",
+    "kind_runway": "余额将耗尽",
+    "kind_spike": "突增",
+    "kind_no-data": "无数据",
 }
 
 
