@@ -56,10 +56,11 @@ def svg(spec: ChartSpec, *, phone: bool = False) -> str:
     return render_svg(spec, PHONE_WIDTH if phone else WIDTH)
 
 
-def png(spec: ChartSpec) -> bytes:
+def png(spec: ChartSpec, *, phone: bool = False) -> bytes:
     from lib.charts.png import render_png
+    from lib.charts.scene import PHONE_WIDTH, WIDTH
 
-    return render_png(spec)
+    return render_png(spec, PHONE_WIDTH if phone else WIDTH)
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from lib.api.auth import api_tokens, authenticate
-from lib.api.errors import ApiProblem, bad_request, not_found, unauthorized
+from lib.api.errors import ApiProblem, bad_request, not_configured, not_found, unauthorized
 from lib.api.response import Content, Response
+from lib.app.instance import environ
+from lib.errors import ConfigError
 from lib.web.session import COOKIE, Session, WebRefused, clear_cookie, cookie_value, issue, new_sid, read, session_key
 from lib.web.urls import VIEW_ALL, base_path
 
@@ -46,10 +48,16 @@ def _base(call: Call, app: App) -> str:
     return base_path(app.settings.public_url, call.request.base_path)
 
 
-def _tokens(app: App) -> tuple[str, ...]:
-    from lib.app.instance import environ
+def _environ(app: App) -> Mapping[str, str]:
+    return app.environ or environ()
 
-    return api_tokens(app.environ or environ())
+
+def _tokens(app: App) -> tuple[str, ...]:
+    """The configured API tokens; 503 (as on every API route) while one of them is too short."""
+    try:
+        return api_tokens(_environ(app))
+    except ConfigError as exc:
+        raise not_configured(exc) from exc
 
 
 def _key(app: App, session: Session) -> bytes:
@@ -164,10 +172,8 @@ def login(call: Call) -> Response:
         return _page(exc.status, page.refused(lang, base=base, message=exc.message))
     token = _form(call).get("token", "").strip()
     tokens = _tokens(app)
-    from lib.app.instance import environ
-
     try:
-        principal = authenticate(f"Bearer {token}", app.environ or environ())
+        principal = authenticate(f"Bearer {token}", _environ(app))
     except ApiProblem as exc:
         message = "BUDGET_API_TOKEN is not set" if not tokens else "the token is not valid; paste an API token"
         return _page(exc.status, page.sign_in(lang, base=base, error=message))
@@ -241,8 +247,6 @@ def _act(call: Call, operation: str) -> Response:
         return _page(404, page.refused(app.config.language, base=base, message=exc.message))
     except TransitionRefused:
         did = "refused"  # another door (or an earlier press) got there first; the page shows the state
-    from urllib.parse import urlencode
-
     return Response(303, None, {"Location": f"{base}/?{urlencode({'did': did, 'action': action_id})}"})
 
 
@@ -276,7 +280,7 @@ def _chart(call: Call, image: str) -> Response:
     phone = call.request.query.get("width") == "phone"
     if image == "svg":
         return Response(200, Content("image/svg+xml; charset=utf-8", svg(spec, phone=phone)), _IMAGE_HEADERS)
-    return Response(200, Content("image/png", png(spec)), _IMAGE_HEADERS)
+    return Response(200, Content("image/png", png(spec, phone=phone)), _IMAGE_HEADERS)
 
 
 _IMAGE_HEADERS = {
@@ -287,11 +291,9 @@ _IMAGE_HEADERS = {
 
 def _chart_access(call: Call, app: App, budget: str) -> None:
     """ApiProblem 401 unless the caller may see ``budget``'s chart (checked before 404: no probing names)."""
-    from lib.app.instance import environ
-
     request = call.request
     if request.header("authorization"):
-        authenticate(request.header("authorization"), app.environ or environ())
+        authenticate(request.header("authorization"), _environ(app))
         return
     token = request.query.get("t")
     try:
@@ -300,6 +302,10 @@ def _chart_access(call: Call, app: App, budget: str) -> None:
             if budget not in link.targets and VIEW_ALL not in link.targets:
                 raise WebRefused("the link is for another budget's chart", reason="forged", status=403)
             return
+        if cookie_value(request.header("cookie"), COOKIE) is None:
+            raise WebRefused(
+                "send 'Authorization: Bearer <token>', a dashboard session or a view link (?t=)", reason="signed-out"
+            )
         _session(call, app)
     except WebRefused as exc:
         raise unauthorized(exc.message) from exc

@@ -122,7 +122,10 @@ def dashboard(
         text, good = notice
         out.append(f'<section class="notice{"" if good else " bad"}" role="status"><p>{esc(text)}</p></section>')
     if view_until is not None:
-        out.append(f'<section class="readonly"><p>{esc(w["read_only"].format(until=view_until))}</p></section>')
+        banner = esc(w["read_only"].format(until=view_until))
+        out.append(
+            f'<section class="readonly"><p>{banner} <a href="{esc(base)}/">{esc(w["sign_in"])}</a></p></section>'
+        )
     out.append(_section("firing", w["firing"], _items(board.firing, w["none_firing"], w)))
     if board.pending or board.other_actions:
         inner = ""

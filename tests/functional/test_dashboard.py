@@ -193,6 +193,7 @@ def test_a_view_link_shows_a_read_only_dashboard() -> None:
     assert status == 200 and "Set-Cookie" not in headers
     assert "edgeone-traffic" in html and action_id in html and "<svg" in html
     assert "<form" not in html and 'name="csrf"' not in html
+    assert '<a href="/">登录</a>' in html  # the way to a session that can act
 
 
 @pytest.mark.parametrize("kind", ["expired", "forged", "another operation"])
@@ -313,3 +314,18 @@ def test_on_a_function_url_links_start_at_the_root() -> None:
     finally:
         lib.api.set_app(None)
     assert shaped["statusCode"] == 200 and 'action="/login"' in shaped["body"]
+
+
+def test_a_phone_asks_for_the_narrow_layout() -> None:
+    app = web_app()
+    wide = request(app, "GET", "/charts/edgeone-traffic.svg", bearer=TOKENS[0])[2]
+    narrow = request(app, "GET", "/charts/edgeone-traffic.svg", bearer=TOKENS[0], query={"width": "phone"})[2]
+    assert 'viewBox="0 0 640 ' in wide and 'viewBox="0 0 400 ' in narrow
+
+
+def test_a_too_short_configured_token_refuses_sign_in_as_the_api_does() -> None:
+    from tests.api_fixtures import make_app
+
+    app = make_app(tokens=("short",))
+    status, _, body = request(app, "POST", "/login", form={"token": "short"})
+    assert status == 503 and "shorter than 16" in body["error"]["message"]
