@@ -329,3 +329,21 @@ def test_a_too_short_configured_token_refuses_sign_in_as_the_api_does() -> None:
     app = make_app(tokens=("short",))
     status, _, body = request(app, "POST", "/login", form={"token": "short"})
     assert status == 503 and "shorter than 16" in body["error"]["message"]
+
+
+def test_the_addresses_messages_carry_open_the_page_and_the_chart() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from lib.web.urls import chart_url, dashboard_url
+
+    app = web_app(public_url="https://ops.example.com/budget")
+    token = _view(app, "edgeone-traffic")
+    page_url = urlsplit(dashboard_url("https://ops.example.com/budget/", token))
+    assert (page_url.netloc, page_url.path) == ("ops.example.com", "/budget/")
+    status, _, html = request(app, "GET", "/", query={"v": parse_qs(page_url.query)["v"][0]})
+    assert status == 200 and "edgeone-traffic" in html
+    image = urlsplit(chart_url("https://ops.example.com/budget", "edgeone-traffic", token))
+    assert image.path == "/budget/charts/edgeone-traffic.png"
+    route = image.path.removeprefix("/budget")
+    status, headers, _ = request(app, "GET", route, query={"t": parse_qs(image.query)["t"][0]})
+    assert status == 200 and headers["Content-Type"] == "image/png"
