@@ -6,6 +6,7 @@ only lays the board out and escapes it, and tests check the board without parsin
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
@@ -53,7 +54,7 @@ class Card:
     rows: tuple[Row, ...]
     hidden_rows: int
     chart_svg: str
-    newest: str  # when its newest stored point is from ("" without data)
+    newest: str  # how far its stored data reaches ("" without data): see ``_data_end``
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def build(
         rows = [_row(e, lang, w) for e in own]
         rows.sort(key=lambda r: (_RANK.get(r.status, 9), r.group))
         spec = budget_spec(config, budget, series.get(budget.name, {}), evaluations, now=now, language=lang)
-        newest = max((p.time for points in series.get(budget.name, {}).values() for p in points), default=None)
+        newest = _data_end(budget.source, series.get(budget.name, {}), now)
         cards.append(
             Card(
                 name=budget.name,
@@ -256,13 +257,12 @@ def _run(run: Mapping[str, Any], tz: tzinfo, w: Mapping[str, str]) -> Item:
 def _freshness(
     config: Config, series: Mapping[str, Mapping[str, Sequence[Point]]], now: datetime, tz: tzinfo, w: Mapping[str, str]
 ) -> tuple[Item, ...]:
-    """Per source, the newest stored point of any of its budgets, and how old it is."""
+    """Per source, how far the stored data of its budgets reaches (the furthest of them), and how long ago."""
     newest: dict[str, datetime | None] = {}
     for budget in config.budgets:
-        times = [p.time for points in series.get(budget.name, {}).values() for p in points]
-        best = max(times, default=None)
+        end = _data_end(budget.source, series.get(budget.name, {}), now)
         seen = newest.get(budget.source)
-        newest[budget.source] = best if seen is None else max(seen, best) if best else seen
+        newest[budget.source] = end if seen is None else max(seen, end) if end else seen
     out = []
     for source, at in sorted(newest.items()):
         if at is None:
@@ -270,6 +270,19 @@ def _freshness(
         else:
             out.append(Item(source, f"{_when(at, tz)} · {_age(now - at, w)}", "ok"))
     return tuple(out)
+
+
+def _data_end(source: str, groups: Mapping[str, Sequence[Point]], now: datetime) -> datetime | None:
+    """How far the stored data reaches. Usage points (EdgeOne, CDN) are buckets stamped with their start:
+    the newest one covers up to its start plus the series' own spacing (never past now). Billing points
+    are readings at an instant."""
+    times = sorted({p.time for points in groups.values() for p in points})
+    if not times:
+        return None
+    if source == "billing" or len(times) < 2:
+        return times[-1]
+    step = min(b - a for a, b in itertools.pairwise(times))
+    return min(times[-1] + step, now)
 
 
 def _age(delta: Any, w: Mapping[str, str]) -> str:

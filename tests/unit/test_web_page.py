@@ -113,12 +113,16 @@ def test_english_configuration_gives_an_english_page() -> None:
     assert '<html lang="en">' in html and "Firing alerts" in html and "firing" in html and "预算" not in html
 
 
-def test_freshness_is_the_newest_point_of_each_source() -> None:
+def test_freshness_is_how_far_each_sources_data_reaches() -> None:
     from lib.model import Point
 
-    series = {"edgeone-traffic": {"zone-id=zone-a": [Point(NOW - timedelta(hours=3), Decimal(1))]}}
+    hourly = [Point(NOW - timedelta(hours=h), Decimal(1)) for h in (4, 3)]  # buckets stamped with their start
+    reading = [Point(NOW - timedelta(hours=5), Decimal(1)), Point(NOW - timedelta(hours=4), Decimal(2))]
+    series = {"edgeone-traffic": {"zone-id=zone-a": hourly}, "monthly-spend": {"": reading}}
     board = _board(series=series)
     assert [(i.title, i.detail, i.status) for i in board.freshness] == [
-        ("billing", "无数据", "no-data"),
-        ("teo", "11-22 07:00 · 3 小时", "ok"),
+        ("billing", "11-22 06:00 · 4 小时", "ok"),  # a reading: its own instant
+        ("teo", "11-22 08:00 · 2 小时", "ok"),  # the newest bucket's end (07:00 + 1 h)
     ]
+    assert board.cards[0].newest == "11-22 08:00"
+    assert [(i.title, i.status) for i in _board().freshness] == [("billing", "no-data"), ("teo", "no-data")]
