@@ -18,6 +18,7 @@
     │   ├── TransitionRefused        lib.state.actions: another run or approval took this step first
     │   └── ActionNotFound           lib.state.actions: no action with that id
     ├── LinkError                    lib.links: a signed link that is tampered with, expired or used
+    ├── WebRefused                   lib.web.session: no or bad dashboard session, CSRF, read-only link
     └── DeliveryError                a webhook delivery failed (outcome: retry or rejected)
 
 The subclasses named with a module live beside the one store or module that raises them.

@@ -33,6 +33,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
     from sandbox.demo_actions import run_actions_demo
+    from sandbox.demo_dashboard import write_dashboard
     from sandbox.demo_deployed import run_deployed
     from sandbox.receivers import Receiver
     from sandbox.server import Sandbox
@@ -64,6 +65,8 @@ def main(args: argparse.Namespace | None = None) -> int:
         _banner("GET /status through the API handler (firing alerts, last runs, failed deliveries)")
         status = _api_status(app)
         print(json.dumps(_status_summary(status), ensure_ascii=False, indent=2))
+        _banner("the dashboard (GET / after POST /login) and one chart, written to build/demo/")
+        write_dashboard(app, DEMO_TOKEN)
 
         sent = [d for d in first.notifications if d["outcome"] == "sent"]
         print(f"\ndemo: first run sent {len(sent)}, second run sent {len(resent)}")

@@ -169,7 +169,8 @@ def event(
 
 
 def call(app: App | None, ev: Any, context: Any = None) -> tuple[int, dict[str, Any], Any]:
-    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body, page text, or None)."""
+    """Run the handler with ``app`` injected; returns (status, headers, parsed JSON body or None);
+    a page or an image (not JSON) comes back as the integrated response's body string, as it is."""
     import lib.api
     from handlers.api import main_handler
 

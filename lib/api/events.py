@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.api.errors import ApiProblem, bad_request, too_large
-from lib.api.response import Response
+from lib.api.response import Content, Response
 
 MAX_BODY = 64 * 1024
 JSON_TYPE = "application/json; charset=utf-8"
@@ -51,6 +51,7 @@ class Request:
     body: bytes = b""
     request_id: str = ""
     source_ip: str = ""
+    base_path: str = ""  # the stage prefix a gateway's default-domain URL put in front of the route ("/release")
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -98,9 +99,11 @@ def parse_event(event: Any, context: Any) -> Request:
     if not isinstance(method, str) or not _METHOD.match(method.upper()):
         raise bad_request("the event has no valid httpMethod", field="httpMethod")
     headers = _headers(event.get("headers"))
+    path, base_path = _path(event.get("path"), ctx, strip_stage=from_gateway)
     return Request(
         method=method.upper(),
-        path=_path(event.get("path"), ctx, strip_stage=from_gateway),
+        path=path,
+        base_path=base_path,
         headers=headers,
         query=_query(event),
         body=_body(event.get("body"), _truthy(event.get("isBase64Encoded"))),
@@ -127,8 +130,9 @@ def _truthy(value: Any) -> bool:
     return value is True
 
 
-def _path(raw: Any, ctx: Mapping[str, Any], *, strip_stage: bool) -> str:
-    """The route path: no query, no doubled or trailing slashes, and no stage prefix behind a gateway."""
+def _path(raw: Any, ctx: Mapping[str, Any], *, strip_stage: bool) -> tuple[str, str]:
+    """The route path (no query, no doubled or trailing slashes, no stage prefix behind a gateway) and
+    the stage prefix taken off it ("" when none), which pages put back in front of their links."""
     if not isinstance(raw, str) or not raw:
         raw = ctx.get("path")
     if not isinstance(raw, str) or not raw.startswith("/") or len(raw) > 2048:
@@ -136,14 +140,16 @@ def _path(raw: Any, ctx: Mapping[str, Any], *, strip_stage: bool) -> str:
     path = re.sub(r"/{2,}", "/", raw.split("?", 1)[0])
     # A default-domain URL is https://service-….apigw…/release/status; the stage is not part of the route.
     # A Function URL has no stage: its path is the route as the client sent it.
+    base = ""
     for name in _STAGES if strip_stage else ():
         prefix = f"/{name}"
         if path == prefix or path.startswith(prefix + "/"):
             path = path[len(prefix) :] or "/"
+            base = prefix
             break
     if len(path) > 1:
         path = path.rstrip("/") or "/"
-    return path
+    return path, base
 
 
 def _headers(raw: Any) -> dict[str, str]:
@@ -235,12 +241,20 @@ def mask(text: str, secrets: tuple[str, ...]) -> str:
 
 
 def integrated_response(response: Response, *, request_id: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The SCF integrated-response document: a string body, JSON unless there is none or it is text with its type."""
+    """The SCF integrated-response document: a string body, JSON unless there is no body or it is a
+    ``Content`` (text as it is, secrets masked; bytes base64-encoded with ``isBase64Encoded``)."""
     headers = {"Cache-Control": "no-store", "X-Request-Id": request_id}
+    if isinstance(response.body, Content):
+        headers["Content-Type"] = response.body.media_type
+        headers.update(response.headers)
+        data = response.body.data
+        if isinstance(data, bytes):
+            encoded = base64.b64encode(data).decode("ascii")
+            return {"isBase64Encoded": True, "statusCode": response.status, "headers": headers, "body": encoded}
+        text = mask(data, secrets).encode("utf-8", "replace").decode("utf-8")  # a lone surrogate: never invalid
+        return {"isBase64Encoded": False, "statusCode": response.status, "headers": headers, "body": text}
     if response.body is None:
         body = ""
-    elif isinstance(response.body, str) and "Content-Type" in response.headers:
-        body = mask(response.body, secrets)  # a page (HTML) with its own type, sent as it is
     else:
         doc = jsonable(response.body, secrets)
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

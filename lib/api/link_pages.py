@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from lib.api.response import Response
+from lib.api.response import Content, Response
 from lib.errors import BudgetError
 from lib.links import Link, LinkError, action_order, silence_order, targets_digest, verify
 from lib.messages import local_time
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 HTML_TYPE = "text/html; charset=utf-8"
 # The page loads nothing, posts only to itself, is never framed, and sends no Referer (the URL holds the token).
 HEADERS = {
-    "Content-Type": HTML_TYPE,
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
@@ -75,7 +74,7 @@ def show(call: Call) -> Response:
 def head(call: Call) -> Response:
     """``HEAD /l/{token}``: the GET page's status and headers, no body; never acts."""
     page = show(call)
-    return Response(page.status, "", page.headers)
+    return Response(page.status, Content(HTML_TYPE, ""), page.headers)
 
 
 def act(call: Call) -> Response:
@@ -204,7 +203,7 @@ def _when(app: App, epoch: int) -> str:
 def _view_link(words: Mapping[str, str], call: Call) -> str:
     # Relative to /l/<token>: the dashboard at the API's root, whatever base path it is served under.
     token = html.escape(call.params["token"], quote=True)
-    return f'<p><a href="../?view={token}">{html.escape(words["view.open"])}</a></p>'
+    return f'<p><a href="../?v={token}">{html.escape(words["view.open"])}</a></p>'
 
 
 def _refusal(words: Mapping[str, str], refused: Refused) -> Response:
@@ -240,7 +239,7 @@ def _page(
         '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">'
         f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>"
     )
-    return Response(status, body, dict(HEADERS))
+    return Response(status, Content(HTML_TYPE, body), dict(HEADERS))
 
 
 __all__ = ["act", "head", "show"]

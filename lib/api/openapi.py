@@ -12,6 +12,7 @@ from lib.api.events import MAX_BODY
 from lib.api.openapi_actions import add_actions
 from lib.api.schemas import MATCHER_KEYS
 from lib.sources import SOURCES
+from lib.web.api_doc import WEB_PATHS
 
 _REF = "#/components/schemas/"
 
@@ -390,6 +391,7 @@ _DOCUMENT: dict[str, Any] = {
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "OpenAPI 3.1")})},
         # --- issue 16: one-click links ---
         "/l/{token}": _link_page_ops(),
+        **WEB_PATHS,  # issue 17 web: the dashboard's pages and charts (lib/web/api_doc.py)
     },
 }
 

@@ -24,6 +24,7 @@ from lib.api.response import Response
 from lib.errors import BudgetError
 from lib.state.history import InvalidCursor
 from lib.state.silences import TooManySilences
+from lib.web import endpoints as web  # issue 17: the dashboard's pages and charts
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -349,6 +350,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/silences", create_silence, "Create a silence"),
     Route("DELETE", "/silences/{id}", delete_silence, "Delete a silence"),
     Route("GET", "/openapi.json", openapi, "This API's OpenAPI 3.1 document"),
+    # --- issue 17 web: the dashboard, sign-in, its buttons, the charts (handlers in lib/web/endpoints.py).
+    # No bearer from the router: each checks a session cookie, a signed view link or (charts) a bearer itself.
+    Route("GET", "/", web.home, "The dashboard (session or view link); otherwise the sign-in form", auth=False),
+    Route("POST", "/login", web.login, "Exchange an API token (form field token) for a session cookie", auth=False),
+    Route("POST", "/logout", web.logout, "End the dashboard session", auth=False),
+    Route("POST", "/dashboard/actions/{id}/approve", web.approve, "Dashboard button: approve an action", auth=False),
+    Route("POST", "/dashboard/actions/{id}/undo", web.undo, "Dashboard button: undo an action", auth=False),
+    Route("GET", "/charts/{budget}.svg", web.chart_svg, "One budget's chart as SVG", auth=False),
+    Route("GET", "/charts/{budget}.png", web.chart_png, "One budget's chart as PNG", auth=False),
     # --- issue 16: one-click links (no bearer: the signed token is the authority) ---
     Route("GET", "/l/{token}", link_page, "A signed link's confirmation page (never acts)", auth=False),
     Route("HEAD", "/l/{token}", link_head, "A signed link's page status, no body (never acts)", auth=False),

@@ -23,6 +23,7 @@ from typing import Any
 from lib.links import Link, action_targets, link_url, new_nonce, sign, silence_targets
 from lib.messages.link_words import label
 from lib.model import Notification
+from lib.web.urls import dashboard_url
 
 LINK_TTL = timedelta(days=7)
 HOUR, DAY = 3600, 86400
@@ -113,7 +114,7 @@ class LinkMaker:
     def _url(self, operation: str, targets: Sequence[str], expires: int, *, dashboard: bool = False) -> str:
         token = sign(self.secret, Link(operation, tuple(targets), expires, self.nonce()))
         if dashboard:
-            return f"{self.public_url.rstrip('/')}/?view={token}"
+            return dashboard_url(self.public_url, token)
         return link_url(self.public_url, token)
 
     @staticmethod

@@ -24,6 +24,7 @@ BANNERS = [  # part 1, in-process against demo.yaml; part 2, deployed; part 3, b
     "check #1",
     "check #2",
     "GET /status through the API handler",
+    "the dashboard",
     "deployed:",
     "deploy into the sandbox's SCF",
     "the Function URL",
@@ -77,6 +78,9 @@ def test_demo_deploys_into_the_sandbox_and_drives_the_function_url(tmp_path: Pat
 
     sections = _sections(out)
     assert [next((p for p in BANNERS if t.startswith(p)), t) for t in sections] == BANNERS
+
+    written = [line.split()[1] for line in _section(sections, "the dashboard") if line.strip().startswith("wrote ")]
+    assert written == ["build/demo/dashboard.html", "build/demo/edgeone-traffic.svg", "build/demo/edgeone-traffic.png"]
 
     deploy = _section(sections, "deploy into")
     (url,) = [line.split("url: ", 1)[1] for line in deploy if line.strip().startswith("url: ")]

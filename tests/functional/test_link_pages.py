@@ -245,7 +245,7 @@ def test_a_silence_link_for_a_budget_that_is_gone_is_refused(world: World) -> No
 def test_a_view_link_cannot_act(world: World) -> None:
     view = world.token("view", targets=("dashboard",))
     status, _, page = hit(world, "GET", view)
-    assert status == 200 and "<form" not in page and 'href="../?view=' in page
+    assert status == 200 and "<form" not in page and 'href="../?v=' in page
     status, _, page = post(world, view)
     assert status == 403 and "只读" in page
     assert world.state() == "pending-approval"

@@ -37,6 +37,14 @@ EXPECTED = {
     "url-link-page.json": 404,  # links are off in the sample app (no BUDGET_LINK_SECRET): a page says so
     "url-link-preview.json": 404,
     "url-link-confirm.json": 404,
+    # issue 17 web: the dashboard's pages and charts
+    "url-dashboard.json": 200,  # the sign-in form
+    "url-login.json": 303,
+    "url-logout.json": 401,  # no session
+    "url-dashboard-approve.json": 401,
+    "url-dashboard-undo.json": 401,
+    "url-chart-svg.json": 200,
+    "url-chart-png.json": 200,
 }
 URL_KEYS = {"body", "headers", "httpMethod", "path", "queryString"}
 GATEWAY_ONLY = {"requestContext", "headerParameters", "isBase64Encoded", "pathParameters", "queryStringParameters"}
@@ -74,7 +82,7 @@ def url_event(
 def test_there_is_a_url_sample_for_every_route() -> None:
     found = {(_load(n)["httpMethod"], _load(n)["path"]) for n in EXPECTED}
     templates = {(r.method, r.template) for r in ROUTES}
-    # The samples name concrete ids where the routes have placeholders.
+    # Samples name concrete ids where a route has a placeholder: each stands for the route it matches.
     found = {(m, next(r.template for r in ROUTES if r.method == m and r.match(p) is not None)) for m, p in found}
     assert found == templates
     assert sorted(p.name for p in EVENTS.glob("url-*.json")) == sorted(EXPECTED)

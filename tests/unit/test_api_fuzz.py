@@ -132,13 +132,16 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
 
 def _check(response: Any) -> None:
     assert isinstance(response, dict)
-    assert response["isBase64Encoded"] is False
+    kind = response["headers"].get("Content-Type", "")
+    assert response["isBase64Encoded"] is (kind == "image/png")  # only a chart is binary
     status = response["statusCode"]
     assert isinstance(status, int)
     assert 200 <= status < 600
     assert status != 500, response["body"]
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in response["headers"].items())
-    if response["body"]:
+    if response["body"] and not kind.startswith("application/json"):  # the dashboard's pages and charts
+        assert kind.startswith(("text/html", "image/")) and status < 500 and "Traceback" not in response["body"]
+    elif response["body"]:
         doc = json.loads(response["body"])
         if status >= 400:
             assert set(doc) == {"error"}

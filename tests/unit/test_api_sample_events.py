@@ -29,6 +29,14 @@ EXPECTED = {
     "api-link-page.json": 404,  # links are off in the sample app (no BUDGET_LINK_SECRET): a page says so
     "api-link-preview.json": 404,
     "api-link-confirm.json": 404,
+    # issue 17 web: the dashboard's pages and charts
+    "api-dashboard.json": 200,  # the sign-in form
+    "api-login.json": 303,
+    "api-logout.json": 401,  # no session
+    "api-dashboard-approve.json": 401,
+    "api-dashboard-undo.json": 401,
+    "api-chart-svg.json": 200,
+    "api-chart-png.json": 200,
 }
 REFERENCE_KEYS = {"requestContext", "headers", "pathParameters", "queryStringParameters", "headerParameters",
                   "stageVariables", "path", "queryString", "httpMethod"}  # fmt: skip

@@ -42,7 +42,7 @@ def pending(n: Notification = TRAFFIC, state: str = "pending-approval", count: i
 
 
 def token_of(url: str) -> str:
-    return url.rsplit("/l/", 1)[1] if "/l/" in url else url.rsplit("view=", 1)[1]
+    return url.rsplit("/l/", 1)[1] if "/l/" in url else url.rsplit("?v=", 1)[1]
 
 
 def check(url: str) -> Link:
@@ -61,7 +61,7 @@ def test_a_firing_alert_offers_three_silences_and_the_dashboard_each_signed() ->
     assert (orders["silence_1h"].seconds, orders["silence"].seconds) == (3600, 86400)
     assert orders["silence_period"].until == int(MONTH.end.timestamp())
     view = check(offers[-1].url)
-    assert view.operation == "view" and offers[-1].url.startswith(f"{PUBLIC}/?view=")
+    assert view.operation == "view" and offers[-1].url.startswith(f"{PUBLIC}/?v=")
     assert len({token_of(o.url) for o in offers}) == len(offers)  # one nonce each: each works once
 
 

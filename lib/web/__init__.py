@@ -1,0 +1,1 @@
+"""The dashboard (``GET /``): sign-in, sessions, CSRF, view links, the page and its chart routes."""
