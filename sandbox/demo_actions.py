@@ -81,6 +81,7 @@ def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = No
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
+    from sandbox.demo_links import LinkDemo
     from sandbox.live_scenario import PER_BUCKET, ZONE, wait_past_month_end
     from sandbox.receivers import Receiver
     from sandbox.server import Sandbox
@@ -93,15 +94,17 @@ def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = No
         tempfile.TemporaryDirectory(prefix="budget-demo-actions-") as state_dir,
         Sandbox(scenario(now)) as sandbox,
         Receiver(echo=echo) as receiver,
+        LinkDemo() as links,
     ):
         client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
         limit = _month_to_date(client, ZONE, sandbox.now) + 6 * PER_BUCKET
         app = App.from_env(
-            {"BUDGET_STATE": f"file://{state_dir}"},
+            {"BUDGET_STATE": f"file://{state_dir}", **links.environment()},
             config=config(limit, receiver.url("webhook"), receiver.secret("webhook")),
             client=client,
             clock=lambda: sandbox.now,
         )
+        links.attach(app)  # the API behind the links in the messages, on 127.0.0.1
         banner(f"actions: two sites, budgets 6 buckets above their usage, state in {state_dir}")
         t0 = sandbox.now
         banner(f"action check #1 as of {t0.isoformat()}: below 100 %, nothing acts")
@@ -138,6 +141,13 @@ def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = No
             done.failures.append("usage did not stop for the paused site only")
         if approve is not None and done.pending is not None:
             done.failures += approve(app, done.pending)
+        elif done.pending is not None:
+            banner("approving the manual action by following its link over HTTP (GET shows, only POST acts)")
+            visit = links.approve_pending(receiver.received)
+            if visit is None or not visit.acted or not _paused(client, SECOND_ZONE):
+                done.failures.append("following the approve link did not pause the second site")
+            else:
+                print(f"demo: manual action {done.pending} approved by its link; site {SECOND_ZONE} paused")
         client.close()
     return done
 

@@ -36,6 +36,7 @@ BANNERS = [  # part 1, in-process against demo.yaml; part 2, deployed; part 3, b
     "action check #1",
     "action check #2",
     "action check #3",
+    "approving the manual action by following its link",
 ]
 
 
@@ -77,6 +78,7 @@ def test_demo_deploys_into_the_sandbox_and_drives_the_function_url(tmp_path: Pat
     assert deployed[0][1] == "0"
 
     sections = _sections(out)
+    assert re.search(r"^demo: manual action act_\S+ approved by its link; site \S+ paused$", out, re.M), out
     assert [next((p for p in BANNERS if t.startswith(p)), t) for t in sections] == BANNERS
 
     written = [line.split()[1] for line in _section(sections, "the dashboard") if line.strip().startswith("wrote ")]
