@@ -51,6 +51,7 @@ class Scope:
 
     own: bool = True
     members: tuple[Account, ...] | None = None
+    missing: tuple[str, ...] = ()  # names no member has, when another run listed the members
 
 
 _SCOPE: ContextVar[Scope | None] = ContextVar("budget_run_scope", default=None)
@@ -165,7 +166,7 @@ def resolve(app: App, scope: Scope) -> Resolved:
     if accounts is None:
         return Resolved(scope.own, ())
     if scope.members is not None:
-        return Resolved(scope.own, scope.members)
+        return Resolved(scope.own, scope.members, scope.missing)
     try:
         members = tuple(list_members(accounts, app.client))
     except BudgetError as exc:
