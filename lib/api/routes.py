@@ -114,8 +114,19 @@ def status(call: Call) -> Response:
         silences=app.repo.silences.list().value,
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
+        shards=_shard_states(app),  # issue 18
     )
     return Response(200, doc)
+
+
+def _shard_states(app: App) -> list[dict[str, object]]:
+    """The newest record of every fan-out shard (issue 18); none without member accounts."""
+    if app.config.accounts is None:
+        return []
+    from lib.app.fanout import lease_seconds
+    from lib.state.shards import ShardStore
+
+    return [s.to_dict() for s in ShardStore(app.repo.codec).states(app.now().timestamp(), lease_seconds(None))]
 
 
 def usage(call: Call) -> Response:

@@ -17,7 +17,7 @@ import contextlib
 import copy
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -259,11 +259,31 @@ def collect_for_run(app: App, config: Config, now: datetime) -> list[Observation
     return found
 
 
+def account_summary(evaluations: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per member uin: how many evaluations, firing and errors, and each budget's total value."""
+    out: dict[str, dict[str, Any]] = {}
+    for e in evaluations:
+        group = e.get("group")
+        account = group.get("account") if isinstance(group, Mapping) else None
+        if not isinstance(account, str):
+            continue
+        view = out.setdefault(account, {"evaluations": 0, "firing": 0, "errors": 0, "totals": {}})
+        view["evaluations"] += 1
+        view["firing"] += e.get("status") == "firing"
+        view["errors"] += e.get("status") in ("error", "no-data")
+        value = e.get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            totals = view["totals"]
+            totals[str(e.get("budget"))] = totals.get(str(e.get("budget")), 0) + value
+    return out
+
+
 __all__ = [
     "ACCOUNT",
     "AccountLedgers",
     "Resolved",
     "Scope",
+    "account_summary",
     "client_for_target_account",
     "collect_for_run",
     "for_run",

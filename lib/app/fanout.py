@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lib.app.accounts import Scope, list_members, missing_names, scoped
+from lib.app.accounts import Scope, account_summary, list_members, missing_names, scoped
 from lib.app.result import RunError
 from lib.errors import BudgetError, ConfigError, StateError
 from lib.sources.members import MEMBER_WORKERS, Account, covers
@@ -238,10 +238,12 @@ def work(app: App, shard: Shard) -> dict[str, Any]:
         except StateError:
             log.warning("shard %d: its failure could not be recorded either", shard.index)
         raise
-    store.finish(
-        shard.tick, shard.index, "done", app.now().timestamp(), run_id=result.run_id, errors=len(result.errors)
-    )
     doc = result.to_dict()
+    summary = account_summary(doc["evaluations"])
+    store.finish(
+        shard.tick, shard.index, "done", app.now().timestamp(), run_id=result.run_id, errors=len(result.errors),
+        summary=summary,
+    )  # fmt: skip
     doc["shard"] = {"tick": shard.tick, "index": shard.index, "count": shard.count, "accounts": len(shard.accounts)}
     return doc
 

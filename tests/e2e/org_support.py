@@ -1,9 +1,9 @@
 """The organization used by the issue-18 tests: N members whose data is the host's multiplied by their position.
 
 The host account has one zone, ``zone-org1``, with a flat 2,304,000 B of ``acc_flux`` a day (8,000 B
-per 5-minute slot), and one product billed a flat 36 yuan a day (1.50 an hour). The sandbox gives
-member k (1-based) k times that (``MemberSpec.scale``), so each member's truth is worked out here, by
-hand, from the definition: month to date at ``NOW`` (22 Nov 10:00 +08:00) is 21 days 10 hours.
+per 5-minute slot), and one product billed a flat 36 yuan a day (1.50 an hour, charged as it ends).
+The sandbox gives member k (1-based) k times that (``MemberSpec.scale``), so each member's truth is
+worked out here, by hand, from the definition and the data clock: slots and hours of the month so far.
 """
 
 from __future__ import annotations
@@ -17,12 +17,31 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=CST)
 ROLE = "OrganizationAccessControlRole"
 ZONE = "zone-org1"
 PER_SLOT = 8_000
-MONTH_SLOTS = 21 * 288 + 10 * 12
-HOURS_ENDED = 21 * 24 + 10
 HOURLY_YUAN = Decimal("1.50")
-# Limits that put members 1-2 under 50 %, 3-4 between 50 and 100 %, and 5+ over 100 % of traffic.
-TRAFFIC_LIMIT = PER_SLOT * MONTH_SLOTS * 2  # bytes: member 1 is at 50 %
-SPEND_LIMIT = HOURLY_YUAN * HOURS_ENDED * 4  # member 4 is at 100 %
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(CST).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def slots(now: datetime) -> int:
+    """5-minute slots of the month that ended by ``now``."""
+    return (now - month_start(now)) // timedelta(minutes=5)
+
+
+def hours(now: datetime) -> int:
+    """Hours of the month that ended by ``now`` (each charged at its end)."""
+    return (now - month_start(now)) // timedelta(hours=1)
+
+
+def traffic_limit(now: datetime) -> int:
+    """Bytes: member 1 is at 50 % of it, member 2 at 100 %, every later member above."""
+    return PER_SLOT * slots(now) * 2
+
+
+def spend_limit(now: datetime) -> Decimal:
+    """Yuan: member 4 is at 100 % of it."""
+    return HOURLY_YUAN * hours(now) * 4
 
 
 def uin(k: int) -> str:
@@ -30,21 +49,28 @@ def uin(k: int) -> str:
     return str(200_000_000_000 + k)
 
 
-def truth(k: int) -> dict[str, Decimal]:
-    """Member k's values at NOW, per budget: traffic (bytes), by-zone traffic, spend (yuan)."""
-    traffic = Decimal(PER_SLOT * MONTH_SLOTS * k)
-    return {"traffic": traffic, "zone-traffic": traffic, "spend": HOURLY_YUAN * HOURS_ENDED * k}
+def truth(k: int, now: datetime = NOW) -> dict[str, Decimal]:
+    """Member k's values at ``now``, per budget: traffic (bytes), by-zone traffic, spend (yuan)."""
+    traffic = Decimal(PER_SLOT * slots(now) * k)
+    return {"traffic": traffic, "zone-traffic": traffic, "spend": HOURLY_YUAN * hours(now) * k}
 
 
-def scenario(members: int, *, refused: tuple[int, ...] = (), faults: list[dict[str, Any]] | None = None,
-             rate_limits: dict[str, int] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The sandbox scenario: ``refused`` members lack the role the product assumes."""
+def scenario(
+    members: int,
+    now: datetime = NOW,
+    *,
+    refused: tuple[int, ...] = (),
+    faults: list[dict[str, Any]] | None = None,
+    rate_limits: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The sandbox scenario, its data clock at ``now``: ``refused`` members lack the role the product assumes."""
+    start = month_start(now) - timedelta(days=400)
     return {
         "version": 1,
         "name": "organization",
         "timezone": "Asia/Shanghai",
-        "epoch": "2026-11-01T00:00:00+08:00",
-        "clock": {"now": NOW.isoformat()},
+        "epoch": start.isoformat(),
+        "clock": {"now": now.isoformat()},
         "account": {"uin": 100000000001, "app_id": 1250000000},
         "plans": [{"id": "edgeone-orgplan", "capacity": {"AccTrafficCapacity": "10 TB"}}],
         "zones": [
@@ -57,7 +83,7 @@ def scenario(members: int, *, refused: tuple[int, ...] = (), faults: list[dict[s
             }
         ],
         "billing": {
-            "as_of": "2026-11-01T00:00:00+08:00",
+            "as_of": (month_start(now) - timedelta(days=1)).isoformat(),
             "cash": "100000.00",
             "products": [{"code": "p_cvm", "name": "CVM", "daily": "36.00"}],
         },
@@ -72,20 +98,20 @@ def scenario(members: int, *, refused: tuple[int, ...] = (), faults: list[dict[s
     }
 
 
-def config(*, own: bool = True) -> dict[str, Any]:
+def config(now: datetime = NOW, *, own: bool = True) -> dict[str, Any]:
     """Three budgets on every member (and, with ``own``, one on the host account itself)."""
     budgets: list[dict[str, Any]] = [
-        {"name": "traffic", "source": "teo", "metric": "acc_flux", "period": "month", "limit": TRAFFIC_LIMIT,
+        {"name": "traffic", "source": "teo", "metric": "acc_flux", "period": "month", "limit": traffic_limit(now),
          "thresholds": [50, 100], "channels": ["hook"], "accounts": ["*"]},
         {"name": "zone-traffic", "source": "teo", "metric": "acc_flux", "group_by": ["zone-id"], "period": "month",
-         "limit": TRAFFIC_LIMIT * 100, "thresholds": [100], "channels": ["hook"], "accounts": ["*"]},
-        {"name": "spend", "source": "billing", "metric": "cost", "period": "month", "limit": str(SPEND_LIMIT),
+         "limit": traffic_limit(now) * 100, "thresholds": [100], "channels": ["hook"], "accounts": ["*"]},
+        {"name": "spend", "source": "billing", "metric": "cost", "period": "month", "limit": str(spend_limit(now)),
          "thresholds": [100], "channels": ["hook"], "accounts": ["*"]},
     ]  # fmt: skip
     if own:
         budgets.append(
             {"name": "own-traffic", "source": "teo", "metric": "acc_flux", "period": "month",
-             "limit": PER_SLOT * MONTH_SLOTS * 10, "thresholds": [100], "channels": ["hook"]}
+             "limit": traffic_limit(now) * 5, "thresholds": [100], "channels": ["hook"]}
         )  # fmt: skip
     return {
         "timezone": "Asia/Shanghai",
@@ -102,8 +128,8 @@ def expected_alerts(members: int, refused: tuple[int, ...] = ()) -> set[tuple[st
     for k in range(1, members + 1):
         if k in refused:
             continue
-        traffic_percent = 50 * k
-        level = 100 if traffic_percent >= 100 else 50 if traffic_percent >= 50 else 0
+        traffic_percent = 50 * k  # member 1 at 50 %, member 2 at 100 % ...
+        level = 100 if traffic_percent >= 100 else 50
         if level:
             out.add(("traffic", uin(k), level))
         if k >= 4:
