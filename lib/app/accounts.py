@@ -117,8 +117,11 @@ _clients: weakref.WeakKeyDictionary[ApiClient, dict[tuple[str, str], MemberClien
 _clients_lock = threading.Lock()
 
 
-def member_client(caller: ApiClient, uin: str, role: str) -> MemberClient:
-    """The instance's client for member ``uin`` in ``role``: made once, its keys cached until near expiry."""
+def member_client(caller: ApiClient, uin: str, role: str, **options: Any) -> MemberClient:
+    """The instance's client for member ``uin`` in ``role``: made once, its keys cached until near expiry.
+
+    ``options`` (``AssumedRole``'s: duration, margin) apply when the client is first made.
+    """
     from lib.client.assume_role import MemberRole
     from lib.client.assume_role import member_client as make
 
@@ -126,7 +129,7 @@ def member_client(caller: ApiClient, uin: str, role: str) -> MemberClient:
         held = _clients.setdefault(caller, {})
         found = held.get((uin, role))
         if found is None:
-            found = held[(uin, role)] = make(caller, MemberRole(uin, role))
+            found = held[(uin, role)] = make(caller, MemberRole(uin, role), **options)
         return found
 
 
