@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from lib.config.accounts import Accounts
     from lib.config.models import Config
     from lib.model import Observation
+    from lib.rules.engine import Outcome
     from lib.sources.failures import Caller
     from lib.state.codec import Loaded
     from lib.state.repo import StateRepository
@@ -260,6 +261,21 @@ def collect_for_run(app: App, config: Config, now: datetime) -> list[Observation
         members_budgets = [b for b in config.budgets if b.accounts is not None]
         found += unreached(members_budgets, "*", resolved.error, now, config.timezone)
     return found
+
+
+def with_account_names(app: App, outcome: Outcome) -> Outcome:
+    """``outcome`` with each member notification naming its account (messages show the name, not the uin)."""
+    ledgers = app.repo.ledger
+    if not isinstance(ledgers, AccountLedgers) or not outcome.notifications:
+        return outcome
+    from lib.messages.words import ACCOUNT_NAME
+
+    names = {m.uin: m.name for m in ledgers.resolved.members}
+    named = [
+        replace(n, detail={**n.detail, ACCOUNT_NAME: names[uin]}) if (uin := account_of(n.group)) in names else n
+        for n in outcome.notifications
+    ]
+    return replace(outcome, notifications=named)
 
 
 def account_summary(evaluations: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

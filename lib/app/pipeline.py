@@ -30,7 +30,7 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
-    from lib.app.accounts import collect_for_run, for_run
+    from lib.app.accounts import collect_for_run, for_run, with_account_names
     from lib.deliveries import run as deliver_all
     from lib.rules import evaluate
 
@@ -53,7 +53,7 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         if obs.error:
             errors.append(RunError("collect", obs.error, budget=obs.budget))
 
-    outcome = evaluate(app.config, observations, ledger.value, now, silences=silences.value)
+    outcome = with_account_names(app, evaluate(app.config, observations, ledger.value, now, silences=silences.value))
     errors.extend(RunError("rules", p) for p in outcome.problems)
     log.info(
         "run %s: %d evaluations, %d notifications decided", run_id, len(outcome.evaluations), len(outcome.notifications)

@@ -110,6 +110,10 @@ def test_a_refused_role_fails_that_members_budgets_only_then_turns_no_data(rig: 
     no_data = {(b, a) for (b, a, kind), n in rig.alerts().items() if kind == "no-data"}
     assert no_data == {(b, org.uin(2)) for b in ("traffic", "zone-traffic", "spend")}
     assert set(rig.alerts().values()) == {1}
+    messages = [i.json for i in rig.receiver.received if isinstance(i.json, dict) and i.json.get("budget") == "spend"]
+    by_account = {m["group"]["account"]: m["message"] for m in messages if m["kind"] == "threshold"}
+    assert "account member-004" in by_account[org.uin(4)]  # the member's name, not its uin, in the text
+    assert org.uin(4) not in by_account[org.uin(4)]
 
 
 @pytest.mark.parametrize("rig", [(10, {"rate_limits": {"DescribeBillingData": 2, "DescribeBillSummaryByProduct": 1}})],
