@@ -175,6 +175,12 @@ _SCHEMAS: dict[str, Any] = {
             "group": {"type": "string", "description": "group label, e.g. zone-id=zone-1; empty for the whole budget"},
             "groups": {"type": "array", "items": {"type": "string"}, "description": "groups seen in the last run"},
             "unit": _STRING_OR_NULL,
+            "account": _STRING_OR_NULL,
+            "accounts": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "description": "a member budget: each member uin's total of the stored points this period",
+            },
             "points": {
                 "type": "array",
                 "items": {
@@ -291,6 +297,12 @@ _DOCUMENT: dict[str, Any] = {
                         "name": "group",
                         "in": "query",
                         "description": "group label such as zone-id=zone-1 (several joined by commas)",
+                        "schema": {"type": "string", "default": ""},
+                    },
+                    {
+                        "name": "account",
+                        "in": "query",
+                        "description": "a member budget: only this member uin's groups (issue 18)",
                         "schema": {"type": "string", "default": ""},
                     },
                 ],

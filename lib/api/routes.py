@@ -149,18 +149,22 @@ def usage(call: Call) -> Response:
     groups = sorted({group_label(group_key(e["group"])) for e in evaluations})
     unit = next((e.get("unit") for e in evaluations if group_label(group_key(e["group"])) == label), None)
     points = app.repo.series.load(name, label)
-    return Response(
-        200,
-        {
-            "budget": name,
-            "metric": budget.metric,
-            "period": budget.period,
-            "group": label,
-            "groups": groups,
-            "unit": unit,
-            "points": [{"time": p.time.isoformat(), "value": p.value} for p in points],
-        },
-    )
+    doc = {
+        "budget": name,
+        "metric": budget.metric,
+        "period": budget.period,
+        "group": label,
+        "groups": groups,
+        "unit": unit,
+        "points": [{"time": p.time.isoformat(), "value": p.value} for p in points],
+    }
+    if budget.accounts is not None:  # issue 18: a member budget's groups come from every shard's series
+        from lib.periods import current_period
+
+        since = current_period(budget.period, app.now(), app.tz).start
+        stored = app.repo.series.load_budget(name)
+        doc.update(views.account_usage(stored, call.request.query.get("account", "").strip(), since))
+    return Response(200, doc)
 
 
 def check(call: Call) -> Response:

@@ -135,6 +135,27 @@ def status_document(
     }
 
 
+def account_usage(series: Mapping[str, Sequence[Any]], account: str, since: datetime) -> dict[str, Any]:
+    """``GET /usage`` of a member budget: its groups (of ``account`` when given) and each account's total of the
+    stored points since ``since`` (the period's start), from every shard's series, not only the last run's."""
+    from lib.model import group_key, group_label
+
+    totals: dict[str, Decimal] = {}
+    labels: list[str] = []
+    for label, points in series.items():
+        group = dict(pair.split("=", 1) for pair in label.split(",") if "=" in pair)
+        uin = group.get("account")
+        if uin is None or (account and uin != account):
+            continue
+        labels.append(group_label(group_key(group)))
+        totals[uin] = totals.get(uin, Decimal(0)) + sum((p.value for p in points if p.time >= since), Decimal(0))
+    return {
+        "account": account or None,
+        "groups": sorted(labels),
+        "accounts": {uin: number(total) for uin, total in sorted(totals.items())},
+    }
+
+
 def account_views(
     evaluations: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:

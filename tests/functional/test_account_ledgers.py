@@ -71,3 +71,30 @@ def test_an_unchanged_share_is_not_written_again() -> None:
 def test_without_accounts_the_run_is_the_app_itself() -> None:
     app = SimpleNamespace(config=SimpleNamespace(accounts=None))
     assert for_run(app) is app  # type: ignore[arg-type]
+
+
+def test_two_shards_series_of_one_budget_both_survive() -> None:
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from lib.model import Point
+
+    store = MemoryStore()
+    at = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    first, second = StateRepository(store).series, StateRepository(store).series  # two workers, one store
+    first.save("traffic", f"account={A.uin}", [Point(at, Decimal(1))])
+    second.save("traffic", f"account={B.uin}", [Point(at, Decimal(2))])
+    second.save("traffic", "", [Point(at, Decimal(5))])  # the own account's group keeps series/traffic.json
+    assert first.flush() == [] and second.flush() == []
+    reader = StateRepository(store).series
+    assert {label: [p.value for p in points] for label, points in reader.load_budget("traffic").items()} == {
+        "": [Decimal(5)],
+        f"account={A.uin}": [Decimal(1)],
+        f"account={B.uin}": [Decimal(2)],
+    }
+    assert reader.load("traffic", f"account={B.uin}") == [Point(at, Decimal(2))]
+    assert sorted(store.list("series/")) == [
+        "series/traffic.json",
+        f"series/traffic/{A.uin}.json",
+        f"series/traffic/{B.uin}.json",
+    ]
