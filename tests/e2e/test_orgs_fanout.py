@@ -57,7 +57,9 @@ class Cloud:
         # A coordinator answers after its own run: wait as long as the function may run, and never retry
         # a tick (a retried RequestResponse would be a second coordinator of the tick).
         creds = Credentials(self.sandbox.secret_id, self.sandbox.secret_key)
-        return ApiClient(creds, endpoint=self.sandbox.url, timeout=(5.0, 180.0), retry=RetryPolicy(attempts=1, deadline=240.0))
+        return ApiClient(
+            creds, endpoint=self.sandbox.url, timeout=(5.0, 180.0), retry=RetryPolicy(attempts=1, deadline=240.0)
+        )
 
     def tick(self, at: datetime) -> dict[str, Any]:
         """One timer tick as SCF delivers it (RequestResponse, so the coordinator's result comes back)."""
