@@ -156,8 +156,21 @@ def tick_of(event: Any, now: datetime) -> str:
     return tick_id(now.replace(second=0, microsecond=0))
 
 
-def plan(app: App, event: Any, context: Any) -> tuple[list[Shard], list[str]] | None:
-    """The shards of this tick and the names budgets list that no member has; None: run everything here."""
+@dataclass(frozen=True)
+class Plan:
+    """This tick's members (listed once) and its shards: none when every member fits this invocation."""
+
+    members: tuple[Account, ...]
+    missing: tuple[str, ...]  # names budgets list that no member has
+    shards: tuple[Shard, ...] = ()
+
+    def here(self) -> Scope:
+        """The scope of a run that covers every member in this invocation (no second listing)."""
+        return Scope(own=True, members=self.members, missing=self.missing)
+
+
+def plan(app: App, event: Any, context: Any) -> Plan | None:
+    """This tick's plan; None without member accounts or ``BUDGET_FANOUT_FUNCTION`` (the run lists them itself)."""
     accounts = app.config.accounts
     if accounts is None or app.settings.fanout_function is None:
         return None
@@ -172,13 +185,15 @@ def plan(app: App, event: Any, context: Any) -> tuple[list[Shard], list[str]] | 
         kinds.setdefault(tuple(b.name for b in app.config.budgets if covers(b, m)), m)
     slowest = max((member_seconds(app, app.config, m, now) for m in kinds.values()), default=0.0)
     size = shard_size(app, members, slowest, usable_seconds(context))
+    missing = tuple(missing_names(app.config, members))
     if size is None:
-        return None
-    return split(tick_of(event, now), members, size), missing_names(app.config, members)
+        return Plan(tuple(members), missing)
+    return Plan(tuple(members), missing, tuple(split(tick_of(event, now), members, size)))
 
 
-def coordinate(app: App, shards: Sequence[Shard], missing: Sequence[str], context: Any) -> RunResult:
+def coordinate(app: App, planned: Plan, context: Any) -> RunResult:
     """Start every shard not already running, then run the own account's budgets; the result lists the shards."""
+    shards, missing = planned.shards, planned.missing
     store = ShardStore(app.repo.codec)
     wall = app.now().timestamp()
     lease = lease_seconds(context)

@@ -30,6 +30,7 @@ def run_timer(event: Any, context: Any) -> dict[str, Any]:
     delivered twice starts each shard once.
     """
     from lib.app import fanout
+    from lib.app.accounts import scoped
     from lib.app.instance import warm_app
     from lib.config.models import NO_BUDGETS
 
@@ -41,8 +42,11 @@ def run_timer(event: Any, context: Any) -> dict[str, Any]:
         if not app.config.budgets:
             log.warning(NO_BUDGETS)
         planned = fanout.plan(app, event, context)
-        if planned is not None:
-            return fanout.coordinate(app, *planned, context).to_dict()
+        if planned is not None and planned.shards:
+            return fanout.coordinate(app, planned, context).to_dict()
+        if planned is not None:  # members listed already: every one of them runs here
+            with scoped(planned.here()):
+                return app.run_check(trigger="timer").to_dict()
         return app.run_check(trigger="timer").to_dict()
     except StateError as exc:
         if exc.retryable:

@@ -60,13 +60,14 @@ class Rig:
         return counted
 
 
-def _rig(tmp_path: Path, members: int, **options: Any) -> Iterator[Rig]:
+def _rig(tmp_path: Path, members: int, fanout: str = "", **options: Any) -> Iterator[Rig]:
     wall = ShiftedWall()
     with Sandbox(org.scenario(members, **options), signature_clock=wall) as sandbox, Receiver() as receiver:
         env = {
             "BUDGET_STATE": f"file://{tmp_path / 'state'}",
             "WEBHOOK_URL": receiver.url("webhook"),
             "WEBHOOK_SECRET": receiver.secret("webhook"),
+            "BUDGET_FANOUT_FUNCTION": fanout,
         }
         config = parse_config(yaml.safe_dump(org.config()), environ=env)
         retry = RetryPolicy(attempts=6, base=0.05, cap=0.5, deadline=30.0)
@@ -147,3 +148,18 @@ def test_members_are_listed_fifty_a_page(rig: Rig) -> None:
     listed = accounts.list_members(rig.app.config.accounts, rig.app.client)
     assert [m.uin for m in listed] == [org.uin(k) for k in range(1, 121)]
     assert [m.name for m in listed[:2]] == ["member-001", "member-002"]
+
+
+@pytest.mark.parametrize("rig", [(6, {"fanout": "budget-alerts-timer"})], indirect=True)
+def test_members_that_fit_one_invocation_run_in_the_timer_itself(rig: Rig) -> None:
+    from lib.app import instance
+    from lib.app.timer import run_timer
+
+    instance.set_app(rig.app)
+    try:
+        result = run_timer({"Type": "Timer", "Time": "2026-11-22T02:00:00Z"}, {"time_limit_in_ms": 120_000})
+    finally:
+        instance.set_app(None)
+    assert "shards" not in result and result["errors"] == []
+    assert _values(result) == _truth(6)
+    assert rig.sandbox.app.scf.async_records == []  # nothing was invoked
