@@ -151,6 +151,24 @@ _SCHEMAS: dict[str, Any] = {
             "failed_deliveries": {"type": "array", "items": {"type": "object"}},
             "silences": {"type": "array", "items": _ref("Silence")},
             "problems": {"type": "array", "items": {"type": "string"}},
+            "accounts": {
+                "description": "With accounts: per member uin, evaluations, firing, errors and each budget's total",
+                "type": "array",
+                "items": {"type": "object", "properties": {"uin": {"type": "string"}, "totals": {"type": "object"}}},
+            },
+            "shards": {
+                "description": "With accounts: the newest record of each fan-out shard",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "tick": {"type": "string"},
+                        "state": {"enum": ["running", "done", "failed", "lost"]},
+                        "accounts": {"type": "integer"},
+                    },
+                },
+            },
         },
     },
     "RunSummary": {
