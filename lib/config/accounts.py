@@ -97,7 +97,7 @@ def budget_accounts(raw: Any) -> Any:
     if raw is None:
         return raw
     if not isinstance(raw, list | tuple) or not raw:
-        raise ValueError('list the member accounts by name or uin, or ["*"] for every member')
+        raise ValueError('write a list of member account names or uins, or ["*"] for every member')
     names = [str(item) if isinstance(item, int) and not isinstance(item, bool) else item for item in raw]
     if not all(isinstance(n, str) and n.strip() for n in names):
         raise ValueError("account names are non-empty text (a name or a uin)")
@@ -122,7 +122,10 @@ def check_accounts(config: Config) -> Iterator[Problem]:
             continue
         at: Path = ("budgets", index, "accounts")
         if accounts is None:
-            yield at, "this budget names member accounts, but there is no top-level accounts: section"
+            yield (
+                at,
+                "a budget with accounts needs a top-level accounts: section (organization: true, or a list of members)",
+            )
             continue
         if not accounts.organization:
             known = {m.name for m in members} | {m.uin for m in members}

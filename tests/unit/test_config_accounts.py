@@ -65,8 +65,8 @@ def test_without_accounts_a_budget_watches_the_own_account() -> None:
         ("[{name: a, uin: 12345}]", "[a, nope]", "field 'accounts[1]', line 5: unknown account 'nope'; accounts: a"),
         ("{organization: true}", '["*", a]', '"*" means every member account'),
         ("{organization: true}", "[a, a]", "an account is listed twice"),
-        ("{organization: true}", "[]", 'or ["*"] for every member'),
-        ("", '["*"]', "there is no top-level accounts: section"),
+        ("{organization: true}", "[]", 'write a list of member account names or uins, or ["*"] for every member'),
+        ("", '["*"]', "needs a top-level accounts: section"),
     ],
 )
 def test_mistakes_are_named_in_the_users_words(accounts: str, budget: str, expected: str) -> None:
