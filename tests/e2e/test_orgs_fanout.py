@@ -208,7 +208,7 @@ def test_sixty_members_fan_out_and_every_value_and_alert_is_exact(cloud: Cloud) 
     assert len(everyone["accounts"]) == MEMBERS
 
 
-SLOW_ASSUME = {"faults": [{"product": "sts", "action": "AssumeRole", "latency": 3, "count": MEMBERS}]}
+SLOW_ASSUME = {"faults": [{"product": "sts", "action": "AssumeRole", "latency": 3, "count": 2 * MEMBERS}]}
 # The client tries a failed call 4 times in all: the fault outlasts every attempt of one shard's Invoke.
 FAILING_INVOKE = {"faults": [{"product": "scf", "action": "Invoke", "code": "InternalError", "skip": 3, "count": 4}]}
 
@@ -221,7 +221,7 @@ def test_a_worker_killed_mid_run_is_retried_and_nothing_is_told_twice(cloud: Clo
     deadline = time.monotonic() + 60
     while len(running) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.0)  # the first workers are inside the slow AssumeRole: nothing claimed or sent yet
+    time.sleep(1.0)  # the workers are inside the slow AssumeRoles: nothing claimed or sent yet
     assert running.kill() >= 1
     workers = cloud.workers()
     retried = [r for r in cloud.sandbox.app.scf.async_records if r.attempts > 1]
