@@ -44,7 +44,8 @@ def describe_account_balance(params: dict[str, Any], ctx: Context) -> dict[str, 
 def describe_bill_summary_by_product(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     year, month = bill_month(params)
     ledger = ledger_of(ctx.scenario)
-    per_product = ledger.month(year, month, ctx.now.timestamp())
+    scale = ctx.scenario.scale_for(ctx.caller.account)  # a member's bill: the account's, scaled
+    per_product = [fen * scale for fen in ledger.month(year, month, ctx.now.timestamp())]
     total = sum(per_product)
     overview = []
     for product, fen in zip(ledger.products, per_product, strict=True):

@@ -278,6 +278,14 @@ class Scenario:
         """Move the data clock to ``moment`` (aware): usage, bills, balance and fault windows follow it."""
         self.clock.set(moment)
 
+    def scale_for(self, account: str | None) -> int:
+        """How many times the scenario account's usage and cost the caller's account has (1: the account itself)."""
+        organization = self.spec.organization
+        for position, member in enumerate(organization.members if organization and account else (), start=1):
+            if str(member.uin) == account:
+                return position if member.scale is None else member.scale
+        return 1
+
     def visible_until(self) -> float:
         """5-minute buckets ending at or before this timestamp have been reported (``now - data_delay``)."""
         return self.clock.timestamp() - self.data_delay

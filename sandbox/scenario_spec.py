@@ -350,11 +350,16 @@ class AccountSpec(_Strict):
 
 
 class MemberSpec(_Strict):
-    """An organization member: its uin, name, and the roles the organization's account may assume in it."""
+    """An organization member: its uin, name, and the roles the organization's account may assume in it.
+
+    Its data is the scenario account's zones, usage and bills multiplied by ``scale`` (default: its
+    1-based position in ``members``), so a test computes any member's truth from the account's.
+    """
 
     uin: int = Field(gt=0)
     name: str
     roles: tuple[str, ...] = ("OrganizationAccessControlRole",)
+    scale: int | None = Field(default=None, ge=0)
     type: Literal["Create", "Invite"] = "Create"
     joined: Instant = "2026-01-01T00:00:00+08:00"
 

@@ -35,9 +35,10 @@ mistyped parameter is refused as the real API refuses it. Rules the API document
   ``ResourceNotFound.Trigger``.
 - Invoke: ``RequestResponse`` (default) runs the handler and answers its result (a handler error is a
   successful call whose ``Result.InvokeResult`` is -1 and ``ErrMsg`` says why); ``Event`` queues it on a
-  background thread (retried ``RetryNum`` times at once on an error: the sandbox compresses SCF's
-  one-minute retry delay to nothing). ``InvalidParameterValue.InvokeType``,
-  ``InvalidParameterValue.ClientContext`` (not JSON; over 6 MB sync or 128 KB async).
+  background thread, each attempt a process of its own (retried ``RetryNum`` times at once on an error
+  or a killed process: the sandbox compresses SCF's one-minute retry delay to nothing).
+  ``InvalidParameterValue.InvokeType``, ``InvalidParameterValue.ClientContext`` (not JSON; over 6 MB
+  sync or 128 KB async).
 - Namespaces: any name is accepted (there is no CreateNamespace here).
 
 Where the Function URL's address lives in the real API's answer is not documented: here it is the
@@ -67,7 +68,7 @@ from urllib.parse import parse_qsl
 
 from sandbox.api3 import JSON, Action, ApiFailure, Context, Product, Reply, Schema
 from sandbox.function_url import FunctionUrl
-from sandbox.scf_runtime import CodeError, Outcome, environment, run_handler, unpack
+from sandbox.scf_runtime import CodeError, Outcome, Running, environment, run_handler, unpack
 from sandbox.verify import Credential
 
 VERSION = "2018-04-16"
@@ -226,6 +227,7 @@ class ScfService:
         self._root_dir: Path | None = None  # made on the first upload
         self._threads: list[threading.Thread] = []
         self.async_records: list[AsyncRecord] = []
+        self.running_async = Running()  # children of Event invocations now running (tests kill them)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -543,7 +545,9 @@ class ScfService:
         outcome = self.run(record, event, request_id)
         return {"Result": _result(outcome, request_id)}
 
-    def run(self, record: Function, event: Any, request_id: str | None = None) -> Outcome:
+    def run(
+        self, record: Function, event: Any, request_id: str | None = None, running: Running | None = None
+    ) -> Outcome:
         """Run the function's handler on ``event`` now, in a child process (Invoke, URLs, timers)."""
         if not record.runtime.startswith("Python"):
             return Outcome(False, None, "UnsupportedRuntime", f"the sandbox runs Python only, not {record.runtime}",
@@ -555,15 +559,14 @@ class ScfService:
             return Outcome(False, None, "CodeError", "the function has no code", "", 0.0)
         rid = request_id or str(uuid.uuid4())
         context = self._context(record, rid, variables)
-        return run_handler(
-            code_dir, handler, event, context, env=environment(variables, self._system(record)), timeout=timeout
-        )
+        env = environment(variables, self._system(record))
+        return run_handler(code_dir, handler, event, context, env=env, timeout=timeout, running=running)
 
     def _run_async(self, record: Function, event: Any, request_id: str) -> None:
         attempts = 0
         while True:
             attempts += 1
-            outcome = self.run(record, event, request_id)
+            outcome = self.run(record, event, request_id, self.running_async)
             if outcome.ok or attempts > record.retry_num:
                 break
         with self._lock:

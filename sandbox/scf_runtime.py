@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Mapping
@@ -50,6 +51,34 @@ outcome.flush()
 """
 # What a process needs to start at all; everything else comes from the function's configuration.
 _HOST_VARIABLES = ("PATH", "SYSTEMROOT", "TMPDIR", "TZ")
+
+
+class Running:
+    """The child processes running a handler now (thread-safe); ``kill`` ends them as a dying instance would."""
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._procs)
+
+    def kill(self) -> int:
+        """SIGKILL every running child; returns how many."""
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            proc.kill()
+        return len(procs)
 
 
 class CodeError(Exception):
@@ -115,23 +144,36 @@ def run_handler(
     env: Mapping[str, str],
     timeout: float,
     python: str = sys.executable,
+    running: Running | None = None,
 ) -> Outcome:
-    """Call ``handler`` from ``code_dir`` in a child process and wait for it (at most ``timeout`` s)."""
+    """Call ``handler`` from ``code_dir`` in a child process and wait for it (at most ``timeout`` s).
+
+    ``running``: where the child is registered while it runs, so a test can kill it mid-run (as an
+    instance dies in SCF); a killed child is reported as SCF reports a runtime that exited.
+    """
     payload = json.dumps({"event": event, "context": dict(context)}, ensure_ascii=False).encode("utf-8")
     started = time.monotonic()
+    proc = subprocess.Popen(  # noqa: S603 - the sandbox's own interpreter running the deployed code
+        [python, "-c", BOOTSTRAP, str(code_dir), handler],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env),
+    )
+    if running is not None:
+        running.add(proc)
     try:
-        done = subprocess.run(  # noqa: S603 - the sandbox's own interpreter running the deployed code
-            [python, "-c", BOOTSTRAP, str(code_dir), handler],
-            input=payload,
-            capture_output=True,
-            env=dict(env),
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        log = (exc.stderr or b"").decode("utf-8", "replace")
+        out, err = proc.communicate(payload, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        log = (err or b"").decode("utf-8", "replace")
         message = f"Invoking task timed out after {timeout:g} seconds"
         return Outcome(False, None, "TimeoutError", message, log, (time.monotonic() - started) * 1000)
+    finally:
+        if running is not None:
+            running.discard(proc)
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     elapsed = (time.monotonic() - started) * 1000
     log = done.stderr.decode("utf-8", "replace")
     try:

@@ -153,7 +153,8 @@ def describe_billing_data(params: dict[str, Any], ctx: Context) -> dict[str, Any
         values = engine.summed(metric, members, first, first + count * step, cutoff)
         fold = max if peak else sum
         buckets = [fold(values[i : i + per_bucket]) for i in range(0, count * per_bucket, per_bucket)]
-        data.extend([{"Time": t, "Value": v, **labels} for t, v in zip(times, buckets, strict=True)])
+        scale = ctx.scenario.scale_for(ctx.caller.account)  # a member's data: the account's, scaled
+        data.extend([{"Time": t, "Value": v * scale, **labels} for t, v in zip(times, buckets, strict=True)])
     return {"Data": data}
 
 

@@ -153,6 +153,24 @@ _SCHEMAS: dict[str, Any] = {
             "failed_deliveries": {"type": "array", "items": {"type": "object"}},
             "silences": {"type": "array", "items": _ref("Silence")},
             "problems": {"type": "array", "items": {"type": "string"}},
+            "accounts": {
+                "description": "With accounts: per member uin, evaluations, firing, errors and each budget's total",
+                "type": "array",
+                "items": {"type": "object", "properties": {"uin": {"type": "string"}, "totals": {"type": "object"}}},
+            },
+            "shards": {
+                "description": "With accounts: the newest record of each fan-out shard",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "tick": {"type": "string"},
+                        "state": {"enum": ["running", "done", "failed", "lost"]},
+                        "accounts": {"type": "integer"},
+                    },
+                },
+            },
         },
     },
     "RunSummary": {
@@ -177,6 +195,12 @@ _SCHEMAS: dict[str, Any] = {
             "group": {"type": "string", "description": "group label, e.g. zone-id=zone-1; empty for the whole budget"},
             "groups": {"type": "array", "items": {"type": "string"}, "description": "groups seen in the last run"},
             "unit": _STRING_OR_NULL,
+            "account": _STRING_OR_NULL,
+            "accounts": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "description": "a member budget: each member uin's total of the stored points this period",
+            },
             "points": {
                 "type": "array",
                 "items": {
@@ -314,6 +338,12 @@ _DOCUMENT: dict[str, Any] = {
                         "name": "group",
                         "in": "query",
                         "description": "group label such as zone-id=zone-1 (several joined by commas)",
+                        "schema": {"type": "string", "default": ""},
+                    },
+                    {
+                        "name": "account",
+                        "in": "query",
+                        "description": "a member budget: only this member uin's groups (issue 18)",
                         "schema": {"type": "string", "default": ""},
                     },
                 ],

@@ -115,9 +115,20 @@ def status(call: Call) -> Response:
         silences=app.repo.silences.list().value,
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
+        shards=_shard_states(app),  # issue 18
     )
     doc["actions"] = action_routes.status_actions(app)  # issue 16: pending and recent budget actions
     return Response(200, doc)
+
+
+def _shard_states(app: App) -> list[dict[str, object]]:
+    """The newest record of every fan-out shard (issue 18); none without member accounts."""
+    if app.config.accounts is None:
+        return []
+    from lib.app.fanout import lease_seconds
+    from lib.state.shards import ShardStore
+
+    return [s.to_dict() for s in ShardStore(app.repo.codec).states(app.now().timestamp(), lease_seconds(None))]
 
 
 def usage(call: Call) -> Response:
@@ -140,18 +151,22 @@ def usage(call: Call) -> Response:
     groups = sorted({group_label(group_key(e["group"])) for e in evaluations})
     unit = next((e.get("unit") for e in evaluations if group_label(group_key(e["group"])) == label), None)
     points = app.repo.series.load(name, label)
-    return Response(
-        200,
-        {
-            "budget": name,
-            "metric": budget.metric,
-            "period": budget.period,
-            "group": label,
-            "groups": groups,
-            "unit": unit,
-            "points": [{"time": p.time.isoformat(), "value": p.value} for p in points],
-        },
-    )
+    doc = {
+        "budget": name,
+        "metric": budget.metric,
+        "period": budget.period,
+        "group": label,
+        "groups": groups,
+        "unit": unit,
+        "points": [{"time": p.time.isoformat(), "value": p.value} for p in points],
+    }
+    if budget.accounts is not None:  # issue 18: a member budget's groups come from every shard's series
+        from lib.periods import current_period
+
+        since = current_period(budget.period, app.now(), app.tz).start
+        stored = app.repo.series.load_budget(name)
+        doc.update(views.account_usage(stored, call.request.query.get("account", "").strip(), since))
+    return Response(200, doc)
 
 
 def check(call: Call) -> Response:

@@ -109,8 +109,13 @@ def status_document(
     silences: Iterable[Silence],
     problems: Sequence[str],
     now: datetime,
+    shards: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """``GET /status``: the configured budgets, the latest evaluations, what is firing, what is stuck."""
+    """``GET /status``: the configured budgets, the latest evaluations, what is firing, what is stuck.
+
+    With member accounts (issue 18): ``accounts``, one summary per member from the newest run and
+    shard outcomes, and ``shards``, the newest record of every fan-out shard (running, done, failed, lost).
+    """
     last = runs[0] if runs else None
     evaluations = [e for e in _list(last.get("evaluations")) if isinstance(e, Mapping)] if last else []
     age = _age(last.get("at"), now) if last else None
@@ -126,7 +131,43 @@ def status_document(
         "failed_deliveries": [delivery_view(e) for e in failed],
         "silences": [silence_view(s, now) for s in silences if now < s.ends_at],
         "problems": list(problems),
+        **({"accounts": account_views(evaluations, shards), "shards": list(shards)} if config.accounts else {}),
     }
+
+
+def account_usage(series: Mapping[str, Sequence[Any]], account: str, since: datetime) -> dict[str, Any]:
+    """``GET /usage`` of a member budget: its groups (of ``account`` when given) and each account's total of the
+    stored points since ``since`` (the period's start), from every shard's series, not only the last run's."""
+    from lib.model import group_key, group_label
+
+    totals: dict[str, Decimal] = {}
+    labels: list[str] = []
+    for label, points in series.items():
+        group = dict(pair.split("=", 1) for pair in label.split(",") if "=" in pair)
+        uin = group.get("account")
+        if uin is None or (account and uin != account):
+            continue
+        labels.append(group_label(group_key(group)))
+        totals[uin] = totals.get(uin, Decimal(0)) + sum((p.value for p in points if p.time >= since), Decimal(0))
+    return {
+        "account": account or None,
+        "groups": sorted(labels),
+        "accounts": {uin: number(total) for uin, total in sorted(totals.items())},
+    }
+
+
+def account_views(
+    evaluations: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every member seen in the last run or in a shard's outcome, by uin (a shard's newer summary wins)."""
+    from lib.app.accounts import account_summary
+
+    merged = account_summary(evaluations)
+    for shard in shards:
+        summary = shard.get("summary")
+        if isinstance(summary, Mapping):
+            merged.update({str(k): dict(v) for k, v in summary.items() if isinstance(v, Mapping)})
+    return [{"uin": uin, **merged[uin]} for uin in sorted(merged, key=lambda u: (len(u), u))]
 
 
 def _age(at: Any, now: datetime) -> float | None:

@@ -26,7 +26,11 @@ def machine(app: App) -> Machine:
     from lib.actions.machine import Machine
 
     def client_for(target: Target) -> Caller:
-        # A member account's target is reached through its assumed role (issue 18 widens this).
+        # A member account's target is reached through its assumed role (issue 18).
+        if target.account is not None:
+            from lib.app.accounts import client_for_target_account
+
+            return client_for_target_account(app, target.account)
         return app.client
 
     return Machine(app.repo.actions, client_for, ACTIONS, clock=app.now)

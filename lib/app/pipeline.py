@@ -30,11 +30,12 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
+    from lib.app.accounts import collect_for_run, for_run, with_account_names
     from lib.app.actions_step import run_actions
     from lib.deliveries import run as deliver_all
     from lib.rules import evaluate
-    from lib.sources import collect
 
+    app = for_run(app)  # issue 18: with accounts:, the members this run covers and their ledger shares
     now = at or app.now()
     run_id = uuid.uuid4().hex
     errors: list[RunError] = []
@@ -48,12 +49,12 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
     collected, skipped = _backtest_view(app, at)
     log.info("run %s: collecting %d budgets as of %s", run_id, len(collected.budgets), now.isoformat())
-    observations = with_recorded_balances(app.repo.series, app.config, collect(collected, app.client, now))
+    observations = with_recorded_balances(app.repo.series, app.config, collect_for_run(app, collected, now))
     for obs in observations:
         if obs.error:
             errors.append(RunError("collect", obs.error, budget=obs.budget))
 
-    outcome = evaluate(app.config, observations, ledger.value, now, silences=silences.value)
+    outcome = with_account_names(app, evaluate(app.config, observations, ledger.value, now, silences=silences.value))
     errors.extend(RunError("rules", p) for p in outcome.problems)
     # Issue 16: budget actions, recorded (and automatic ones executed) before the crossings are delivered.
     acted = run_actions(

@@ -59,6 +59,7 @@ class RunResult:
     skipped: Sequence[Skipped] = ()
     errors: Sequence[RunError] = ()
     actions: Sequence[Mapping[str, Any]] = field(default=())  # budget actions (DESIGN §3.4); none yet
+    shards: Sequence[Mapping[str, Any]] = ()  # issue 18: the shards a fan-out coordinator started
 
     @property
     def failed(self) -> bool:
@@ -76,6 +77,7 @@ class RunResult:
             "notifications": [dict(d) for d in self.notifications],
             "actions": [dict(a) for a in self.actions],
             "errors": [e.to_dict() for e in self.errors],
+            **({"shards": [dict(s) for s in self.shards]} if self.shards else {}),
         }
 
 

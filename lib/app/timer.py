@@ -22,14 +22,31 @@ log = logging.getLogger("lib.app.timer")
 
 
 def run_timer(event: Any, context: Any) -> dict[str, Any]:
-    """One tick. The event's fields are not needed: the clock, not the trigger's ``Time``, says when."""
+    """One tick: the clock, not the trigger's ``Time``, says when the data is read.
+
+    With member accounts and ``BUDGET_FANOUT_FUNCTION`` (issue 18), a tick whose members do not fit one
+    invocation starts shard workers and runs only the own account's budgets (``lib.app.fanout``); an event
+    carrying a shard works that shard's members only. The trigger's ``Time`` names the tick, so a tick
+    delivered twice starts each shard once.
+    """
+    from lib.app import fanout
+    from lib.app.accounts import scoped
     from lib.app.instance import warm_app
     from lib.config.models import NO_BUDGETS
 
     try:
         app = warm_app()
+        shard = fanout.Shard.from_event(event)
+        if shard is not None:
+            return fanout.work(app, shard)
         if not app.config.budgets:
             log.warning(NO_BUDGETS)
+        planned = fanout.plan(app, event, context)
+        if planned is not None and planned.shards:
+            return fanout.coordinate(app, planned, context).to_dict()
+        if planned is not None:  # members listed already: every one of them runs here
+            with scoped(planned.here()):
+                return app.run_check(trigger="timer").to_dict()
         return app.run_check(trigger="timer").to_dict()
     except StateError as exc:
         if exc.retryable:

@@ -254,7 +254,10 @@ class ApiClient:
                 if exc.code == TOKEN_FAILURE and not refreshed and self._explicit is None:
                     refreshed = True
                     before = self.credentials()
-                    if self.credentials(refresh=True) != before:
+                    # Another thread's call may have renewed the keys since this one was signed: use those.
+                    signed_with = prepared.headers.get("X-TC-Token")
+                    renewed = signed_with is not None and before.token != signed_with
+                    if renewed or self.credentials(refresh=True) != before:
                         log.warning("%s: %s; credentials changed, re-signing once", name, exc.code)
                         attempt -= 1
                         continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lib.config.accounts import check_accounts
 from lib.config.actions import check_actions
 from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
@@ -30,6 +31,7 @@ def check_config(config: Config) -> list[Problem]:
             )
         seen.setdefault(budget.name, index)
         problems.extend(((*at, *path), message) for path, message in _budget(budget, config))
+    problems.extend(check_accounts(config))
     return problems
 
 

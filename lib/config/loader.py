@@ -177,6 +177,8 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path:
         elif isinstance(node, dict) and isinstance(part, str):
             path.append(part)  # a missing required key
             break
+        elif isinstance(node, list) and isinstance(part, str):
+            continue  # a key a validator wrapped the list in (``accounts: [...]`` is ``members``)
         else:
             break
         path.append(part)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -25,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from lib.config.accounts import Accounts, budget_accounts
 from lib.config.actions import BudgetAction
 from lib.config.metrics import BILLING_METRICS, CDN_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
@@ -247,6 +249,7 @@ class Budget(Strict):
     no_data_after: int = Field(default=3, ge=0)  # consecutive failed runs before a no-data alert; 0 = never
     channels: tuple[str, ...] = ()
     actions: tuple[BudgetAction, ...] = ()  # issue 16: what to do at a threshold (lib.config.actions)
+    accounts: Annotated[tuple[str, ...] | None, BeforeValidator(budget_accounts)] = None  # member names, or "*"
 
     @model_validator(mode="before")
     @classmethod
@@ -390,6 +393,7 @@ class Config(Strict):
     language: Literal["zh", "en"] = "zh"
     channels: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Channel] = Field(default_factory=dict)
     budgets: tuple[Budget, ...] = ()
+    accounts: Accounts | None = None  # member accounts (lib.config.accounts); None: the function's own only
 
     @field_validator("budgets", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from lib.messages.words import (
     language_of,
     local_time,
     period_fact,
+    shown_group,
     top_fact,
 )
 from lib.model import Notification
@@ -48,7 +49,7 @@ def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     elif n.kind not in ("below", "runway"):  # a balance has no period to speak of
         facts.append(period_fact(n, tz, lang))
     if n.group:
-        facts.append(Fact("分组" if lang == "zh" else "Group", group_text(n.group, lang)))
+        facts.append(Fact("分组" if lang == "zh" else "Group", group_text(shown_group(n), lang)))
     top = top_fact(n, lang)
     if top:
         facts.append(top)

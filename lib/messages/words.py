@@ -20,9 +20,24 @@ ERROR_CHARS = 200
 
 EMOJI = {"critical": "🔴", "warning": "🟠", "ok": "✅", "info": "⚠️"}
 DIMENSIONS = {
-    "zh": {"zone-id": "站点", "host": "域名", "proxy-id": "四层代理", "region-id": "区域", "domain": "CDN 域名"},
-    "en": {"zone-id": "zone", "host": "host", "proxy-id": "proxy", "region-id": "region", "domain": "domain"},
+    "zh": {
+        "zone-id": "站点",
+        "host": "域名",
+        "proxy-id": "四层代理",
+        "region-id": "区域",
+        "domain": "CDN 域名",
+        "account": "账号",
+    },
+    "en": {
+        "zone-id": "zone",
+        "host": "host",
+        "proxy-id": "proxy",
+        "region-id": "region",
+        "domain": "domain",
+        "account": "account",
+    },
 }
+ACCOUNT_NAME = "account_name"  # Notification.detail: the member account's name, shown instead of its uin
 EN_MONTHS = (
     "January",
     "February",
@@ -165,11 +180,19 @@ def group_text(group: tuple[tuple[str, str], ...], lang: str) -> str:
     return " · ".join(f"{names.get(key, key)} {value}" for key, value in group)
 
 
+def shown_group(n: Notification) -> tuple[tuple[str, str], ...]:
+    """``n.group`` as people read it: a member account by its name (issue 18), everything else as it is."""
+    name = n.detail.get(ACCOUNT_NAME)
+    if not isinstance(name, str) or not name:
+        return n.group
+    return tuple((key, name if key == "account" else value) for key, value in n.group)
+
+
 def subject_of(n: Notification) -> str:
     """The budget and, when grouped, the group's values: ``edgeone-traffic · zone-1``."""
     if not n.group:
         return n.budget
-    values = " / ".join(value for _, value in n.group)
+    values = " / ".join(value for _, value in shown_group(n))
     return f"{n.budget} · {values}"
 
 

@@ -22,7 +22,17 @@ from typing import Any
 
 from lib.config.metrics import find_metric
 from lib.config.models import Budget, Config
-from lib.model import Evaluation, Kind, Notification, Observation, Silence, Status, group_label, notification_id
+from lib.model import (
+    Evaluation,
+    GroupKey,
+    Kind,
+    Notification,
+    Observation,
+    Silence,
+    Status,
+    group_label,
+    notification_id,
+)
 from lib.periods import zone
 from lib.rules import nodata
 from lib.rules.below import is_below
@@ -354,17 +364,28 @@ class _Run:
     def clear_whole_budget_no_data(
         self, budgets: Mapping[str, Budget], observations: Sequence[Observation], seen: set[tuple[str, Any]]
     ) -> None:
-        """A grouped budget whose whole fetch failed has a no-data state at group (); its groups' data clears it."""
-        for name, budget in budgets.items():
-            if (name, ()) in seen:
-                continue
-            entry = self.ledger.find(name, ())
-            sample = next((o for o in observations if o.budget == name and o.ok), None)
-            if entry is None or sample is None:
-                continue
+        """A grouped budget whose whole fetch failed has a no-data state at group (); its groups' data clears it.
+
+        A member account's whole fetch (issue 18) stands at ``(("account", uin),)``: that member's groups clear it.
+        """
+        samples: dict[str, dict[GroupKey, Observation]] = {}  # one pass: budget -> stand-in group -> an ok sample
+        for o in observations:
+            if o.ok and o.budget in budgets:
+                found = samples.setdefault(o.budget, {})
+                found.setdefault((), o)
+                found.setdefault(tuple(pair for pair in o.group if pair[0] == "account"), o)
+        for name, stand_ins in samples.items():
+            for whole, sample in stand_ins.items():
+                if (name, whole) not in seen:
+                    self._clear_stand_in(budgets[name], whole, sample)
+
+    def _clear_stand_in(self, budget: Budget, whole: GroupKey, sample: Observation) -> None:
+        entry = self.ledger.find(budget.name, whole)
+        if entry is not None:
+            name = budget.name
             entry.failures = 0
-            stand_in = Observation(budget=name, group=(), period=sample.period, value=None, unit=sample.unit)
-            case = _Case(budget, stand_in, entry, holding(self.silences, name, (), self.now))
+            stand_in = Observation(budget=name, group=whole, period=sample.period, value=None, unit=sample.unit)
+            case = _Case(budget, stand_in, entry, holding(self.silences, name, whole, self.now))
             self._episode(case, "no-data", False, detail={"failures": 0})
             if case.resolved:
                 self._row(case, "resolved", "no-data")

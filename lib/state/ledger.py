@@ -20,8 +20,9 @@ def _ledger_field(doc: dict[str, Any]) -> dict[str, Any]:
 class LedgerStore:
     """``ledger.json``: ``{"schema", "saved_at", "ledger": <opaque dict from lib.rules>}``."""
 
-    def __init__(self, codec: Codec) -> None:
+    def __init__(self, codec: Codec, *, key: str = LEDGER_KEY) -> None:
         self._codec = codec
+        self.key = key  # another key holds one member account's share (lib.app.accounts)
 
     def load(self) -> Loaded[dict[str, Any] | None]:
         """The rules ledger; a missing one is None, an unreadable one is moved aside and reported.
@@ -29,7 +30,7 @@ class LedgerStore:
         A ledger the store cannot read at all (a folder in its place, no permission) raises StoreError:
         starting afresh would be a guess, not a recovery.
         """
-        loaded = self._codec.load(LEDGER_KEY, "ledger", _ledger_field)
+        loaded = self._codec.load(self.key, "ledger", _ledger_field)
         if loaded.value is not None or not loaded.problems:
             return loaded
         fresh = self._codec.problem(
@@ -39,4 +40,4 @@ class LedgerStore:
         return Loaded(None, [*loaded.problems, fresh])
 
     def save(self, ledger: Mapping[str, Any]) -> None:
-        self._codec.write(LEDGER_KEY, {"saved_at": stamp(self._codec.clock()), "ledger": dict(ledger)})
+        self._codec.write(self.key, {"saved_at": stamp(self._codec.clock()), "ledger": dict(ledger)})

@@ -17,8 +17,16 @@ from lib.model import Point
 from lib.state.codec import Codec, Loaded, segment
 
 
-def series_key(budget: str) -> str:
-    return f"series/{segment(budget)}.json"
+def series_key(budget: str, account: str | None = None) -> str:
+    """One budget's object; a member account's groups have one of their own (issue 18: shards write at once)."""
+    if account is None:
+        return f"series/{segment(budget)}.json"
+    return f"series/{segment(budget)}/{segment(account)}.json"
+
+
+def _account(label: str) -> str | None:
+    """The member account in a group label (``account=<uin>,zone-id=…``); None for the own account."""
+    return next((part[len("account=") :] for part in label.split(",") if part.startswith("account=")), None)
 
 
 def series_groups(doc: Mapping[str, Any]) -> dict[str, dict[float, str]]:
@@ -52,17 +60,17 @@ class SeriesStore:
     def __init__(self, codec: Codec, *, days: int) -> None:
         self._codec = codec
         self.days = days
-        self._pending: dict[str, dict[str, list[Point]]] = {}
+        self._pending: dict[tuple[str, str | None], dict[str, list[Point]]] = {}
         self._lock = threading.Lock()
 
-    def _stored(self, budget: str) -> Loaded[dict[str, dict[float, str]]]:
-        loaded = self._codec.load(series_key(budget), "series", series_groups)
+    def _stored(self, budget: str, account: str | None = None) -> Loaded[dict[str, dict[float, str]]]:
+        loaded = self._codec.load(series_key(budget, account), "series", series_groups)
         return Loaded(loaded.value or {}, loaded.problems)
 
     def save(self, budget: str, group_label: str, points: list[Point]) -> None:
         """Queue points for (budget, group); ``flush`` merges and writes them."""
         with self._lock:
-            self._pending.setdefault(budget, {})[group_label] = list(points)
+            self._pending.setdefault((budget, _account(group_label)), {})[group_label] = list(points)
 
     def flush(self) -> list[str]:
         """Write queued series, one object per budget, a few budgets at a time; returns the problems met."""
@@ -70,29 +78,42 @@ class SeriesStore:
             pending, self._pending = self._pending, {}
         if not pending:
             return []
-        found = self._codec.map(lambda job: self._write(*job), sorted(pending.items()))
+        jobs = sorted(pending.items(), key=lambda job: (job[0][0], job[0][1] or ""))
+        found = self._codec.map(lambda job: self._write(*job[0], job[1]), jobs)
         return [p for problems in found for p in problems]
 
-    def _write(self, budget: str, groups: Mapping[str, list[Point]]) -> list[str]:
-        existing = self._stored(budget)
+    def _write(self, budget: str, account: str | None, groups: Mapping[str, list[Point]]) -> list[str]:
+        existing = self._stored(budget, account)
         merged = merge_series(existing.value, groups, self.days * 86400)
         if merged != existing.value:
             rows = {
                 label: [[int(t) if t.is_integer() else t, points[t]] for t in sorted(points)]
                 for label, points in sorted(merged.items())
             }
-            self._codec.write(series_key(budget), {"budget": budget, "groups": rows})
+            self._codec.write(series_key(budget, account), {"budget": budget, "groups": rows})
         return existing.problems
 
     def load(self, budget: str, group_label: str) -> list[Point]:
         """The stored series of one group, with points queued in this run merged in."""
-        return self.load_budget(budget).get(group_label, [])
+        return self._points(budget, _account(group_label)).get(group_label, [])
 
     def load_budget(self, budget: str) -> dict[str, list[Point]]:
-        """Every group's series of one budget (for ``/usage``)."""
-        stored = self._stored(budget).value
+        """Every group's series of one budget, member accounts' included (for ``/usage``)."""
+        prefix = f"series/{segment(budget)}/"
+        members = sorted(
+            key[len(prefix) : -len(".json")] for key in self._codec.store.list(prefix) if key.endswith(".json")
+        )
         with self._lock:
-            queued = dict(self._pending.get(budget, {}))
+            queued = {account for b, account in self._pending if b == budget and account is not None}
+        out = self._points(budget, None)
+        for account in sorted(set(members) | queued):
+            out.update(self._points(budget, account))
+        return out
+
+    def _points(self, budget: str, account: str | None) -> dict[str, list[Point]]:
+        stored = self._stored(budget, account).value
+        with self._lock:
+            queued = dict(self._pending.get((budget, account), {}))
         merged = merge_series(stored, queued, self.days * 86400) if queued else stored
         return {
             label: [Point(datetime.fromtimestamp(t, timezone.utc), Decimal(v)) for t, v in sorted(points.items())]

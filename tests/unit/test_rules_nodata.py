@@ -75,6 +75,23 @@ def test_a_grouped_budget_whose_whole_fetch_failed_is_resolved_by_its_groups_dat
     assert back.ledger["entries"].get("traffic|") is None or back.ledger["entries"]["traffic|"]["failures"] == 0
 
 
+def test_a_member_whose_role_was_refused_is_resolved_by_its_groups_data_and_others_stay() -> None:
+    cfg = config(budget(limit=100, group_by=["zone-id"], no_data_after=2))
+    runner = Runner(cfg)
+    shop, blog = (("account", "2001"),), (("account", "2002"),)
+    for i in range(2):  # both members unreachable twice: a no-data per member, at the member's whole group
+        now = T0 + timedelta(minutes=10 * i)
+        runner.step(
+            now, [observation(cfg, "traffic", None, now, group=g, error="AssumeRoleError: x") for g in (shop, blog)]
+        )
+    assert sorted((n.group, n.status) for n in runner.sent) == [(shop, "firing"), (blog, "firing")]
+    now = T0 + timedelta(minutes=20)
+    recovered = observation(cfg, "traffic", 5, now, group=(*shop, ("zone-id", "z1")))
+    back = runner.step(now, [recovered, observation(cfg, "traffic", None, now, group=blog, error="AssumeRoleError")])
+    assert [(n.group, n.kind, n.status) for n in back.notifications] == [(shop, "no-data", "resolved")]
+    assert back.ledger["entries"]["traffic|account=2002"]["failures"] == 3  # blog is still unreachable
+
+
 def test_a_failure_never_resolves_nor_crosses() -> None:
     cfg = config(budget(limit=100, thresholds=[50]))
     runner = Runner(cfg)

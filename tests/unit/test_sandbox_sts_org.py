@@ -161,3 +161,13 @@ def test_rate_limits_count_per_member_account_not_per_key() -> None:
 def test_member_uins_must_be_unique() -> None:
     with pytest.raises(ConfigError, match="unique"):
         org_scenario([{"uin": 1, "name": "a"}, {"uin": 1, "name": "b"}])
+
+
+def test_a_member_sees_the_accounts_data_scaled_by_its_position_or_its_scale() -> None:
+    from sandbox.scenario import Scenario
+
+    members = [{"uin": 200000000001, "name": "a"}, {"uin": 200000000002, "name": "b"},
+               {"uin": 200000000003, "name": "c", "scale": 0}]  # fmt: skip
+    scenario = Scenario.from_dict({"organization": {"members": members}})
+    assert [scenario.scale_for(a) for a in (None, "200000000001", "200000000002", "200000000003")] == [1, 1, 2, 0]
+    assert scenario.scale_for("999") == 1  # not a member: the account's own keys
