@@ -30,6 +30,7 @@ log = logging.getLogger("lib.app")
 
 
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
+    from lib.app.digest import after_alerts
     from lib.deliveries import run as deliver_all
     from lib.rules import evaluate
     from lib.sources import collect
@@ -80,6 +81,10 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         maintenance = app.repo.maintenance.due()
         state_problems += maintenance.problems
         prune = maintenance.value
+    # Issue 17: the alerts' charts, then the daily/weekly digest when due (lib/app/digest.py).
+    rehearsal = dry_run or (at is not None and app.now() - at > BACKTEST_SLACK)
+    after = after_alerts(app, outcome, deliveries, now=now, rehearsal=rehearsal, run_id=run_id)
+    deliveries, state_problems = [*deliveries, *after.report], [*state_problems, *after.problems]
     errors.extend(RunError("state", p) for p in dict.fromkeys(state_problems))
 
     result = RunResult(
@@ -108,14 +113,26 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
 def _sender(app: App, now: datetime) -> Send:
     """The send step of lib.deliveries: one channel's batch through lib.notify, by the configured channel."""
+    from lib.app.images import chart_images
     from lib.notify import deliver
+
+    images = chart_images(app)  # outbox retries of chart items (lib/notify/images.py) are drawn here
 
     def send(channel_name: str, items: Sequence[Notification]) -> Iterable[DeliveryResult]:
         channel = app.config.channels.get(channel_name)
         if channel is None:
             raise ConfigError(f"channel {channel_name!r} is not configured")
         language = channel.language or app.config.language
-        return deliver(channel_name, channel, list(items), language=language, tz=app.tz, session=app.session, now=now)
+        return deliver(
+            channel_name,
+            channel,
+            list(items),
+            language=language,
+            tz=app.tz,
+            session=app.session,
+            now=now,
+            images=images,
+        )
 
     return send
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from lib.config.digest import check_digest
 from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
 from lib.sources import SOURCES
@@ -29,6 +30,7 @@ def check_config(config: Config) -> list[Problem]:
             )
         seen.setdefault(budget.name, index)
         problems.extend(((*at, *path), message) for path, message in _budget(budget, config))
+    problems.extend(check_digest(config))
     return problems
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from lib.config.checks import check_config
+from lib.config.digest import Digest
 from lib.config.envvars import expand, hide_values
 from lib.config.explain import explain
 from lib.config.models import Budget, Channel, Config, Spike
@@ -192,6 +193,8 @@ def _model_of(path: Path) -> type[BaseModel] | None:
         return Spike
     if path[0] == "channels" and len(path) == 2:
         return Channel
+    if path == ("digest",):
+        return Digest
     return None
 
 

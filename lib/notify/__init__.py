@@ -25,6 +25,7 @@ from lib.errors import ConfigError
 from lib.model import Notification
 from lib.notify import dingtalk, feishu, slack, webhook, wecom
 from lib.notify.channel import Channel
+from lib.notify.images import ChartImages, image_requests, is_chart
 from lib.notify.limits import DEFAULT_LIMITER, RateLimiter
 from lib.notify.redact import redact_url
 from lib.notify.retry import MAX_ATTEMPTS, retry_schedule
@@ -96,6 +97,7 @@ def deliver(
     limiter: RateLimiter | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    images: ChartImages | None = None,
 ) -> Generator[DeliveryResult, None, None]:
     """Send ``notifications`` to one channel, batched, yielding each notification's final result at once.
 
@@ -109,19 +111,32 @@ def deliver(
     ``now`` is the evaluation instant (it may be in the past for ``check --at``). Signatures and
     ``webhook-timestamp`` use ``clock()`` (the wall clock by default), because platforms refuse
     timestamps more than an hour off.
+
+    Chart items (``lib.notify.images``) become image messages, drawn here by ``images`` and sent after
+    the text; an item that cannot be drawn or sent to this channel is answered first, without a request.
     """
     del now  # the evaluation instant plays no part in delivery; see the docstring
     if not notifications:
         return _nothing()
     plugin = channel_for(channel.type)
     signed_at = (clock or _wall_clock)()
-    planned = render(channel_name, channel, notifications, language=language, tz=tz, now=signed_at)
+    texts = [n for n in notifications if not is_chart(n)]
+    planned = render(channel_name, channel, texts, language=language, tz=tz, now=signed_at) if texts else []
+    charts, refused = image_requests(channel.type, channel.url, [n for n in notifications if is_chart(n)], images)
+    planned += [replace(r, channel=channel_name) for r in charts]
     sender = _Sender(plugin, channel_name, channel, session, limiter or DEFAULT_LIMITER, sleep)
-    return sender.results(planned)
+    return _answered_first([replace(r, channel=channel_name) for r in refused], sender.results(planned))
 
 
 def _nothing() -> Generator[DeliveryResult, None, None]:
     yield from ()
+
+
+def _answered_first(
+    answered: list[DeliveryResult], rest: Generator[DeliveryResult, None, None]
+) -> Generator[DeliveryResult, None, None]:
+    yield from answered
+    yield from rest
 
 
 @dataclass(frozen=True)

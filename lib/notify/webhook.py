@@ -22,6 +22,8 @@ import requests
 from lib.config.models import Channel
 from lib.errors import ConfigError
 from lib.messages import plain_body
+from lib.messages.digest import KIND as DIGEST
+from lib.messages.digest import digest_payload
 from lib.messages.text import compose
 from lib.model import Notification
 from lib.notify import http
@@ -81,7 +83,8 @@ class WebhookChannel:
         timestamp = int(now.timestamp())
         out = []
         for n in notifications:
-            body = json_body(n.to_payload(message_text(n, language, tz)))
+            text = message_text(n, language, tz)
+            body = json_body(digest_payload(n, text) if n.kind == DIGEST else n.to_payload(text))
             headers = {**JSON_HEADERS, "webhook-id": n.id, "webhook-timestamp": str(timestamp)}
             if channel.secret:
                 headers["webhook-signature"] = signature(channel.secret, n.id, timestamp, body)

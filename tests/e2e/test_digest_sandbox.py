@@ -1,0 +1,119 @@
+"""The digest and the charts end to end: the demo scenario at 09:31 local, a real sandbox and chat receivers.
+
+The App runs in this process with its clock at the scenario's data clock (as the demo does); Tencent
+Cloud (the sandbox) and the robots (the receivers) are real servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lib.app.runtime import App
+from lib.client import ApiClient, Credentials
+from sandbox.demo import demo_environment
+from sandbox.receivers import Receiver, decode_image
+from sandbox.server import Sandbox
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+AT_0931 = datetime.fromisoformat("2026-11-22T09:31:00+08:00")
+
+
+def config_text(digest: str) -> str:
+    text = (ROOT / "budgets.yaml").read_text(encoding="utf-8")
+    return text.replace("\nbudgets:\n", f"\n{digest}\nbudgets:\n", 1)
+
+
+@pytest.fixture
+def cloud() -> Iterator[tuple[Sandbox, Receiver]]:
+    with Sandbox() as sandbox, Receiver() as receiver:
+        sandbox.set_now(AT_0931)
+        yield sandbox, receiver
+
+
+def make_app(sandbox: Sandbox, receiver: Receiver, state: Path, digest: str, **env: str) -> App:
+    path = state.parent / "budgets.yaml"
+    path.write_text(config_text(digest), encoding="utf-8")
+    environ = demo_environment(sandbox.url, receiver, str(state)) | env
+    client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
+    return App.from_env(environ, config_source=str(path), client=client, clock=lambda: sandbox.now)
+
+
+def wecom_documents(receiver: Receiver) -> list[dict[str, Any]]:
+    return [r.json for r in receiver.received if r.kind == "wecom" and r.accepted]
+
+
+def test_a_run_at_0931_sends_one_digest_with_its_chart_to_wecom(
+    cloud: tuple[Sandbox, Receiver], tmp_path: Path
+) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", 'digest: {every: day, at: "09:30", channels: [ops]}')
+
+    first = app.run_check(trigger="test")
+    second = app.run_check(trigger="test")
+
+    digests = [d for d in first.notifications if d["id"] == "digest-day-2026-11-22"]
+    assert [(d["channel"], d["outcome"]) for d in digests] == [("ops", "sent")]
+    assert not any(d["id"].startswith("digest-") and d["outcome"] == "sent" for d in second.notifications)
+    documents = wecom_documents(receiver)
+    markdown = [d for d in documents if d["msgtype"] == "markdown" and "预算日报" in d["markdown"]["content"]]
+    assert len(markdown) == 1
+    for name in ("edgeone-traffic", "monthly-spend", "low-balance"):
+        assert name in markdown[0]["markdown"]["content"]
+    # The digest's charts follow its markdown: one per budget that has a series, each a valid PNG.
+    after = documents[documents.index(markdown[0]) + 1 :]
+    images = [d["image"] for d in after if d["msgtype"] == "image"]
+    assert images, "the digest carried no chart"
+    for image in images:
+        raw = decode_image(image)
+        assert raw is not None and raw.startswith(b"\x89PNG\r\n\x1a\n")
+        assert hashlib.md5(raw, usedforsecurity=False).hexdigest() == image["md5"]
+        assert len(raw) <= 2 * 1024 * 1024
+    assert not first.failed, first.to_dict()["errors"]
+
+
+def test_alert_images_follow_the_markdown_one_per_budget(cloud: tuple[Sandbox, Receiver], tmp_path: Path) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", "")
+
+    result = app.run_check(trigger="test")
+
+    documents = wecom_documents(receiver)
+    kinds = [d["msgtype"] for d in documents]
+    assert kinds[0] == "markdown" and "image" in kinds
+    assert kinds.index("image") > kinds.index("markdown")
+    wecom_alerts = {d["budget"] for d in result.notifications if d["channel"] == "ops" and "-chart-" not in d["id"]}
+    charts = [d for d in result.notifications if "-chart-" in d["id"]]
+    assert len(charts) == kinds.count("image") <= len(wecom_alerts)
+    assert all(d["outcome"] == "sent" and d["channel"] == "ops" for d in charts)
+
+
+def test_a_dry_run_reports_the_digest_and_sends_nothing(cloud: tuple[Sandbox, Receiver], tmp_path: Path) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", 'digest: {every: day, at: "09:30", channels: [ops, audit]}')
+
+    result = app.run_check(trigger="test", dry_run=True)
+
+    digests = [(d["channel"], d["outcome"]) for d in result.notifications if d["id"].startswith("digest-")]
+    assert digests == [("ops", "dry-run"), ("audit", "dry-run")]
+    assert receiver.received == []
+
+
+def test_the_webhook_gets_a_budget_digest_document(cloud: tuple[Sandbox, Receiver], tmp_path: Path) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", 'digest: {every: day, at: "09:30", channels: [audit]}')
+
+    app.run_check(trigger="test")
+
+    documents = [r.json for r in receiver.received if r.kind == "webhook" and r.verified]
+    (digest,) = [d for d in documents if d.get("type") == "budget.digest"]
+    assert digest["id"] == "digest-day-2026-11-22"
+    assert {row["budget"] for row in digest["budgets"]} == {"edgeone-traffic", "monthly-spend", "low-balance"}
+    assert json.dumps(digest)  # the document is JSON all the way down
