@@ -150,13 +150,11 @@ def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, probl
     plain = [ch for ch in waiting if not takes_images(app.config.channels[ch].type)]
     if plain:
         # Channels without images get links to the charts (signed, expiring) where the deployment has them.
-        settings = app.settings
-        budgets = [str(r["budget"]) for r in rows]
         from lib.links import new_nonce
 
-        links = chart_links(
-            settings.public_url, settings.link_secret, budgets, now=app.now().timestamp(), nonce=new_nonce()
-        )
+        names = [str(r["budget"]) for r in rows]
+        settings, wall = app.settings, app.now().timestamp()
+        links = chart_links(settings.public_url, settings.link_secret, names, now=wall, nonce=new_nonce())
         if links:
             detail["links"] = dict(links)
     return Notification(
