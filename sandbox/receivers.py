@@ -115,6 +115,7 @@ class _Failure:
     body: Body
     headers: Mapping[str, str]
     delay: float = 0.0
+    msgtype: str | None = None  # only requests whose JSON ``msgtype`` is this one (WeCom image messages)
 
 
 @dataclass
@@ -288,12 +289,14 @@ class Receiver:
         body: Body = None,
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
+        msgtype: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests of ``kind`` with an error, then behave again.
 
         ``error`` names one of ``ERRORS[kind]``; otherwise ``status``/``body``/``headers`` say what to
         answer (status defaults to 500, or 200 when only a body is given, as the chat platforms do).
-        ``delay`` sleeps before answering (to provoke client timeouts).
+        ``delay`` sleeps before answering (to provoke client timeouts). ``msgtype`` limits the failures
+        to requests of that message type (``"image"``: fail a chart, not the message before it).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
@@ -302,7 +305,7 @@ class Receiver:
             headers = {**canned, **(headers or {})}
         if status is None:
             status = 500 if body is None else 200
-        failure = _Failure(status, body, dict(headers or {}), delay)
+        failure = _Failure(status, body, dict(headers or {}), delay, msgtype)
         with self._lock:
             queue = self._state.failures.setdefault(kind, deque())
             queue.extend(failure for _ in range(times))
@@ -332,10 +335,12 @@ class Receiver:
         with self._lock:
             return self._state.latency.get(kind, 0.0)
 
-    def _next_failure(self, kind: str) -> _Failure | None:
+    def _next_failure(self, kind: str, msgtype: Any = None) -> _Failure | None:
         with self._lock:
             queue = self._state.failures.get(kind)
-            return queue.popleft() if queue else None
+            if not queue or queue[0].msgtype not in (None, msgtype):
+                return None
+            return queue.popleft()
 
     def _keywords(self, kind: str) -> tuple[str, ...]:
         with self._lock:
@@ -579,7 +584,8 @@ class _Handler(BaseHTTPRequestHandler):
         verified, status, body, extra = owner._answer(kind, parts.path, query, headers, raw)
         if latency := owner._latency(kind):
             time.sleep(latency)
-        failure = owner._next_failure(kind)
+        document = _json(raw)
+        failure = owner._next_failure(kind, document.get("msgtype") if isinstance(document, dict) else None)
         if failure is not None:
             status, body, extra = failure.status, failure.body, failure.headers
             if failure.delay:
