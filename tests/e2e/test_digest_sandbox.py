@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,64 @@ def test_the_webhook_gets_a_budget_digest_document(cloud: tuple[Sandbox, Receive
     assert digest["id"] == "digest-day-2026-11-22"
     assert {row["budget"] for row in digest["budgets"]} == {"edgeone-traffic", "monthly-spend", "low-balance"}
     assert json.dumps(digest)  # the document is JSON all the way down
+
+
+def test_eight_concurrent_runs_send_the_digest_and_each_chart_exactly_once(
+    cloud: tuple[Sandbox, Receiver], tmp_path: Path
+) -> None:
+    sandbox, receiver = cloud
+    digest = 'digest: {every: day, at: "09:30", channels: [ops, chat]}'
+    apps = [make_app(sandbox, receiver, tmp_path / "state", digest) for _ in range(8)]  # one store, eight instances
+    start = threading.Barrier(len(apps))
+    results: list[Any] = [None] * len(apps)
+
+    def run(index: int) -> None:
+        start.wait()
+        results[index] = apps[index].run_check(trigger="test")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(apps))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    sent = Counter(
+        (d["id"], d["channel"]) for result in results for d in result.notifications if d["outcome"] == "sent"
+    )
+    assert sent[("digest-day-2026-11-22", "ops")] == 1 and sent[("digest-day-2026-11-22", "chat")] == 1
+    assert set(sent.values()) == {1}, sent
+    # Every message reached its robot once (an image may repeat: the alert's chart and the digest's).
+    bodies = Counter(r.body for r in receiver.received if r.accepted and not (r.json or {}).get("image"))
+    assert set(bodies.values()) == {1}, "a message reached a robot twice"
+    digests = [r for r in receiver.received if r.kind in ("wecom", "slack") and "预算日报" in r.body.decode()]
+    assert len(digests) == 2
+    images = [r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "image"]
+    assert len(images) == sum(1 for key in sent if "-chart-" in key[0])
+
+
+def test_a_failed_chart_waits_in_the_outbox_and_the_message_is_not_sent_again(
+    cloud: tuple[Sandbox, Receiver], tmp_path: Path
+) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", "")
+    receiver.fail("wecom", error="busy", msgtype="image")  # the robot is busy when the chart comes
+
+    first = app.run_check(trigger="test")
+    charts = [d for d in first.notifications if "-chart-" in d["id"]]
+    assert [d["outcome"] for d in charts] == ["retry"]
+    assert any(
+        d["channel"] == "ops" and d["outcome"] == "sent" and "-chart-" not in d["id"] for d in first.notifications
+    )
+    markdown_before = [r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "markdown"]
+
+    sandbox.set_now(AT_0931 + timedelta(minutes=5))  # past the retry's backoff
+    second = app.run_check(trigger="test")
+
+    retried = [d for d in second.notifications if d["id"] == charts[0]["id"]]
+    assert [d["outcome"] for d in retried] == ["sent"]
+    markdown_after = [r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "markdown"]
+    assert len(markdown_after) == len(markdown_before) == 1
+    accepted_images = [
+        r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "image" and r.accepted
+    ]
+    assert len(accepted_images) == 1
