@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -84,15 +85,15 @@ def after_alerts(
     digest = app.config.digest
     if digest is None:
         return DeliveryRun(report, problems)
-    n = _due_digest(app, outcome, digest, now, problems)
-    if n is None:
-        return DeliveryRun(report, problems)
+    due = _due_digest(app, outcome, digest, now, problems)
     if rehearsal:
-        report += [DeliveryReport(id=n.id, budget=n.budget, channel=ch, outcome="dry-run") for ch in n.channels]
+        report += [
+            DeliveryReport(id=n.id, budget=n.budget, channel=ch, outcome="dry-run") for n in due for ch in n.channels
+        ]
         return DeliveryRun(report, problems)
-    done = _deliver(app, [n], images=images, run_id=run_id)
+    done = _deliver(app, due, images=images, run_id=run_id)
     sent = [d["channel"] for d in done.report if d["outcome"] == "sent"]
-    charts = [c for ch in sent for c in _digest_charts(app, n, ch, images)]
+    charts = [c for ch in sent for c in _digest_charts(app, due[0], ch, images)]
     more = _deliver(app, charts, images=images, run_id=run_id)
     return DeliveryRun([*report, *done.report, *more.report], [*problems, *done.problems, *more.problems])
 
@@ -137,27 +138,17 @@ def _drawable(images: ChartImages, item: Notification) -> bool:
         return True
 
 
-def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, problems: list[str]) -> Notification | None:
-    """This period's digest if it is due and some channel has not had it; None otherwise."""
+def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, problems: list[str]) -> list[Notification]:
+    """This period's digest if it is due and some channel has not had it (one item per way of telling it)."""
     slot = last_slot(now, app.tz, digest)
     nid = digest_id(slot, app.tz, digest)
     waiting = tuple(ch for ch in digest.channels if not app.repo.claims.is_sent(delivery_id(nid, ch)))
     if not waiting:
-        return None
+        return []
     budgets = app.config.budgets
     rows = digest_rows(outcome.evaluations, [b.name for b in budgets], {b.name for b in budgets if b.below is not None})
     detail: dict[str, Any] = {"every": digest.every, "rows": rows, "actions": _pending_actions(app, problems)}
-    plain = [ch for ch in waiting if not takes_images(app.config.channels[ch].type)]
-    if plain:
-        # Channels without images get links to the charts (signed, expiring) where the deployment has them.
-        from lib.links import new_nonce
-
-        names = [str(r["budget"]) for r in rows]
-        settings, wall = app.settings, app.now().timestamp()
-        links = chart_links(settings.public_url, settings.link_secret, names, now=wall, nonce=new_nonce())
-        if links:
-            detail["links"] = dict(links)
-    return Notification(
+    base = Notification(
         id=nid,
         budget="*",
         group=(),
@@ -170,6 +161,25 @@ def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, probl
         channels=waiting,
         detail={KIND: detail},
     )
+    plain = tuple(ch for ch in waiting if not takes_images(app.config.channels[ch].type))
+    links = _chart_links(app, [str(r["budget"]) for r in rows]) if plain else {}
+    if not links:
+        return [base]
+    # The same digest (one id), told two ways: with the images after it, or with links to the charts.
+    pictured = tuple(ch for ch in waiting if ch not in plain)
+    linked = replace(base, channels=plain, detail={KIND: {**detail, "links": links}})
+    return [replace(base, channels=pictured), linked] if pictured else [linked]
+
+
+def _chart_links(app: App, budgets: Sequence[str]) -> dict[str, str]:
+    """Signed, expiring links to the budgets' charts, where the deployment has a public URL and a link key."""
+    from lib.links import new_nonce
+
+    settings = app.settings
+    found = chart_links(
+        settings.public_url, settings.link_secret, budgets, now=app.now().timestamp(), nonce=new_nonce()
+    )
+    return dict(found)
 
 
 def _digest_charts(app: App, n: Notification, channel: str, images: ChartImages) -> list[Notification]:

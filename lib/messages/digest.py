@@ -151,7 +151,7 @@ def digest_message(n: Notification, language: str, tz: tzinfo) -> Message:
     facts += [_action_fact(a, lang) for a in actions[:MAX_ACTIONS]]
     links: Mapping[str, str] = detail.get("links", {})
     for budget, url in links.items():
-        facts.append(Fact(f"{'图表' if lang == 'zh' else 'Chart'} {budget}", f"[{url}]({url})"))
+        facts.append(Fact(f"{'图表' if lang == 'zh' else 'Chart'} {budget}", url))  # plain: every client links it
     firing = sum(1 for r in rows if r.get("status") == "firing")
     tone: Tone = (
         "warning" if firing else ("info" if any(r.get("status") in ("error", "no-data") for r in rows) else "ok")
@@ -174,5 +174,6 @@ def digest_payload(n: Notification, message: str) -> dict[str, Any]:
         "at": n.at.isoformat(),
         "budgets": list(detail.get("rows", ())),
         "actions": list(detail.get("actions", ())),
+        "charts": dict(detail.get("links", {})),
         "message": message,
     }

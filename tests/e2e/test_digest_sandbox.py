@@ -19,6 +19,7 @@ import pytest
 
 from lib.app.runtime import App
 from lib.client import ApiClient, Credentials
+from lib.links import verify
 from sandbox.demo import demo_environment
 from sandbox.receivers import Receiver, decode_image
 from sandbox.server import Sandbox
@@ -180,3 +181,34 @@ def test_a_failed_chart_waits_in_the_outbox_and_the_message_is_not_sent_again(
         r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "image" and r.accepted
     ]
     assert len(accepted_images) == 1
+
+
+def test_channels_without_images_get_signed_chart_links_when_links_are_set_up(
+    cloud: tuple[Sandbox, Receiver], tmp_path: Path
+) -> None:
+    sandbox, receiver = cloud
+    digest = 'digest: {every: day, at: "09:30", channels: [ops, chat]}'
+    env = {"BUDGET_PUBLIC_URL": "https://budget.example.com/api", "BUDGET_LINK_SECRET": "link-secret"}
+    app = make_app(sandbox, receiver, tmp_path / "state", digest, **env)
+
+    app.run_check(trigger="test")
+
+    (slack,) = [r.body.decode() for r in receiver.received if r.kind == "slack" and "预算日报" in r.body.decode()]
+    (wecom,) = [
+        r.json["markdown"]["content"] for r in receiver.received if r.kind == "wecom" and "预算日报" in r.body.decode()
+    ]
+    prefix = "https://budget.example.com/api/charts/edgeone-traffic.png?t="
+    assert prefix in slack and "/charts/" not in wecom  # WeCom carries the images instead
+    token = slack.split(prefix, 1)[1].split('"')[0].split("\\n")[0]
+    link = verify("link-secret", token, now=sandbox.now.timestamp(), operation="view", target="edgeone-traffic")
+    assert link.expires > sandbox.now.timestamp()
+
+
+def test_no_chart_links_without_the_link_settings(cloud: tuple[Sandbox, Receiver], tmp_path: Path) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", 'digest: {every: day, at: "09:30", channels: [chat]}')
+
+    app.run_check(trigger="test")
+
+    (slack,) = [r.body.decode() for r in receiver.received if r.kind == "slack" and "预算日报" in r.body.decode()]
+    assert "/charts/" not in slack
