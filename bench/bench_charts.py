@@ -113,25 +113,39 @@ def _drawing_rows(kind: str, make: Any) -> list[dict[str, Any]]:
     ]
 
 
+# The modules that put charts and the digest into messages (issue 17), besides lib/charts itself.
+MESSAGE_MODULES = (
+    "lib/notify/images.py",
+    "lib/app/images.py",
+    "lib/app/digest.py",
+    "lib/messages/digest.py",
+    "lib/config/digest.py",
+)
+
+
 def _package_rows() -> list[dict[str, Any]]:
     from lib.deploy.package import build, zip_bytes
 
     with tempfile.TemporaryDirectory(prefix="bench-charts-") as folder:
         out = build(Path(folder) / "package", wheels=False)
+        with_all = len(zip_bytes(out))
+        for module in MESSAGE_MODULES:
+            (out / module).unlink()
         with_charts = len(zip_bytes(out))
         shutil.rmtree(out / "lib" / "charts")
         without = len(zip_bytes(out))
     return [
-        {"name": "package (no wheels) without lib/charts", "value": without, "unit": "B"},
+        {"name": "package (no wheels) without lib/charts, digest and images (before)", "value": without, "unit": "B"},
         {
-            "name": "package (no wheels) with lib/charts",
-            "value": with_charts,
+            "name": "package (no wheels) with them (after)",
+            "value": with_all,
             "unit": "B",
             "baseline": without,
-            "ratio": with_charts / without,
+            "ratio": with_all / without,
             "goal": "no library added",
         },
-        {"name": "bytes lib/charts adds to the zip", "value": with_charts - without, "unit": "B"},
+        {"name": "  of which lib/charts", "value": with_charts - without, "unit": "B"},
+        {"name": "  of which the digest and the images in messages", "value": with_all - with_charts, "unit": "B"},
     ]
 
 
@@ -170,13 +184,16 @@ event = json.load(open("events/timer.json", encoding="utf-8"))
 context = json.load(open("events/context.json", encoding="utf-8"))
 result = main_handler(event, context)
 t2 = time.perf_counter()
+from lib.app.instance import current_app
+from lib.notify.images import chart_id
 sent = [d for d in result["notifications"] if d["outcome"] == "sent"]
+charts = {chart_id(d["id"], b.name) for d in sent for b in current_app().config.budgets}
 print(json.dumps({
     "import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, "errors": result["errors"],
-    "sent": len(sent), "images": sum("-chart-" in d["id"] for d in sent),
+    "sent": len(sent), "images": sum(d["id"] in charts for d in sent),
 }))
 """
-TIMER_REPEATS = 5
+TIMER_REPEATS = 7
 
 
 def _timer_rows() -> list[dict[str, Any]]:
@@ -235,6 +252,19 @@ def _timer_rows() -> list[dict[str, Any]]:
                 "ratio": on / off,
                 "goal": "<= 1.1x",
                 "ok": on / off <= 1.1,
+            }
+        )
+        # On a shared machine the fastest run is the one least disturbed: its ratio is the steadier figure.
+        fastest_on, fastest_off = min(found["on"]), min(found["off"])
+        rows.append(
+            {
+                "name": "  same, fastest of each",
+                "value": fastest_on,
+                "unit": "ms",
+                "baseline": fastest_off,
+                "ratio": fastest_on / fastest_off,
+                "goal": "<= 1.1x",
+                "ok": fastest_on / fastest_off <= 1.1,
             }
         )
     return rows

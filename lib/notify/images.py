@@ -2,7 +2,7 @@
 
 Why an image is its own delivery: a chart that fails to draw or to send must not take the message
 down with it, nor make it be sent twice. So after a message went out, each budget it told of gets one
-chart item (a copy of its first notification with ``detail["chart_of"]`` and an id of its own), which
+chart item (a copy of its first notification with ``detail["chart_of"]`` and an id of its own, ``chart_id``), which
 goes through the same claim → outbox → send → mark steps as the message; it is drawn when it is sent
 (``ChartImages``, from the stored series) and retried on its own. One chart per budget per message, at
 most ``MAX_IMAGES``, in the message's order. Channels that show no image get a signed, expiring link
@@ -20,7 +20,7 @@ from typing import Any
 
 from lib.errors import BudgetError
 from lib.links import Link, sign
-from lib.model import Notification
+from lib.model import Notification, notification_id
 from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.types import DeliveryResult, Request
 
@@ -54,7 +54,12 @@ def chart_item(
         "limit": None if drawn_limit is None else str(drawn_limit),
         "unit": n.unit if unit is None else unit,
     }
-    return replace(n, id=f"{n.id}-chart-{name}", budget=name, channels=(channel,), detail={CHART_KEY: about})
+    return replace(n, id=chart_id(n.id, name), budget=name, channels=(channel,), detail={CHART_KEY: about})
+
+
+def chart_id(message_id: str, budget: str) -> str:
+    """The id of ``budget``'s chart after the message of notification ``message_id``: stable, an ``ntf_`` id."""
+    return notification_id(message_id, "chart", budget)
 
 
 def chart_items(sent: Sequence[Notification], channel: str) -> list[Notification]:

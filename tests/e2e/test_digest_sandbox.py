@@ -20,6 +20,7 @@ import pytest
 from lib.app.runtime import App
 from lib.client import ApiClient, Credentials
 from lib.links import verify
+from lib.notify.images import chart_id
 from sandbox.demo import demo_environment
 from sandbox.receivers import Receiver, decode_image
 from sandbox.server import Sandbox
@@ -47,6 +48,14 @@ def make_app(sandbox: Sandbox, receiver: Receiver, state: Path, digest: str, **e
     environ = demo_environment(sandbox.url, receiver, str(state)) | env
     client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url)
     return App.from_env(environ, config_source=str(path), client=client, clock=lambda: sandbox.now)
+
+
+BUDGETS = ("edgeone-traffic", "monthly-spend", "low-balance")
+
+
+def chart_ids(*results: Any) -> set[str]:
+    """The ids a chart after any message of these runs would have (lib.notify.images.chart_id)."""
+    return {chart_id(d["id"], budget) for result in results for d in result.notifications for budget in BUDGETS}
 
 
 def wecom_documents(receiver: Receiver) -> list[dict[str, Any]]:
@@ -92,8 +101,9 @@ def test_alert_images_follow_the_markdown_one_per_budget(cloud: tuple[Sandbox, R
     kinds = [d["msgtype"] for d in documents]
     assert kinds[0] == "markdown" and "image" in kinds
     assert kinds.index("image") > kinds.index("markdown")
-    wecom_alerts = {d["budget"] for d in result.notifications if d["channel"] == "ops" and "-chart-" not in d["id"]}
-    charts = [d for d in result.notifications if "-chart-" in d["id"]]
+    ids = chart_ids(result)
+    wecom_alerts = {d["budget"] for d in result.notifications if d["channel"] == "ops" and d["id"] not in ids}
+    charts = [d for d in result.notifications if d["id"] in ids]
     assert len(charts) == kinds.count("image") <= len(wecom_alerts)
     assert all(d["outcome"] == "sent" and d["channel"] == "ops" for d in charts)
 
@@ -152,7 +162,8 @@ def test_eight_concurrent_runs_send_the_digest_and_each_chart_exactly_once(
     digests = [r for r in receiver.received if r.kind in ("wecom", "slack") and "预算日报" in r.body.decode()]
     assert len(digests) == 2
     images = [r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "image"]
-    assert len(images) == sum(1 for key in sent if "-chart-" in key[0])
+    ids = chart_ids(*results)
+    assert len(images) == sum(1 for key in sent if key[0] in ids)
 
 
 def test_a_failed_chart_waits_in_the_outbox_and_the_message_is_not_sent_again(
@@ -163,11 +174,10 @@ def test_a_failed_chart_waits_in_the_outbox_and_the_message_is_not_sent_again(
     receiver.fail("wecom", error="busy", msgtype="image")  # the robot is busy when the chart comes
 
     first = app.run_check(trigger="test")
-    charts = [d for d in first.notifications if "-chart-" in d["id"]]
+    ids = chart_ids(first)
+    charts = [d for d in first.notifications if d["id"] in ids]
     assert [d["outcome"] for d in charts] == ["retry"]
-    assert any(
-        d["channel"] == "ops" and d["outcome"] == "sent" and "-chart-" not in d["id"] for d in first.notifications
-    )
+    assert any(d["channel"] == "ops" and d["outcome"] == "sent" and d["id"] not in ids for d in first.notifications)
     markdown_before = [r for r in receiver.received if r.kind == "wecom" and r.json["msgtype"] == "markdown"]
 
     sandbox.set_now(AT_0931 + timedelta(minutes=5))  # past the retry's backoff
@@ -212,3 +222,15 @@ def test_no_chart_links_without_the_link_settings(cloud: tuple[Sandbox, Receiver
 
     (slack,) = [r.body.decode() for r in receiver.received if r.kind == "slack" and "预算日报" in r.body.decode()]
     assert "/charts/" not in slack
+
+
+def test_a_backtest_reports_the_digest_as_dry_run(cloud: tuple[Sandbox, Receiver], tmp_path: Path) -> None:
+    sandbox, receiver = cloud
+    app = make_app(sandbox, receiver, tmp_path / "state", 'digest: {every: day, at: "09:30", channels: [ops]}')
+
+    result = app.run_check(trigger="test", at=AT_0931 - timedelta(days=3))
+
+    digests = [(d["id"], d["outcome"]) for d in result.notifications if d["id"].startswith("digest-")]
+    assert digests == [("digest-day-2026-11-19", "dry-run")]
+    assert not any("预算日报" in r.body.decode() for r in receiver.received)
+    assert not any(r.kind == "wecom" and r.json["msgtype"] == "image" for r in receiver.received)

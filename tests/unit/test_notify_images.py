@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import zlib
 from dataclasses import replace
 from typing import Any
@@ -17,6 +18,7 @@ from lib.model import Notification
 from lib.notify.images import (
     MAX_IMAGE_BYTES,
     MAX_IMAGES,
+    chart_id,
     chart_item,
     chart_items,
     chart_link,
@@ -61,15 +63,21 @@ def test_one_chart_item_per_budget_in_the_messages_order_with_ids_of_their_own()
     items = chart_items([OVER, TRAFFIC, second_group, SPEND_FORECAST], "ops")
     assert [i.budget for i in items] == [OVER.budget, TRAFFIC.budget, SPEND_FORECAST.budget]
     assert [i.id for i in items] == [
-        f"{OVER.id}-chart-{OVER.budget}",
-        f"{TRAFFIC.id}-chart-edgeone-traffic",
-        f"{SPEND_FORECAST.id}-chart-{SPEND_FORECAST.budget}",
+        chart_id(OVER.id, OVER.budget),
+        chart_id(TRAFFIC.id, "edgeone-traffic"),
+        chart_id(SPEND_FORECAST.id, SPEND_FORECAST.budget),
     ]
     assert all(is_chart(i) and i.channels == ("ops",) for i in items)
     assert not any(is_chart(n) for n in ALL)
     assert items[1].detail["chart_of"] == {"of": TRAFFIC.id, "budget": "edgeone-traffic", "limit": "1E+13", "unit": "B"}
     # An item survives the outbox's JSON round trip as a chart item.
     assert Notification.from_dict(json.loads(json.dumps(items[1].to_dict()))) == items[1]
+
+
+def test_a_chart_id_is_a_notification_id_of_its_own() -> None:
+    assert re.fullmatch(r"ntf_[0-9a-f]{32}", chart_id(TRAFFIC.id, "edgeone-traffic"))
+    assert chart_id(TRAFFIC.id, "a") != chart_id(TRAFFIC.id, "b") != chart_id(OVER.id, "b")
+    assert chart_id(TRAFFIC.id, "a") == chart_id(TRAFFIC.id, "a")
 
 
 def test_a_message_about_many_budgets_carries_at_most_max_images_charts() -> None:
