@@ -112,16 +112,19 @@ def deliver(
     ``webhook-timestamp`` use ``clock()`` (the wall clock by default), because platforms refuse
     timestamps more than an hour off.
 
-    Chart items (``lib.notify.images``) become image messages, drawn here by ``images`` and sent after
-    the text; an item that cannot be drawn or sent to this channel is answered first, without a request.
+    A digest is a message of its own, after the alerts' batch. Chart items (``lib.notify.images``) become
+    image messages, drawn here by ``images`` and sent after the text; an item that cannot be drawn or
+    sent to this channel is answered first, without a request.
     """
     del now  # the evaluation instant plays no part in delivery; see the docstring
     if not notifications:
         return _nothing()
     plugin = channel_for(channel.type)
     signed_at = (clock or _wall_clock)()
-    texts = [n for n in notifications if not is_chart(n)]
-    planned = render(channel_name, channel, texts, language=language, tz=tz, now=signed_at) if texts else []
+    # Alerts share one batch; a digest (an outbox retry may meet alerts here) is always a message of its own.
+    texts = [n for n in notifications if not is_chart(n) and n.kind != "digest"]
+    batches = ([texts] if texts else []) + [[n] for n in notifications if n.kind == "digest"]
+    planned = [r for b in batches for r in render(channel_name, channel, b, language=language, tz=tz, now=signed_at)]
     charts, refused = image_requests(channel.type, channel.url, [n for n in notifications if is_chart(n)], images)
     planned += [replace(r, channel=channel_name) for r in charts]
     sender = _Sender(plugin, channel_name, channel, session, limiter or DEFAULT_LIMITER, sleep)

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from lib.config.models import Channel
+from lib.messages.digest import digest_rows
 from lib.notify import deliver
 from lib.notify.images import chart_item, image_document
 from lib.notify.limits import Unlimited
@@ -102,3 +103,20 @@ def test_a_refused_image_does_not_touch_the_message_it_follows(receiver: Receive
         "rejected",
         "errcode 301019: media md5 not match (image MD5 does not match its content)",
     )
+
+
+def test_a_digest_retried_with_alerts_is_still_a_message_of_its_own(receiver: Receiver) -> None:
+    from tests.unit.test_digest import EVALUATIONS, digest_notification
+
+    digest = digest_notification(digest_rows(EVALUATIONS))
+    channel = Channel(type="wecom", url=receiver.url("wecom"))
+    with requests.Session() as session:
+        results = list(
+            deliver("ops", channel, [digest, TRAFFIC, OVER], language="zh", tz=TZ, session=session, now=AT,
+                    limiter=Unlimited())
+        )  # fmt: skip
+    assert {nid for r in results for nid in r.notification_ids} == {digest.id, TRAFFIC.id, OVER.id}
+    contents = [r.json["markdown"]["content"] for r in receiver.received]
+    assert len(contents) == 2
+    assert contents[0].startswith("### 预算通知：2 条告警") and "预算日报" not in contents[0]
+    assert contents[1].startswith("### 📊 预算日报")
