@@ -2,8 +2,9 @@
 
 ``chart_images(app)`` is the ``images=`` of ``lib.notify.deliver``: it draws the chart a chart item names
 from ``app.repo.series``, in English (the PNG font has no Chinese; the message beside it carries the
-words in the configured language), at most once per budget per call. ``sender`` is the send step of
-``lib.deliveries`` with images on, for the deliveries this package starts (digests and charts).
+words in the configured language), in the phone layout, at most once per budget per call. ``sender`` is
+the send step of ``lib.deliveries`` with images on, for the deliveries this package starts (digests and
+charts).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
         return None
     from lib.charts.budget import budget_chart  # here, where drawn: the timer's start-up never pays for it
     from lib.charts.png import render_png
+    from lib.charts.scene import PHONE_WIDTH
 
     if budget.group_by and not isinstance(budget.limit, Decimal):
         limit = None  # limit: plan differs per zone; one line for every group would mislead
@@ -61,7 +63,8 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
         limit=limit,
         runway=timedelta(seconds=budget.runway) if budget.runway else None,
     )
-    return render_png(spec)
+    # Chat groups are read on phones: the phone layout keeps the text large (800 px wide), and draws faster.
+    return render_png(spec, PHONE_WIDTH)
 
 
 def sender(app: App, now: datetime, *, images: ChartImages | None = None) -> Send:

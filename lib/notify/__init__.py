@@ -123,7 +123,7 @@ def deliver(
     signed_at = (clock or _wall_clock)()
     # Alerts share one batch; a digest (an outbox retry may meet alerts here) is always a message of its own.
     texts = [n for n in notifications if not is_chart(n) and n.kind != "digest"]
-    batches = ([texts] if texts else []) + [[n] for n in notifications if n.kind == "digest"]
+    batches = ([texts] if texts else []) + [[n] for n in notifications if n.kind == "digest" and not is_chart(n)]
     planned = [r for b in batches for r in render(channel_name, channel, b, language=language, tz=tz, now=signed_at)]
     charts, refused = image_requests(channel.type, channel.url, [n for n in notifications if is_chart(n)], images)
     planned += [replace(r, channel=channel_name) for r in charts]
