@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -234,3 +236,36 @@ def test_a_backtest_reports_the_digest_as_dry_run(cloud: tuple[Sandbox, Receiver
     assert digests == [("digest-day-2026-11-19", "dry-run")]
     assert not any("预算日报" in r.body.decode() for r in receiver.received)
     assert not any(r.kind == "wecom" and r.json["msgtype"] == "image" for r in receiver.received)
+
+
+CHILD = """
+import sys, tempfile
+from pathlib import Path
+from sandbox.receivers import Receiver
+from sandbox.server import Sandbox
+from tests.e2e.test_digest_sandbox import AT_0931, make_app
+
+with Sandbox() as sandbox, Receiver() as receiver, tempfile.TemporaryDirectory() as folder:
+    sandbox.set_now(AT_0931)
+    app = make_app(sandbox, receiver, Path(folder) / "state", sys.argv[1])
+    if sys.argv[2] == "no-wecom":  # the one budget that alerts the WeCom robot tells the others only
+        path = Path(folder) / "budgets.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("[ops, audit, lark]", "[audit, lark]"), encoding="utf-8")
+        app.reload_config()
+    result = app.run_check(trigger="test")
+    images = sum(1 for r in receiver.received if r.kind == "wecom" and r.json.get("msgtype") == "image")
+    print(images, sum(1 for m in sys.modules if m.startswith("lib.charts")), result.failed)
+"""
+
+
+@pytest.mark.parametrize(("wecom", "draws"), [("with-wecom", True), ("no-wecom", False)])
+def test_lib_charts_is_loaded_only_by_a_run_that_draws_an_image(wecom: str, draws: bool) -> None:
+    digest = 'digest: {every: day, at: "09:30", channels: [chat]}'
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, digest, wecom], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    images, chart_modules, failed = done.stdout.split()
+    assert failed == "False"
+    assert (int(images) > 0, int(chart_modules) > 0) == (draws, draws)
