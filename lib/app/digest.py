@@ -126,7 +126,7 @@ def _alert_charts(
         channel = app.config.channels[name]
         order = [m.id for m in messages(items, channel.language or app.config.language, app.tz)]
         ordered = sorted(items, key=lambda n: order.index(n.id))
-        out += [c for c in chart_items(ordered, name) if _drawable(images, c)]
+        out += chart_items(ordered, name, drawable=lambda item: _drawable(images, item))
     return out
 
 

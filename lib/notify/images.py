@@ -62,13 +62,21 @@ def chart_id(message_id: str, budget: str) -> str:
     return notification_id(message_id, "chart", budget)
 
 
-def chart_items(sent: Sequence[Notification], channel: str) -> list[Notification]:
-    """One chart item per budget of a message's notifications, in their order, at most ``MAX_IMAGES``."""
+def chart_items(
+    sent: Sequence[Notification], channel: str, *, drawable: Callable[[Notification], bool] = lambda _: True
+) -> list[Notification]:
+    """One chart item per budget of a message's notifications, in their order, the first ``MAX_IMAGES`` that
+    are ``drawable`` (a budget without a series yet has no chart and leaves its place to the next)."""
     firsts: dict[str, Notification] = {}
     for n in sent:
         if not is_chart(n):
             firsts.setdefault(n.budget, n)
-    return [chart_item(n, channel) for n in list(firsts.values())[:MAX_IMAGES]]
+    out: list[Notification] = []
+    for n in firsts.values():
+        item = chart_item(n, channel)
+        if len(out) < MAX_IMAGES and drawable(item):
+            out.append(item)
+    return out
 
 
 def image_document(png: bytes) -> dict[str, Any]:

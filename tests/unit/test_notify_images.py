@@ -85,6 +85,12 @@ def test_a_message_about_many_budgets_carries_at_most_max_images_charts() -> Non
     assert [i.budget for i in chart_items(many, "ops")] == [f"b{i}" for i in range(MAX_IMAGES)]
 
 
+def test_a_budget_without_a_chart_leaves_its_place_to_the_next() -> None:
+    many = [replace(TRAFFIC, id=f"ntf_{i}", budget=f"b{i}") for i in range(MAX_IMAGES + 3)]
+    items = chart_items(many, "ops", drawable=lambda item: item.budget not in ("b0", "b2"))
+    assert [i.budget for i in items] == ["b1", "b3", "b4", "b5", "b6"]
+
+
 def test_an_image_request_goes_to_the_robots_url_under_the_items_own_id() -> None:
     item = chart_item(TRAFFIC, "ops")
     requests, refused = image_requests("wecom", URL, [item], lambda _: tiny_png())
