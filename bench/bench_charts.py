@@ -9,12 +9,20 @@
    the wheels are unchanged) zipped with and without ``lib/charts``: the bytes the charts add.
 4. Cold start: ``import handlers.timer`` in a fresh interpreter loads no ``lib.charts`` module (goal 0),
    and the one-off import of what a drawing needs (``lib.charts.svg``, ``lib.charts.png``), for scale.
+5. Charts in messages, on against off, each in a fresh interpreter against the sandbox (as SCF starts one):
+   the timer's import + first invocation with the example budgets.yaml, and a whole 10-budget run
+   (``bench_coldstart``'s), where the WeCom alerts carry their charts as image messages. "Off" is the
+   same child with the chart drawing stubbed out (nothing to draw: no image is sent). Interleaved,
+   fresh state each time, medians and the fastest of each; goal: on <= 1.1x off. The CPU time of the
+   function's process (the sandbox and the robots run in this one) is the steadiest figure on a
+   shared machine, where wall times swing with the other jobs.
 
 Run: ``python -m bench.bench_charts`` (or ``python -m bench charts``).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import subprocess
@@ -107,25 +115,39 @@ def _drawing_rows(kind: str, make: Any) -> list[dict[str, Any]]:
     ]
 
 
+# The modules that put charts and the digest into messages (issue 17), besides lib/charts itself.
+MESSAGE_MODULES = (
+    "lib/notify/images.py",
+    "lib/app/images.py",
+    "lib/app/digest.py",
+    "lib/messages/digest.py",
+    "lib/config/digest.py",
+)
+
+
 def _package_rows() -> list[dict[str, Any]]:
     from lib.deploy.package import build, zip_bytes
 
     with tempfile.TemporaryDirectory(prefix="bench-charts-") as folder:
         out = build(Path(folder) / "package", wheels=False)
+        with_all = len(zip_bytes(out))
+        for module in MESSAGE_MODULES:
+            (out / module).unlink()
         with_charts = len(zip_bytes(out))
         shutil.rmtree(out / "lib" / "charts")
         without = len(zip_bytes(out))
     return [
-        {"name": "package (no wheels) without lib/charts", "value": without, "unit": "B"},
+        {"name": "package (no wheels) without lib/charts, digest and images (before)", "value": without, "unit": "B"},
         {
-            "name": "package (no wheels) with lib/charts",
-            "value": with_charts,
+            "name": "package (no wheels) with them (after)",
+            "value": with_all,
             "unit": "B",
             "baseline": without,
-            "ratio": with_charts / without,
+            "ratio": with_all / without,
             "goal": "no library added",
         },
-        {"name": "bytes lib/charts adds to the zip", "value": with_charts - without, "unit": "B"},
+        {"name": "  of which lib/charts", "value": with_charts - without, "unit": "B"},
+        {"name": "  of which the digest and the images in messages", "value": with_all - with_charts, "unit": "B"},
     ]
 
 
@@ -151,6 +173,111 @@ def _cold_start_rows() -> list[dict[str, Any]]:
     ]
 
 
+# The child: SCF's cold start (import the handler, invoke it once) with charts on, or off (drawing stubbed).
+TIMER_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from handlers.timer import main_handler
+t1 = time.perf_counter()
+if sys.argv[1] == "off":
+    import lib.app.images
+    lib.app.images.budget_png = lambda *args, **kwargs: None  # nothing to draw: no chart item, no image
+event = json.load(open("events/timer.json", encoding="utf-8"))
+context = json.load(open("events/context.json", encoding="utf-8"))
+result = main_handler(event, context)
+t2 = time.perf_counter()
+from lib.app.instance import current_app
+from lib.notify.images import chart_id
+sent = [d for d in result["notifications"] if d["outcome"] == "sent"]
+charts = {chart_id(d["id"], b.name) for d in sent for b in current_app().config.budgets}
+print(json.dumps({
+    "import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, "errors": result["errors"],
+    "sent": len(sent), "images": sum(d["id"] in charts for d in sent), "cpu_ms": time.process_time() * 1000,
+}))
+"""
+TIMER_REPEATS = 7
+
+
+def _timer_rows() -> list[dict[str, Any]]:
+    """Charts on against off: import + first timer invocation (3 budgets), and the 10-budget run's wall time."""
+    from bench.bench_coldstart import CONFIG_10, _clean_env, _invoke_env, live_scenario
+    from sandbox.receivers import Receiver
+    from sandbox.server import Sandbox
+
+    cases = {"first": str(ROOT / "budgets.yaml"), "ten": ""}
+    firsts: dict[str, list[float]] = {"on": [], "off": []}
+    walls: dict[str, list[float]] = {"on": [], "off": []}
+    cpus: dict[str, list[float]] = {"on": [], "off": []}
+    first_cpus: dict[str, list[float]] = {"on": [], "off": []}
+    images: dict[str, int] = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-charts-") as tmp,
+        Sandbox(live_scenario(datetime.now(timezone.utc))) as sandbox,
+        Receiver() as receiver,
+    ):
+        cases["ten"] = str(Path(tmp) / "budgets-10.yaml")
+        Path(cases["ten"]).write_text(CONFIG_10, encoding="utf-8")
+        for i in range(TIMER_REPEATS):  # interleaved, so drift on the machine hits both alike
+            for case, config in cases.items():
+                for mode in ("on", "off"):
+                    env = _clean_env(_invoke_env(sandbox, receiver, f"{tmp}/{case}-{mode}-{i}", config))
+                    started = time.perf_counter()
+                    done = subprocess.run(
+                        [sys.executable, "-c", TIMER_CHILD, mode],
+                        check=False,
+                        cwd=ROOT,
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                    )
+                    wall = (time.perf_counter() - started) * 1000
+                    if done.returncode != 0:
+                        raise RuntimeError(f"timer child failed: {done.stderr[-2000:]}")
+                    doc = json.loads(done.stdout.strip().splitlines()[-1])
+                    if doc["errors"] or not doc["sent"] or (mode == "off" and doc["images"]):
+                        raise RuntimeError(f"the timer run did not go as expected: {doc}")
+                    images[f"{case}-{mode}"] = doc["images"]
+                    if case == "first":
+                        firsts[mode].append(doc["import_ms"] + doc["first_ms"])
+                        first_cpus[mode].append(doc["cpu_ms"])
+                    else:
+                        walls[mode].append(wall)
+                        cpus[mode].append(doc["cpu_ms"])
+    rows = []
+    for name, found, key in (
+        ("import + first timer invocation (3 budgets)", firsts, "first"),
+        ("  same, CPU time of the function's process", first_cpus, "first"),
+        ("10-budget timer run, fresh process, wall", walls, "ten"),
+        ("10-budget timer run, CPU time of the function's process", cpus, "ten"),
+    ):
+        on, off = statistics.median(found["on"]), statistics.median(found["off"])
+        rows.append(
+            {
+                "name": f"{name}: charts on ({images[key + '-on']} images) vs off, median of {TIMER_REPEATS}",
+                "value": on,
+                "unit": "ms",
+                "baseline": off,
+                "ratio": on / off,
+                "goal": "<= 1.1x",
+                "ok": on / off <= 1.1,
+            }
+        )
+        # On a shared machine the fastest run is the one least disturbed: its ratio is the steadier figure.
+        fastest_on, fastest_off = min(found["on"]), min(found["off"])
+        rows.append(
+            {
+                "name": "  same, fastest of each",
+                "value": fastest_on,
+                "unit": "ms",
+                "baseline": fastest_off,
+                "ratio": fastest_on / fastest_off,
+                "goal": "<= 1.1x",
+                "ok": fastest_on / fastest_off <= 1.1,
+            }
+        )
+    return rows
+
+
 def run() -> list[dict[str, Any]]:
     sys.path.insert(0, str(ROOT))
     return (
@@ -158,6 +285,7 @@ def run() -> list[dict[str, Any]]:
         + _drawing_rows("balance", _balance_spec())
         + _package_rows()
         + _cold_start_rows()
+        + _timer_rows()
     )
 
 

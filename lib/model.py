@@ -17,7 +17,7 @@ from lib.errors import ApiError, BudgetError
 # A group is the sorted (dimension, value) pairs a budget is grouped by: (("zone-id", "zone-1"),).
 GroupKey = tuple[tuple[str, str], ...]
 Status = Literal["ok", "firing", "resolved", "no-data", "error"]
-Kind = Literal["threshold", "forecast", "below", "runway", "spike", "no-data", "action"]  # action: issue 16
+Kind = Literal["threshold", "forecast", "below", "runway", "spike", "no-data", "action", "digest"]
 
 
 def group_key(labels: Mapping[str, str]) -> GroupKey:

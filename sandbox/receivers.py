@@ -45,6 +45,10 @@ ERRORS: dict[str, dict[str, tuple[int, Body, Mapping[str, str]]]] = {
         "invalid_key": (200, {"errcode": 93000, "errmsg": "invalid webhook url"}, {}),
         "bad_msgtype": (200, {"errcode": 40008, "errmsg": "invalid message type"}, {}),
         "too_long": (200, {"errcode": 45002, "errmsg": "content exceed max length"}, {}),
+        # Image messages: size (0 or over 2 MB before base64), an MD5 that does not match, not JPG/PNG.
+        "bad_image_size": (200, {"errcode": 40009, "errmsg": "invalid image size"}, {}),
+        "md5_mismatch": (200, {"errcode": 301019, "errmsg": "media md5 not match"}, {}),
+        "bad_image_type": (200, {"errcode": 40005, "errmsg": "invalid file type"}, {}),
     },
     "dingtalk": {
         "rate_limited": (200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}, {}),
@@ -111,6 +115,7 @@ class _Failure:
     body: Body
     headers: Mapping[str, str]
     delay: float = 0.0
+    msgtype: str | None = None  # only requests whose JSON ``msgtype`` is this one (WeCom image messages)
 
 
 @dataclass
@@ -128,6 +133,8 @@ def summarize(kind: str, document: Any) -> str:
     try:
         if kind == "wecom":
             msgtype = document.get("msgtype", "")
+            if msgtype == "image":
+                return _image_summary(document.get("image"))
             text = str(document.get(msgtype, {}).get("content", ""))
         elif kind == "dingtalk":
             text = str(document.get("markdown", {}).get("title") or document.get("text", {}).get("content", ""))
@@ -282,12 +289,14 @@ class Receiver:
         body: Body = None,
         headers: Mapping[str, str] | None = None,
         delay: float = 0.0,
+        msgtype: str | None = None,
     ) -> None:
         """Answer the next ``times`` requests of ``kind`` with an error, then behave again.
 
         ``error`` names one of ``ERRORS[kind]``; otherwise ``status``/``body``/``headers`` say what to
         answer (status defaults to 500, or 200 when only a body is given, as the chat platforms do).
-        ``delay`` sleeps before answering (to provoke client timeouts).
+        ``delay`` sleeps before answering (to provoke client timeouts). ``msgtype`` limits the failures
+        to requests of that message type (``"image"``: fail a chart, not the message before it).
         """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
@@ -296,7 +305,7 @@ class Receiver:
             headers = {**canned, **(headers or {})}
         if status is None:
             status = 500 if body is None else 200
-        failure = _Failure(status, body, dict(headers or {}), delay)
+        failure = _Failure(status, body, dict(headers or {}), delay, msgtype)
         with self._lock:
             queue = self._state.failures.setdefault(kind, deque())
             queue.extend(failure for _ in range(times))
@@ -326,10 +335,12 @@ class Receiver:
         with self._lock:
             return self._state.latency.get(kind, 0.0)
 
-    def _next_failure(self, kind: str) -> _Failure | None:
+    def _next_failure(self, kind: str, msgtype: Any = None) -> _Failure | None:
         with self._lock:
             queue = self._state.failures.get(kind)
-            return queue.popleft() if queue else None
+            if not queue or queue[0].msgtype not in (None, msgtype):
+                return None
+            return queue.popleft()
 
     def _keywords(self, kind: str) -> tuple[str, ...]:
         with self._lock:
@@ -361,6 +372,8 @@ class Receiver:
         if path != "/wecom/cgi-bin/webhook/send" or query.get("key") != self.token:
             return (None, *errors["invalid_key"])
         document = _json(raw)
+        if isinstance(document, dict) and document.get("msgtype") == "image":
+            return (None, *_wecom_image(document.get("image")))
         if not isinstance(document, dict) or document.get("msgtype") not in ("text", "markdown", "markdown_v2"):
             return (None, *errors["bad_msgtype"])
         msgtype = document["msgtype"]
@@ -454,6 +467,43 @@ class Receiver:
         return (verified, self.webhook_status, {"ok": True} if self.webhook_status != 204 else None, {})
 
 
+WECOM_IMAGE_BYTES = 2 * 1024 * 1024  # the image before base64
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG: the types the robot takes
+
+
+def decode_image(image: Any) -> bytes | None:
+    """The raw bytes of a WeCom image message's ``base64`` (strict: one line, no stray characters), or None."""
+    if not isinstance(image, dict) or not isinstance(image.get("base64"), str):
+        return None
+    try:
+        return base64.b64decode(image["base64"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _wecom_image(image: Any) -> tuple[int, Body, Mapping[str, str]]:
+    """Check an image message as the robot does: fields present, base64 decodes, size, MD5 of the raw bytes, type."""
+    errors = ERRORS["wecom"]
+    if not isinstance(image, dict) or not isinstance(image.get("base64"), str) or not isinstance(image.get("md5"), str):
+        return errors["bad_msgtype"]
+    raw = decode_image(image)
+    if not raw or len(raw) > WECOM_IMAGE_BYTES:  # undecodable base64 counts as no image (UNCONFIRMED code)
+        return errors["bad_image_size"]
+    if hashlib.md5(raw, usedforsecurity=False).hexdigest() != image["md5"].lower():
+        return errors["md5_mismatch"]
+    if not raw.startswith(_IMAGE_MAGIC):
+        return errors["bad_image_type"]
+    return 200, WECOM_OK, {}
+
+
+def _image_summary(image: Any) -> str:
+    raw = decode_image(image)
+    if raw is None:
+        return "[image: unreadable]"
+    kind = "PNG" if raw.startswith(_IMAGE_MAGIC[0]) else "JPEG" if raw.startswith(_IMAGE_MAGIC[1]) else "?"
+    return f"[image {len(raw):,} B {kind}]"
+
+
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"))
@@ -534,7 +584,8 @@ class _Handler(BaseHTTPRequestHandler):
         verified, status, body, extra = owner._answer(kind, parts.path, query, headers, raw)
         if latency := owner._latency(kind):
             time.sleep(latency)
-        failure = owner._next_failure(kind)
+        document = _json(raw)
+        failure = owner._next_failure(kind, document.get("msgtype") if isinstance(document, dict) else None)
         if failure is not None:
             status, body, extra = failure.status, failure.body, failure.headers
             if failure.delay:

@@ -32,6 +32,7 @@ log = logging.getLogger("lib.app")
 def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> RunResult:
     from lib.app.accounts import collect_for_run, for_run, with_account_names
     from lib.app.actions_step import run_actions
+    from lib.app.digest import after_alerts
     from lib.deliveries import run as deliver_all
     from lib.rules import evaluate
 
@@ -95,6 +96,10 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         maintenance = app.repo.maintenance.due()
         state_problems += maintenance.problems
         prune = maintenance.value
+    # Issue 17: the alerts' charts, then the daily/weekly digest when due (lib/app/digest.py).
+    rehearsal = dry_run or (at is not None and app.now() - at > BACKTEST_SLACK)
+    after = after_alerts(app, outcome, deliveries, now=now, rehearsal=rehearsal, run_id=run_id)
+    deliveries, state_problems = [*deliveries, *after.report], [*state_problems, *after.problems]
     errors.extend(RunError("state", p) for p in dict.fromkeys(state_problems))
 
     result = RunResult(
@@ -124,8 +129,11 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
 def _sender(app: App, now: datetime) -> Send:
     """The send step of lib.deliveries: one channel's batch through lib.notify, by the configured channel."""
+    from lib.app.images import chart_images
     from lib.notify import deliver
     from lib.notify.links import link_maker
+
+    images = chart_images(app)  # outbox retries of chart items (lib/notify/images.py) are drawn here
 
     def send(channel_name: str, items: Sequence[Notification]) -> Iterable[DeliveryResult]:
         channel = app.config.channels.get(channel_name)
@@ -134,7 +142,15 @@ def _sender(app: App, now: datetime) -> Send:
         language = channel.language or app.config.language
         links = link_maker(app.settings.public_url, app.settings.link_secret, now)
         return deliver(
-            channel_name, channel, list(items), language=language, tz=app.tz, session=app.session, now=now, links=links
+            channel_name,
+            channel,
+            list(items),
+            language=language,
+            tz=app.tz,
+            session=app.session,
+            now=now,
+            links=links,
+            images=images,
         )
 
     return send

@@ -10,6 +10,7 @@ import itertools
 import math
 import struct
 import zlib
+from collections.abc import Iterable
 
 from lib.charts.glyphs import ADVANCE, HEIGHT, glyph, plain_text
 
@@ -67,14 +68,38 @@ class Canvas:
         for (xa, ya), (xb, yb) in itertools.pairwise(points):
             length = math.hypot(xb - xa, yb - ya)
             count = max(1, math.ceil(length * 2))
-            for i in range(count + 1):
-                along = walked + length * i / count
-                if pattern and not _inked(along % pattern, dash):
-                    continue
-                centres.add((round(xa + (xb - xa) * i / count), round(ya + (yb - ya) * i / count)))
+            ex, ey = xb - xa, yb - ya
+            picked: Iterable[int] = range(count + 1)
+            if pattern:
+                picked = (i for i in range(count + 1) if _inked((walked + length * i / count) % pattern, dash))
+            centres.update((round(xa + ex * i / count), round(ya + ey * i / count)) for i in picked)
             walked += length
+        # The pen's squares merged into one run per row: a long line is a few row writes, not a box per step.
+        starts: dict[int, list[int]] = {}
         for cx, cy in centres:
-            self.box(cx - offset, cy - offset, thickness, thickness, rgb=rgb)
+            for yy in range(cy - offset, cy - offset + thickness):
+                starts.setdefault(yy, []).append(cx - offset)
+        ink = bytes(rgb)
+        for yy, row in starts.items():
+            if 0 <= yy < self.height:
+                self._runs(yy, sorted(row), thickness, ink)
+
+    def _runs(self, y: int, starts: list[int], length: int, ink: bytes) -> None:
+        """Paint row ``y`` from each of ``starts`` (sorted) for ``length`` pixels, overlapping runs merged."""
+        run_start, run_end = starts[0], starts[0] + length
+        for start in starts[1:]:
+            if start <= run_end:
+                run_end = max(run_end, start + length)
+                continue
+            self._span(y, run_start, run_end, ink)
+            run_start, run_end = start, start + length
+        self._span(y, run_start, run_end, ink)
+
+    def _span(self, y: int, x0: int, x1: int, ink: bytes) -> None:
+        x0, x1 = max(0, x0), min(self.width, x1)
+        if x1 > x0:
+            start = (y * self.width + x0) * 3
+            self.pixels[start : start + (x1 - x0) * 3] = ink * (x1 - x0)
 
     def polygon(self, points: tuple[tuple[float, float], ...], rgb: Colour, opacity: float) -> None:
         """Even-odd scanline fill, sampled at pixel centres."""
@@ -95,9 +120,20 @@ class Canvas:
     def text(self, x: float, baseline: float, text: str, *, rgb: Colour, scale: int, bold: bool = False) -> None:
         """Bitmap text whose glyph bottoms sit on ``baseline``; ``scale`` pixels per font cell."""
         left, top = round(x), round(baseline) - HEIGHT * scale
+        extra = 1 if bold else 0
         for char in plain_text(text):
-            for column, row in glyph(char):
-                self.box(left + column * scale, top + row * scale, scale + (1 if bold else 0), scale, rgb=rgb)
+            # Cells that touch in a row are one box (the same pixels as a box per cell, far fewer writes).
+            cells = glyph(char)
+            index = 0
+            while index < len(cells):
+                column, row = cells[index]
+                end = column
+                while index + 1 < len(cells) and cells[index + 1] == (end + 1, row):
+                    index += 1
+                    end += 1
+                width = (end - column + 1) * scale + extra
+                self.box(left + column * scale, top + row * scale, width, scale, rgb=rgb)
+                index += 1
             left += ADVANCE * scale
 
     def png(self) -> bytes:

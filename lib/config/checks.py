@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from lib.config.accounts import check_accounts
 from lib.config.actions import check_actions
+from lib.config.digest import check_digest
 from lib.config.metrics import METRICS, find_metric
 from lib.config.models import Budget, Config
 from lib.sources import SOURCES
@@ -32,6 +33,7 @@ def check_config(config: Config) -> list[Problem]:
         seen.setdefault(budget.name, index)
         problems.extend(((*at, *path), message) for path, message in _budget(budget, config))
     problems.extend(check_accounts(config))
+    problems.extend(check_digest(config))
     return problems
 
 

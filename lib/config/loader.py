@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from lib.config.actions import BudgetAction
 from lib.config.checks import check_config
+from lib.config.digest import Digest
 from lib.config.envvars import expand, hide_values
 from lib.config.explain import explain
 from lib.config.models import Budget, Channel, Config, Spike
@@ -197,6 +198,8 @@ def _model_of(path: Path) -> type[BaseModel] | None:
         return Channel
     if path[0] == "budgets" and len(path) == 4 and path[2] == "actions":
         return BudgetAction
+    if path == ("digest",):
+        return Digest
     return None
 
 

@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from lib.config.accounts import Accounts, budget_accounts
 from lib.config.actions import BudgetAction
+from lib.config.digest import Digest
 from lib.config.metrics import BILLING_METRICS, CDN_METRICS, METRICS, TEO_METRICS, find_metric
 from lib.config.units import UNIT_HELP, UnitError, parse_percent, parse_quantity, parse_seconds
 
@@ -392,6 +393,7 @@ class Config(Strict):
     timezone: str = "Asia/Shanghai"
     language: Literal["zh", "en"] = "zh"
     channels: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Channel] = Field(default_factory=dict)
+    digest: Digest | None = None  # one summary per day or week (lib/config/digest.py)
     budgets: tuple[Budget, ...] = ()
     accounts: Accounts | None = None  # member accounts (lib.config.accounts); None: the function's own only
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from lib.messages.actions import crossing_facts
+from lib.messages.digest import KIND as DIGEST
+from lib.messages.digest import digest_message
 from lib.messages.kinds import WORDS, episode_facts, is_reminder, threshold_words
 from lib.messages.words import (
     BATCH_NAMES,
@@ -30,6 +32,8 @@ from lib.model import Notification
 
 def compose(n: Notification, language: str, tz: tzinfo) -> Message:
     """The notification in words, for channels to mark up."""
+    if n.kind == DIGEST:
+        return digest_message(n, language, tz)
     lang = language_of(language)
     words = WORDS.get(n.kind)
     if words is not None:

@@ -25,6 +25,7 @@ from lib.errors import ConfigError
 from lib.model import Notification
 from lib.notify import dingtalk, feishu, slack, webhook, wecom
 from lib.notify.channel import Channel
+from lib.notify.images import ChartImages, image_requests, is_chart
 from lib.notify.limits import DEFAULT_LIMITER, RateLimiter
 from lib.notify.links import NO_OFFERS, LinkMaker, Offers
 from lib.notify.redact import redact_url
@@ -99,6 +100,7 @@ def deliver(
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     links: LinkMaker | None = None,
+    images: ChartImages | None = None,
 ) -> Generator[DeliveryResult, None, None]:
     """Send ``notifications`` to one channel, batched, yielding each notification's final result at once.
 
@@ -112,20 +114,41 @@ def deliver(
     ``now`` is the evaluation instant (it may be in the past for ``check --at``). Signatures and
     ``webhook-timestamp`` use ``clock()`` (the wall clock by default), because platforms refuse
     timestamps more than an hour off. ``links`` makes each notification's signed links (none without it).
+
+    A digest is a message of its own, after the alerts' batch. Chart items (``lib.notify.images``) become
+    image messages, drawn here by ``images`` and sent after the text; an item that cannot be drawn or
+    sent to this channel is answered first, without a request.
     """
     del now  # the evaluation instant plays no part in delivery; see the docstring
     if not notifications:
         return _nothing()
     plugin = channel_for(channel.type)
     signed_at = (clock or _wall_clock)()
-    offers = links.offers(notifications) if links is not None else NO_OFFERS
-    planned = render(channel_name, channel, notifications, language=language, tz=tz, now=signed_at, links=offers)
+    # Alerts share one batch; a digest (an outbox retry may meet alerts here) is always a message of its own.
+    texts = [n for n in notifications if not is_chart(n) and n.kind != "digest"]
+    digests = [n for n in notifications if n.kind == "digest" and not is_chart(n)]
+    offers = links.offers(texts + digests) if links is not None else NO_OFFERS
+    batches = ([texts] if texts else []) + [[n] for n in digests]
+    planned = [
+        r
+        for b in batches
+        for r in render(channel_name, channel, b, language=language, tz=tz, now=signed_at, links=offers)
+    ]
+    charts, refused = image_requests(channel.type, channel.url, [n for n in notifications if is_chart(n)], images)
+    planned += [replace(r, channel=channel_name) for r in charts]
     sender = _Sender(plugin, channel_name, channel, session, limiter or DEFAULT_LIMITER, sleep)
-    return sender.results(planned)
+    return _answered_first([replace(r, channel=channel_name) for r in refused], sender.results(planned))
 
 
 def _nothing() -> Generator[DeliveryResult, None, None]:
     yield from ()
+
+
+def _answered_first(
+    answered: list[DeliveryResult], rest: Generator[DeliveryResult, None, None]
+) -> Generator[DeliveryResult, None, None]:
+    yield from answered
+    yield from rest
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ import requests
 from lib.config.models import Channel
 from lib.errors import ConfigError
 from lib.messages import plain_body
+from lib.messages.digest import KIND as DIGEST
+from lib.messages.digest import digest_payload
 from lib.messages.text import compose
 from lib.model import Notification, group_dict
 from lib.notify import http
@@ -118,7 +120,8 @@ class WebhookChannel:
         timestamp = int(now.timestamp())
         out = []
         for n in notifications:
-            document = payload(n, message_text(n, language, tz))
+            text = message_text(n, language, tz)
+            document = digest_payload(n, text) if n.kind == DIGEST else payload(n, text)
             if links.get(n.id):
                 document["links"] = payload_links(links[n.id])
             body = json_body(document)

@@ -1,7 +1,8 @@
 """WeCom (企业微信) group robot: one markdown message per run, split under the 4096-byte limit.
 
 Errors come inside HTTP 200 bodies as ``errcode``: 45009 (20 messages a minute per robot) and -1
-(busy) are retried; 93000 (invalid webhook key), 40008 (bad message type), 45002 (too long) reject.
+(busy) are retried; 93000 (invalid webhook key), 40008 (bad message type), 45002 (too long) reject, and
+so do an image message's 40009 (size), 301019 (MD5 mismatch) and 40005 (file type); see lib.notify.images.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ REJECT_CODES = {
     93000: "invalid webhook URL: check the key",
     40008: "invalid message type",
     45002: "content too long",
+    # Image messages (lib.notify.images): an image over 2 MB or empty, an MD5 that does not match, not JPG/PNG.
+    40009: "image too large (2 MB at most before base64) or empty",
+    301019: "image MD5 does not match its content",
+    40005: "invalid image file type (JPG or PNG)",
 }
 _COLORS = {"critical": "warning", "warning": "warning", "ok": "info", "info": "comment"}
 _PART_ROOM = 16  # bytes kept for " (12/34)" on split messages

@@ -23,6 +23,7 @@ import yaml
 
 from handlers import timer
 from lib.app import instance
+from lib.notify.images import chart_id
 from sandbox.live_scenario import (
     CASH,
     HOURLY_YUAN,
@@ -119,15 +120,33 @@ def invoke() -> dict[str, Any]:
     return result
 
 
+def _is_chart(d: dict[str, Any], result: dict[str, Any]) -> bool:
+    """A chart after an alert message (lib.notify.images): its id comes from a reported message's id."""
+    return d["id"] in {chart_id(m["id"], m["budget"]) for m in result["notifications"]}
+
+
 def sent(result: dict[str, Any]) -> list[tuple[str, str]]:
-    return sorted((d["budget"], d["channel"]) for d in result["notifications"] if d["outcome"] == "sent")
+    """(budget, channel) of each message sent; the charts that follow messages are in ``charts_sent``."""
+    return sorted(
+        (d["budget"], d["channel"])
+        for d in result["notifications"]
+        if d["outcome"] == "sent" and not _is_chart(d, result)
+    )
 
 
-def expected_requests(pairs: list[tuple[str, str]]) -> int:
-    """One batch per chat channel per run; the generic webhook posts one event per notification."""
+def charts_sent(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(budget, channel) of each chart image sent after an alert message (WeCom)."""
+    return sorted(
+        (d["budget"], d["channel"]) for d in result["notifications"] if d["outcome"] == "sent" and _is_chart(d, result)
+    )
+
+
+def expected_requests(pairs: list[tuple[str, str]], charts: int = 0) -> int:
+    """One batch per chat channel per run, plus one image per chart; the generic webhook posts one event per
+    notification."""
     kinds = channel_kinds()
     chats = {ch for _, ch in pairs if kinds[ch] != "webhook"}
-    return len(chats) + sum(1 for _, ch in pairs if kinds[ch] == "webhook")
+    return len(chats) + sum(1 for _, ch in pairs if kinds[ch] == "webhook") + charts
 
 
 def assert_result_shape(result: dict[str, Any]) -> None:

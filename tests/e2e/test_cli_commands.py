@@ -27,6 +27,7 @@ from tests.e2e.live_support import (
     Live,
     assert_result_shape,
     budget_channels,
+    charts_sent,
     expected_requests,
     expected_values,
     run_cli,
@@ -88,12 +89,13 @@ def test_check_json_on_the_wall_clock(tmp_path: Path) -> None:
         assert values == expected_values(sandbox.now)
         pairs = sent(result)
         assert ("low-balance", "finance") in pairs
-        assert len(receiver.received) == expected_requests(pairs)
+        charts = len(charts_sent(result))
+        assert len(receiver.received) == expected_requests(pairs, charts)
 
         code, again, _ = check_json(env)
         assert code == 0
         assert sent(again) == []
-        assert len(receiver.received) == expected_requests(pairs)
+        assert len(receiver.received) == expected_requests(pairs, charts)
 
 
 def test_check_at_a_past_instant_backtests(demo: Live) -> None:
@@ -104,7 +106,7 @@ def test_check_at_a_past_instant_backtests(demo: Live) -> None:
     assert (shop["status"], shop["level"]) == ("firing", 80)
     assert Decimal("8e12") <= Decimal(str(shop["value"])) < Decimal("1e13")
     assert shop["period"] == {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+08:00"}
-    assert len(demo.receiver.received) == expected_requests(sent(result))
+    assert len(demo.receiver.received) == expected_requests(sent(result), len(charts_sent(result)))
 
     # The same instant in UTC is the same instant; the text table names the budgets and their state.
     proc = run_cli(["check", "--at", "2026-11-18T13:00:00Z"], demo.env)

@@ -122,6 +122,7 @@ def test_the_shipped_package_runs_the_timer_on_python_310(package310: Path, tmp_
         CONFIG,
         CONTEXT,
         TIMER_EVENT,
+        charts_sent,
         expected_requests,
         expected_values,
         live_scenario,
@@ -164,6 +165,6 @@ def test_the_shipped_package_runs_the_timer_on_python_310(package310: Path, tmp_
         assert first["errors"] == []
         assert {e["budget"]: Decimal(str(e["value"])) for e in first["evaluations"]} == expected_values(sandbox.now)
         assert sent(first), "the crossings of the live scenario are told"
-        assert len(receiver.received) == expected_requests(sent(first))
+        assert len(receiver.received) == expected_requests(sent(first), len(charts_sent(first)))
         assert sent(second) == []
-        assert len(receiver.received) == expected_requests(sent(first))
+        assert len(receiver.received) == expected_requests(sent(first), len(charts_sent(first)))

@@ -38,6 +38,7 @@ from tests.e2e.live_support import (
     assert_result_shape,
     budget_channels,
     channel_kinds,
+    charts_sent,
     cold_start,
     expected_requests,
     expected_status,
@@ -120,12 +121,12 @@ def test_timer_run_sends_each_crossing_once(scf: Live, monkeypatch: pytest.Monke
         assert by_budget["edgeone-traffic"]["level"] == 100  # past every threshold at once: the highest is told
     assert "low-balance" in dict(firing)  # the scenario always has a low balance: the run always alerts
     assert sent(first) == firing
-    assert len(first["notifications"]) == len(firing)
+    assert len(first["notifications"]) == len(firing) + len(charts_sent(first))
 
     received = scf.receiver.received
     kinds = channel_kinds()
     assert {r.kind for r in received} == {kinds[ch] for _, ch in firing}
-    assert len(received) == expected_requests(firing)
+    assert len(received) == expected_requests(firing, len(charts_sent(first)))
     assert all(r.accepted for r in received), [(r.kind, r.status, r.answer) for r in received]
     for r in received:
         verify_signature(r, scf.receiver)
@@ -142,7 +143,8 @@ def test_timer_run_sends_each_crossing_once(scf: Live, monkeypatch: pytest.Monke
     for name in ("DINGTALK_SECRET", "FEISHU_SECRET", "WEBHOOK_SECRET"):
         assert scf.env[name] not in text
     assert (scf.state_dir / "ledger.json").is_file()
-    assert len(list((scf.state_dir / "sent").iterdir())) == len(firing)  # one create-only marker per delivery
+    markers = len(list((scf.state_dir / "sent").iterdir()))
+    assert markers == len(firing) + len(charts_sent(first))  # one create-only marker per delivery (charts too)
 
     # The next tick on the same warm instance: same crossings, nothing new.
     second = invoke()
@@ -337,7 +339,7 @@ def test_invoke_timer_as_a_subprocess(live: Live) -> None:
     assert {e["budget"]: Decimal(str(e["value"])) for e in result["evaluations"]} == values
     assert ("low-balance", "finance") in sent(result)
     delivered = len(live.receiver.received)
-    assert delivered == expected_requests(sent(result))
+    assert delivered == expected_requests(sent(result), len(charts_sent(result)))
 
     second = run_cli(args, live.env)
     assert second.returncode == 0, second.stderr

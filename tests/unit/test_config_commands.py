@@ -73,7 +73,7 @@ def test_schema_is_json_schema_for_the_file(capsys: pytest.CaptureFixture[str]) 
     doc = json.loads(capsys.readouterr().out)
     assert doc["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert doc["additionalProperties"] is False
-    assert set(doc["properties"]) == {"timezone", "language", "channels", "budgets", "accounts"}
+    assert set(doc["properties"]) == {"timezone", "language", "channels", "digest", "budgets", "accounts"}
     budget = doc["$defs"]["Budget"]
     assert budget["additionalProperties"] is False
     assert set(budget["required"]) == {"name", "source", "metric"}

@@ -234,7 +234,11 @@ def test_typical_mistakes_say_what_is_allowed(change: dict[str, Any], field: str
         ({"channels": {"ops": {**CHANNEL, "kind": "x"}}}, "channels.ops.kind", "allowed: type, url, secret"),
         ({"channels": ["ops"]}, "channels", "must be a mapping of key: value"),
         ({"language": "fr"}, "language", "must be one of 'zh' or 'en', not 'fr'"),
-        ({"timezon": "UTC"}, "timezon", "(did you mean 'timezone'?); allowed: timezone, language, channels, budgets"),
+        (
+            {"timezon": "UTC"},
+            "timezon",
+            "(did you mean 'timezone'?); allowed: timezone, language, channels, digest, budgets",
+        ),
     ],
 )
 def test_top_level_and_channel_mistakes_say_what_is_allowed(
