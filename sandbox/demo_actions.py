@@ -78,6 +78,8 @@ def config(limit: int, hook_url: str, hook_secret: str) -> Any:
 
 
 def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = None) -> ActionsDemo:
+    import requests
+
     from lib.app.report import status_table
     from lib.app.runtime import App
     from lib.client import ApiClient, Credentials
@@ -105,6 +107,10 @@ def run_actions_demo(banner: Banner, echo: Echo, *, approve: Approve | None = No
             clock=lambda: sandbox.now,
         )
         links.attach(app)  # the API behind the links in the messages, on 127.0.0.1
+        board = links.dashboard(sandbox.now.timestamp())
+        print(f"demo: while this part runs, the dashboard is served at {board}")
+        if requests.get(board, timeout=10).status_code != 200:
+            done.failures.append("the served dashboard did not open with its view link")
         banner(f"actions: two sites, budgets 6 buckets above their usage, state in {state_dir}")
         t0 = sandbox.now
         banner(f"action check #1 as of {t0.isoformat()}: below 100 %, nothing acts")

@@ -121,6 +121,14 @@ class LinkDemo:
 
         lib.api.set_app(app)
 
+    def dashboard(self, now: float) -> str:
+        """A signed read-only view link to the dashboard this server answers while the demo runs (1 hour)."""
+        from lib.links import Link, new_nonce, sign
+        from lib.web.urls import dashboard_url
+
+        token = sign(DEMO_LINK_SECRET, Link("view", ("dashboard",), int(now) + 3600, new_nonce()))
+        return dashboard_url(self.url, token)
+
     def approve_pending(self, received: Iterable[Any], *, echo: Callable[[str], None] = print) -> Visit | None:
         """Follow the first approve link the webhook receiver got (``Received`` items); None when there is none."""
         documents = [r.json for r in received if getattr(r, "kind", "") == "webhook"]
