@@ -114,7 +114,7 @@ def gather(app: App, *, now: datetime, account: str | None = None) -> Board:
 
         store = ShardStore(app.repo.codec)
         shards = [s.to_dict() for s in store.states(now.timestamp(), lease_seconds(None))]
-        names = member_names(config, shards, store.names())
+        names = store.names()
     return build(
         config,
         runs=app.repo.runs.list(limit=ACCOUNT_RUNS if account else RUNS),
@@ -160,13 +160,16 @@ def build(
     names: Mapping[str, str] | None = None,
     account: str | None = None,
 ) -> Board:
-    """The board as of ``now`` from the state's records (pure); ``account``: one member's view only."""
+    """The board as of ``now`` from the state's records (pure); ``account``: one member's view only.
+
+    ``names``: the member names the last listing recorded; the shards' and ``accounts: members:`` add to them.
+    """
     from lib.periods import zone
 
     tz = zone(config.timezone)
     lang = config.language
     w = words(lang)
-    names = names or {}
+    names = member_names(config, shards, names or {}) if config.accounts is not None else {}
     evaluations = [e for e in (runs[0].get("evaluations") or []) if isinstance(e, Mapping)] if runs else []
     members: tuple[AccountItem, ...] = ()
     if config.accounts is not None:
