@@ -6,20 +6,30 @@ delivery markers of ``lib.deliveries`` let exactly one run send it to each chann
 of kind ``digest`` with a stable id (``digest-day-2026-11-22``) whose ``detail`` holds the rows it shows,
 so an outbox retry sends the same words. Dry runs and backtests report it as ``dry-run``, never send it.
 
+With member accounts (issue 18) the digest has a line per member. A run that covers every member
+builds it from its own evaluations. Under fan-out only the coordinator sends it (a shard worker covers
+some members: its run never sends a digest, its outcome records the rows and member lines instead,
+``shard_digest``); the coordinator, inside ``for_organization``, joins its own account's rows with the
+newest finished outcome of every shard (``lib.state.shards``), so the digest covers the whole
+organization, each member's line saying when its numbers were read. The create-only delivery markers
+still let one coordinator of many send it.
+
 The due logic (``last_slot``) is pure: ``now``, the zone and the schedule are arguments.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from lib.deliveries import DeliveryReport, DeliveryRun
 from lib.errors import BudgetError, StateError
-from lib.messages.digest import KIND, MAX_ACTIONS, digest_rows
+from lib.messages.digest import KIND, MAX_ACTIONS, account_lines, digest_rows, merge_accounts, merge_rows
 from lib.messages.words import as_decimal
 from lib.model import Notification, Period
 from lib.notify.images import MAX_IMAGES, chart_item, chart_items, chart_links, takes_images
@@ -28,11 +38,25 @@ from lib.notify.types import delivery_id
 if TYPE_CHECKING:
     from lib.app.runtime import App
     from lib.config.digest import Digest
+    from lib.model import Evaluation
     from lib.notify.images import ChartImages
     from lib.rules.engine import Outcome
+    from lib.sources.members import Account
 
 log = logging.getLogger("lib.app.digest")
 SCANNED_ACTIONS = 200  # actions read for the digest's "waiting for approval" lines, at most
+# Set by a fan-out coordinator around its own run: the organization's members this tick (lib.app.fanout).
+_ORGANIZATION: ContextVar[tuple[Account, ...] | None] = ContextVar("budget_digest_organization", default=None)
+
+
+@contextlib.contextmanager
+def for_organization(members: Sequence[Account]) -> Iterator[None]:
+    """Runs started inside send the organization's digest: their own rows joined with every shard's outcome."""
+    token = _ORGANIZATION.set(tuple(members))
+    try:
+        yield
+    finally:
+        _ORGANIZATION.reset(token)
 
 
 def _local(day: date, minutes: int, tz: tzinfo) -> datetime:
@@ -82,9 +106,12 @@ def after_alerts(
         done = _deliver(app, _alert_charts(app, outcome.notifications, alerts, images), images=images, run_id=run_id)
         report += done.report
         problems += done.problems
+    members = _run_members(app)
+    if members and not rehearsal:
+        _remember_names(app, members, problems)
     digest = app.config.digest
-    if digest is None:
-        return DeliveryRun(report, problems)
+    if digest is None or _is_shard_worker(app):
+        return DeliveryRun(report, problems)  # a shard's members are in its outcome; the coordinator tells them
     due = _due_digest(app, outcome, digest, now, problems)
     if rehearsal:
         report += [
@@ -145,9 +172,12 @@ def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, probl
     waiting = tuple(ch for ch in digest.channels if not app.repo.claims.is_sent(delivery_id(nid, ch)))
     if not waiting:
         return []
-    budgets = app.config.budgets
-    rows = digest_rows(outcome.evaluations, [b.name for b in budgets], {b.name for b in budgets if b.below is not None})
-    detail: dict[str, Any] = {"every": digest.every, "rows": rows, "actions": _pending_actions(app, problems)}
+    detail: dict[str, Any] = {
+        "every": digest.every,
+        **_contents(app, outcome.evaluations, now, problems),
+        "actions": _pending_actions(app, problems),
+    }
+    rows = detail["rows"]
     base = Notification(
         id=nid,
         budget="*",
@@ -169,6 +199,81 @@ def _due_digest(app: App, outcome: Outcome, digest: Digest, now: datetime, probl
     pictured = tuple(ch for ch in waiting if ch not in plain)
     linked = replace(base, channels=plain, detail={KIND: {**detail, "links": links}})
     return [replace(base, channels=pictured), linked] if pictured else [linked]
+
+
+def _run_members(app: App) -> tuple[Account, ...]:
+    """The member accounts this run knows by name: its own scope's, or the organization a coordinator listed."""
+    from lib.app.accounts import AccountLedgers
+
+    listed = _ORGANIZATION.get()
+    if listed is not None:
+        return listed
+    ledgers = app.repo.ledger
+    return ledgers.resolved.members if isinstance(ledgers, AccountLedgers) else ()
+
+
+def _is_shard_worker(app: App) -> bool:
+    """A run covering some members and not the own account: a fan-out worker (it never sends the digest)."""
+    from lib.app.accounts import AccountLedgers
+
+    ledgers = app.repo.ledger
+    return isinstance(ledgers, AccountLedgers) and not ledgers.resolved.own
+
+
+def _remember_names(app: App, members: Sequence[Account], problems: list[str]) -> None:
+    """Keep the members' names for the dashboard (a listing's names are not in the run's record)."""
+    from lib.state.shards import ShardStore
+
+    names = {m.uin: m.name for m in members}
+    if _is_shard_worker(app):
+        return  # a shard knows a part of the organization; its names travel in its outcome
+    try:
+        ShardStore(app.repo.codec).save_names(names)
+    except StateError as exc:
+        problems.append(f"member names not recorded ({exc})")
+
+
+def _order(app: App) -> tuple[list[str], set[str]]:
+    budgets = app.config.budgets
+    return [b.name for b in budgets], {b.name for b in budgets if b.below is not None}
+
+
+def shard_digest(
+    app: App, evaluations: Sequence[Evaluation], members: Sequence[Account], at: datetime
+) -> dict[str, Any]:
+    """What a shard's outcome records for the organization's digest: its rows and its members' lines."""
+    order, floors = _order(app)
+    names = {m.uin: m.name for m in members}
+    as_of = at.astimezone(app.tz).isoformat()
+    return {
+        "rows": digest_rows(evaluations, order, floors, names),
+        "accounts": account_lines(evaluations, names, as_of),
+    }
+
+
+def _contents(app: App, evaluations: Sequence[Evaluation], now: datetime, problems: list[str]) -> dict[str, Any]:
+    """The digest's rows and, with member accounts, its member lines: this run's own, or the organization's."""
+    order, floors = _order(app)
+    members = _run_members(app)
+    names = {m.uin: m.name for m in members}
+    rows = digest_rows(evaluations, order, floors, names)
+    if app.config.accounts is None:
+        return {"rows": rows}
+    accounts = account_lines(evaluations, names, now.astimezone(app.tz).isoformat())
+    if _ORGANIZATION.get() is None:
+        return {"rows": rows, "accounts": accounts}
+    from lib.state.shards import ShardStore
+
+    try:
+        outcomes = ShardStore(app.repo.codec).latest_done()
+    except StateError as exc:
+        problems.append(f"digest: the shards' outcomes not read ({exc})")
+        outcomes = []
+    parts = [o["digest"] for o in outcomes if isinstance(o.get("digest"), Mapping)]
+    rows = merge_rows([rows, *(p.get("rows") or () for p in parts)], order)
+    merged = merge_accounts([accounts, *(p.get("accounts") or {} for p in parts)])
+    # The members listed this tick, each once: a member that left is not told; one not run yet says so.
+    return {"rows": rows, "accounts": {uin: {**merged[uin], "name": names[uin]} for uin in names if uin in merged}}
 
 
 def _chart_links(app: App, budgets: Sequence[str]) -> dict[str, str]:

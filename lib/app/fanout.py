@@ -15,7 +15,9 @@ the most that fit by the model. For each shard the coordinator takes a create-on
 (``lib.state.shards``) and calls SCF ``Invoke`` (``InvocationType=Event``) on the fan-out function
 with the shard's event (at most 128 KB of JSON) as ``ClientContext``; SCF queues it, retries a failed
 one twice, and the worker (the same handler) works that shard only. The coordinator itself runs the
-budgets of the function's own account and returns, listing the shards in the result's ``shards``.
+budgets of the function's own account and returns, listing the shards in the result's ``shards``; when
+the digest is due it sends it for the whole organization, from the shards' recorded outcomes
+(``lib.app.digest``). A worker never sends the digest.
 """
 
 from __future__ import annotations
@@ -219,7 +221,9 @@ def coordinate(app: App, planned: Plan, context: Any) -> RunResult:
         reports.append({**report, "state": "started"})
     store.prune(wall)
     log.info("coordinator: %d shards, %d started", len(shards), sum(r["state"] == "started" for r in reports))
-    with scoped(Scope(own=True, members=(), missing=tuple(missing))):
+    from lib.app.digest import for_organization
+
+    with scoped(Scope(own=True, members=(), missing=tuple(missing))), for_organization(planned.members):
         result = app.run_check(trigger="timer")
     return replace(result, shards=tuple(reports), errors=(*result.errors, *errors))
 
@@ -253,11 +257,17 @@ def work(app: App, shard: Shard) -> dict[str, Any]:
         except StateError:
             log.warning("shard %d: its failure could not be recorded either", shard.index)
         raise
+    from lib.app.digest import shard_digest
+
     doc = result.to_dict()
     summary = account_summary(doc["evaluations"])
+    names = {a.uin: a.name for a in shard.accounts}
+    for uin, view in summary.items():
+        view["name"] = names.get(uin, uin)  # /status and the dashboard show members by name
+    at = datetime.fromisoformat(result.at)
     store.finish(
         shard.tick, shard.index, "done", app.now().timestamp(), run_id=result.run_id, errors=len(result.errors),
-        summary=summary,
+        summary=summary, digest=shard_digest(app, result.evaluations, shard.accounts, at),
     )  # fmt: skip
     doc["shard"] = {"tick": shard.tick, "index": shard.index, "count": shard.count, "accounts": len(shard.accounts)}
     return doc

@@ -5,6 +5,11 @@ tick gets it (create-only), so a tick delivered twice, or retried, starts each s
 without an outcome is a shard still running until ``lease`` seconds have passed; the next tick does not
 start that shard again meanwhile. Its worker writes the outcome when it finishes (or fails), and
 ``/status`` reads the newest record of every shard.
+
+A ``done`` outcome also holds ``summary`` (per member uin: counts, totals and name, for ``/status`` and
+the dashboard) and ``digest`` (the shard's digest rows and member lines, for the one digest the
+coordinator sends: ``lib.app.digest``). ``members.json`` holds the names of the members the last listing
+found (uin to name), so pages show a member's name without listing the organization again.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 from lib.state.codec import Codec, stamp, stamp_epoch
 
 PREFIX = "shards/"
+NAMES_KEY = "members.json"
+LOOK_BACK = 3  # older outcomes read per shard when the newest ones did not finish
 OUTCOME = "-outcome"
 TICK_FORMAT = "%Y%m%dT%H%M%SZ"
 KEEP = 86400.0  # seconds of shard records kept
@@ -95,6 +102,39 @@ class ShardStore:
         since = stamp_epoch(str(started.get("started_at", ""))) or _tick_epoch(tick) or 0.0
         state = "running" if now - since < lease else "lost"
         return ShardState(index, tick, state, accounts, {"started_at": started.get("started_at")})
+
+    def latest_done(self) -> list[dict[str, Any]]:
+        """Per shard index, the newest ``done`` outcome (looking back at most ``LOOK_BACK`` ticks), by index.
+
+        The newest record of a shard may be this tick's lease (still running) or a failure: the latest
+        numbers its members have are then an older tick's.
+        """
+        ticks: dict[int, list[str]] = {}
+        for key in self._codec.store.list(PREFIX):
+            parsed = _parse(key)
+            if parsed is not None and parsed[2]:
+                ticks.setdefault(parsed[0], []).append(parsed[1])
+
+        def newest_done(index: int) -> dict[str, Any] | None:
+            for tick in sorted(ticks[index], reverse=True)[:LOOK_BACK]:
+                doc = self._codec.read(self._key(index, tick, outcome=True), "shard").value
+                if doc is not None and doc.get("state") == "done":
+                    return doc
+            return None
+
+        found = self._codec.map(newest_done, sorted(ticks))
+        return [doc for doc in found if doc is not None]
+
+    def save_names(self, names: Mapping[str, str]) -> None:
+        """Record the member names a listing found, when they differ from the recorded ones."""
+        if dict(names) != self.names():
+            self._codec.write(NAMES_KEY, {"names": dict(sorted(names.items()))})
+
+    def names(self) -> dict[str, str]:
+        """The recorded member names, uin to name (empty before any run with member accounts)."""
+        doc = self._codec.read(NAMES_KEY, "members").value or {}
+        found = doc.get("names")
+        return {str(k): str(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
 
     def prune(self, now: float) -> int:
         """Delete the records of ticks older than a day; returns how many."""

@@ -2,6 +2,10 @@
 
 Every number is already in words here (human units, local times, the configured language), so the page
 only lays the board out and escapes it, and tests check the board without parsing HTML.
+
+With ``accounts:`` (issue 18) the board also lists the members (``lib.web.accounts``), shows a member's
+group by its name, and, given ``account`` (the page's ``?account=<uin>``), only that member's rows,
+alerts and charts, from the newest recorded run that evaluated it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from lib.messages.units import format_percent, format_quantity
+from lib.web.accounts import ACCOUNT_KEY, AccountItem, account_items, account_of, budget_units, member_names
 from lib.web.charts import budget_spec, svg
 from lib.web.words import state_word, words
 
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 MAX_ROWS = 8  # groups listed per budget; the chart's top groups and GET /status have the rest
 MAX_ACTIONS = 50
 RUNS = 5
+ACCOUNT_RUNS = 20  # runs searched for a filtered member's newest evaluations (each shard records its own)
 UNDOABLE = ("done", "failed", "undo-failed")
 
 
@@ -92,22 +98,52 @@ class Board:
     runs: tuple[Item, ...]
     freshness: tuple[Item, ...]
     problems: tuple[str, ...]
+    accounts: tuple[AccountItem, ...] = ()  # with accounts: every member, as GET /status lists them
+    account: tuple[str, str] | None = None  # the filter: (uin, name)
 
 
-def gather(app: App, *, now: datetime) -> Board:
+def gather(app: App, *, now: datetime, account: str | None = None) -> Board:
     """Read what the dashboard shows from the App's state (one read per kind of record)."""
     config = app.config
     actions = [r for r in (app.repo.actions.get(i) for i in app.repo.actions.ids()) if r is not None]
+    shards: list[dict[str, Any]] = []
+    names: dict[str, str] = {}
+    if config.accounts is not None:
+        from lib.app.fanout import lease_seconds
+        from lib.state.shards import ShardStore
+
+        store = ShardStore(app.repo.codec)
+        shards = [s.to_dict() for s in store.states(now.timestamp(), lease_seconds(None))]
+        names = store.names()
     return build(
         config,
-        runs=app.repo.runs.list(limit=RUNS),
+        runs=app.repo.runs.list(limit=ACCOUNT_RUNS if account else RUNS),
         series={b.name: app.repo.series.load_budget(b.name) for b in config.budgets},
         silences=app.repo.silences.list().value,
         actions=actions,
         failed=app.repo.outbox.failed(),
         problems=app.repo.problems[-10:],
         now=now,
+        shards=shards,
+        names=names,
+        account=account,
     )
+
+
+def _member_view(
+    runs: Sequence[Mapping[str, Any]], series: Mapping[str, Mapping[str, Sequence[Point]]], uin: str
+) -> tuple[list[Mapping[str, Any]], dict[str, Mapping[str, Sequence[Point]]]]:
+    """Member ``uin``'s evaluations from the newest run that has any, and only its series."""
+    evaluations: list[Mapping[str, Any]] = []
+    for run in runs:
+        evaluations = [e for e in run.get("evaluations") or () if isinstance(e, Mapping) and account_of(e) == uin]
+        if evaluations:
+            break
+    mark = f"{ACCOUNT_KEY}={uin}"
+    mine: dict[str, Mapping[str, Sequence[Point]]] = {
+        b: {k: v for k, v in groups.items() if mark in k.split(",")} for b, groups in series.items()
+    }
+    return evaluations, mine
 
 
 def build(
@@ -120,18 +156,32 @@ def build(
     failed: Sequence[OutboxEntry],
     problems: Sequence[str],
     now: datetime,
+    shards: Sequence[Mapping[str, Any]] = (),
+    names: Mapping[str, str] | None = None,
+    account: str | None = None,
 ) -> Board:
-    """The board as of ``now`` from the state's records (pure)."""
+    """The board as of ``now`` from the state's records (pure); ``account``: one member's view only.
+
+    ``names``: the member names the last listing recorded; the shards' and ``accounts: members:`` add to them.
+    """
     from lib.periods import zone
 
     tz = zone(config.timezone)
     lang = config.language
     w = words(lang)
+    names = member_names(config, shards, names or {}) if config.accounts is not None else {}
     evaluations = [e for e in (runs[0].get("evaluations") or []) if isinstance(e, Mapping)] if runs else []
+    members: tuple[AccountItem, ...] = ()
+    if config.accounts is not None:
+        members = account_items(config, evaluations, shards, names, budget_units(config, evaluations))
+    budgets = list(config.budgets)
+    if account is not None:
+        evaluations, series = _member_view(runs, series, account)
+        budgets = [b for b in budgets if b.accounts is not None]  # the own account's budgets are not a member's
     cards = []
-    for budget in config.budgets:
+    for budget in budgets:
         own = [e for e in evaluations if e.get("budget") == budget.name]
-        rows = [_row(e, lang, w) for e in own]
+        rows = [_row(e, lang, w, names) for e in own]
         rows.sort(key=lambda r: (_RANK.get(r.status, 9), r.group))
         spec = budget_spec(config, budget, series.get(budget.name, {}), evaluations, now=now, language=lang)
         newest = _data_end(budget.source, series.get(budget.name, {}), now)
@@ -151,7 +201,7 @@ def build(
         language=lang,
         as_of=w["as_of"].format(now=_when(now, tz), tz=config.timezone),
         cards=tuple(cards),
-        firing=tuple(_firing(e, lang, w) for e in evaluations if e.get("status") == "firing"),
+        firing=tuple(_firing(e, lang, w, names) for e in evaluations if e.get("status") == "firing"),
         silences=tuple(_silence(s, tz, w) for s in sorted(silences, key=lambda s: s.starts_at) if now < s.ends_at),
         pending=tuple(_action(r, tz, w) for r in _recent(actions) if r.state == "pending-approval"),
         other_actions=tuple(_action(r, tz, w) for r in _recent(actions) if r.state != "pending-approval"),
@@ -159,18 +209,20 @@ def build(
         runs=tuple(_run(r, tz, w) for r in runs),
         freshness=_freshness(config, series, now, tz, w),
         problems=tuple(problems),
+        accounts=members,
+        account=None if account is None else (account, names.get(account, account)),
     )
 
 
 _RANK = {"firing": 0, "error": 1, "no-data": 2, "resolved": 3, "ok": 4}
 
 
-def _row(e: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> Row:
+def _row(e: Mapping[str, Any], lang: str, w: Mapping[str, str], names: Mapping[str, str]) -> Row:
     unit = str(e.get("unit") or "")
     status = str(e.get("status") or "")
     percent = e.get("percent")
     return Row(
-        group=_group(e.get("group")) or w["whole"],
+        group=_group(e.get("group"), names) or w["whole"],
         value=_amount(e.get("value"), unit, lang),
         limit=_amount(e.get("limit"), unit, lang),
         percent=format_percent(percent) if isinstance(percent, (int, float)) else "–",
@@ -180,9 +232,9 @@ def _row(e: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> Row:
     )
 
 
-def _firing(e: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> Item:
+def _firing(e: Mapping[str, Any], lang: str, w: Mapping[str, str], names: Mapping[str, str]) -> Item:
     unit = str(e.get("unit") or "")
-    group = _group(e.get("group"))
+    group = _group(e.get("group"), names)
     title = f"{e.get('budget')}" + (f" · {group}" if group else "")
     parts = [_amount(e.get("value"), unit, lang)]
     if isinstance(e.get("percent"), (int, float)):
@@ -294,9 +346,11 @@ def _age(delta: Any, w: Mapping[str, str]) -> str:
     return w["days"].format(n=minutes // 1440)
 
 
-def _group(group: Any) -> str:
+def _group(group: Any, names: Mapping[str, str] | None = None) -> str:
+    """A group's values; a member account by its name (issue 18) when ``names`` knows it."""
     if isinstance(group, Mapping):
-        return " / ".join(str(v) for _, v in sorted(group.items()))
+        known = names or {}
+        return " / ".join(known.get(str(v), str(v)) if k == ACCOUNT_KEY else str(v) for k, v in sorted(group.items()))
     if isinstance(group, list):  # a stored notification's group: [[key, value], ...]
         return " / ".join(str(p[1]) for p in group if isinstance(p, (list, tuple)) and len(p) == 2)
     return ""

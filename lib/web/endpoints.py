@@ -115,14 +115,18 @@ def home(call: Call) -> Response:
     base, lang = _base(call, app), app.config.language
     now = app.now()
     view = call.request.query.get("v")
+    account = _account(call, app)
     if view:
         try:
             link = _view(app, view)
         except WebRefused as exc:
             return _page(exc.status, page.refused(lang, base=base, message=exc.message))
         until = datetime.fromtimestamp(link.expires, timezone.utc)
-        board = gather(app, now=now)
-        return _page(200, page.dashboard(board, base=base, csrf=None, view_until=_local(until, app)))
+        if isinstance(account, WebRefused):
+            return _page(account.status, page.refused(lang, base=base, message=account.message))
+        board = gather(app, now=now, account=account)
+        html = page.dashboard(board, base=base, csrf=None, view_until=_local(until, app), view=view)
+        return _page(200, html)
     if cookie_value(call.request.header("cookie"), COOKIE) is None:
         return _page(200, page.sign_in(lang, base=base))
     try:
@@ -131,9 +135,26 @@ def home(call: Call) -> Response:
         return _page(401, page.sign_in(lang, base=base, error=exc.message), **{"Set-Cookie": clear_cookie(path=base)})
     from lib.web.csrf import csrf_token
 
-    board = gather(app, now=now)
+    if isinstance(account, WebRefused):
+        return _page(account.status, page.refused(lang, base=base, message=account.message))
+    board = gather(app, now=now, account=account)
     html = page.dashboard(board, base=base, csrf=csrf_token(_key(app, session), session.sid), notice=_notice(call, app))
     return _page(200, html)
+
+
+def _account(call: Call, app: App) -> str | WebRefused | None:
+    """The member filter ``?account=<uin>``: None without one (or without ``accounts:``), a refusal (400) when
+    it is not a uin. Checked after the session or view link, so a visitor learns nothing from it."""
+    from lib.web.accounts import valid_uin
+
+    text = call.request.query.get("account", "").strip()
+    if not text or app.config.accounts is None:
+        return None
+    if not valid_uin(text):
+        return WebRefused(
+            f"account must be a member's uin (digits only), not {text[:40]!r}", reason="malformed", status=400
+        )
+    return text
 
 
 def _notice(call: Call, app: App) -> tuple[str, bool] | None:

@@ -4,14 +4,16 @@ No template library: the pages are a handful of lists and one table per budget, 
 goes through ``esc`` (``html.escape``, quotes too), and nothing is loaded at import but the standard
 library. No scripts at all: buttons are forms that POST with the session's CSRF token. Links and form
 actions start with ``base`` (the gateway's stage or ``BUDGET_PUBLIC_URL``'s path; "" on a Function URL).
+The member filter's links (``?account=<uin>``) keep the view link (``?v=``) the page was opened with.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from lib.web.accounts import AccountItem
 from lib.web.board import ActionItem, Board, Card, Item
 from lib.web.csrf import FIELD
 from lib.web.style import CSS
@@ -104,6 +106,46 @@ def _card(card: Card, w: Mapping[str, str]) -> str:
     return f'<section class="card" id="budget-{esc(card.name)}">{head}{chart}{table}</section>'
 
 
+def home_href(base: str, *, view: str | None = None, account: str | None = None) -> str:
+    """The dashboard's address with the view link it was opened with and the member filter, when any."""
+    query = {k: v for k, v in (("v", view), ("account", account)) if v}
+    return f"{base}/" + (f"?{urlencode(query)}" if query else "")
+
+
+def _accounts(items: Iterable[AccountItem], *, base: str, view: str | None, w: Mapping[str, str]) -> str:
+    rows = []
+    for a in items:
+        href = home_href(base, view=view, account=a.uin)
+        totals = " · ".join(f"{budget} {total}" for budget, total in a.totals) or "–"
+        rows.append(
+            f'<tr data-uin="{esc(a.uin)}"><td class="g"><a href="{esc(href)}">{esc(a.name)}</a></td>'
+            f'<td data-l="{esc(w["uin"])}">{esc(a.uin)}</td>'
+            f'<td class="n" data-l="{esc(w["firing_n"])}">{a.firing}</td>'
+            f'<td class="n" data-l="{esc(w["ok_n"])}">{a.ok}</td>'
+            f'<td class="n" data-l="{esc(w["errors_n"])}">{a.errors}</td>'
+            f'<td data-l="{esc(w["totals"])}">{esc(totals)}</td>'
+            f"<td>{_badge(a.status, state_word(w, a.status))}</td></tr>"
+        )
+    if not rows:
+        return f'<p class="empty">{esc(w["none_accounts"])}</p>'
+    cols = (w["account"], w["uin"], w["firing_n"], w["ok_n"], w["errors_n"], w["totals"], w["status"])
+    thead = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    return f'<table class="rows"><thead><tr>{thead}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _filter(board: Board, *, base: str, view: str | None, w: Mapping[str, str]) -> str:
+    """The banner of a member's view: whose numbers these are, and the way back to every account."""
+    if board.account is None:
+        return ""
+    uin, name = board.account
+    back = home_href(base, view=view)
+    empty = "" if any(c.rows for c in board.cards) else f' <span class="empty">{esc(w["no_account_run"])}</span>'
+    return (
+        f'<section class="notice" id="account-filter"><p>{esc(w["filtered"].format(name=name, uin=uin))}{empty} '
+        f'<a href="{esc(back)}">{esc(w["all_accounts"])}</a></p></section>'
+    )
+
+
 def dashboard(
     board: Board,
     *,
@@ -111,8 +153,9 @@ def dashboard(
     csrf: str | None,
     view_until: str | None = None,
     notice: tuple[str, bool] | None = None,
+    view: str | None = None,
 ) -> str:
-    """The dashboard; ``csrf`` None: read-only (a view link), with no forms at all."""
+    """The dashboard; ``csrf`` None: read-only (a view link, ``view`` its token), with no forms at all."""
     w = words(board.language)
     out = [f'<header><h1>{esc(w["title"])}</h1><p class="asof">{esc(board.as_of)}</p>']
     if csrf is not None:
@@ -126,7 +169,10 @@ def dashboard(
         out.append(
             f'<section class="readonly"><p>{banner} <a href="{esc(base)}/">{esc(w["sign_in"])}</a></p></section>'
         )
+    out.append(_filter(board, base=base, view=view, w=w))
     out.append(_section("firing", w["firing"], _items(board.firing, w["none_firing"], w)))
+    if board.accounts and board.account is None:
+        out.append(_section("accounts", w["accounts"], _accounts(board.accounts, base=base, view=view, w=w)))
     if board.pending or board.other_actions:
         inner = ""
         if board.pending:

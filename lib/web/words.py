@@ -79,6 +79,17 @@ _EN: dict[str, str] = {
     "kind_runway": "runway",
     "kind_spike": "spike",
     "kind_no-data": "no data",
+    "accounts": "Member accounts",
+    "account": "Member",
+    "uin": "UIN",
+    "firing_n": "Firing",
+    "ok_n": "OK",
+    "errors_n": "Errors",
+    "totals": "Totals",
+    "none_accounts": "No member account has been evaluated yet.",
+    "filtered": "Showing member {name} ({uin}) only.",
+    "all_accounts": "All accounts",
+    "no_account_run": "No recorded run has evaluated this member yet.",
 }
 
 _ZH: dict[str, str] = {
@@ -156,6 +167,17 @@ _ZH: dict[str, str] = {
     "kind_runway": "余额将耗尽",
     "kind_spike": "突增",
     "kind_no-data": "无数据",
+    "accounts": "成员账号",
+    "account": "成员",
+    "uin": "UIN",
+    "firing_n": "告警",
+    "ok_n": "正常",
+    "errors_n": "出错",
+    "totals": "合计",
+    "none_accounts": "还没有评估过任何成员账号。",
+    "filtered": "只显示成员 {name}({uin})。",
+    "all_accounts": "全部账号",
+    "no_account_run": "还没有运行评估过这个成员。",
 }
 
 
