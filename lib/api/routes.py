@@ -116,6 +116,7 @@ def status(call: Call) -> Response:
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
         shards=_shard_states(app),  # issue 18
+        names=_member_names(app),
     )
     doc["actions"] = action_routes.status_actions(app)  # issue 16: pending and recent budget actions
     return Response(200, doc)
@@ -129,6 +130,15 @@ def _shard_states(app: App) -> list[dict[str, object]]:
     from lib.state.shards import ShardStore
 
     return [s.to_dict() for s in ShardStore(app.repo.codec).states(app.now().timestamp(), lease_seconds(None))]
+
+
+def _member_names(app: App) -> dict[str, str]:
+    """The member names the runs recorded (issue 18); none without member accounts."""
+    if app.config.accounts is None:
+        return {}
+    from lib.state.shards import ShardStore
+
+    return ShardStore(app.repo.codec).names()
 
 
 def usage(call: Call) -> Response:

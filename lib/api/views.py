@@ -110,6 +110,7 @@ def status_document(
     problems: Sequence[str],
     now: datetime,
     shards: Sequence[Mapping[str, Any]] = (),
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """``GET /status``: the configured budgets, the latest evaluations, what is firing, what is stuck.
 
@@ -131,7 +132,7 @@ def status_document(
         "failed_deliveries": [delivery_view(e) for e in failed],
         "silences": [silence_view(s, now) for s in silences if now < s.ends_at],
         "problems": list(problems),
-        **({"accounts": account_views(evaluations, shards), "shards": list(shards)} if config.accounts else {}),
+        **({"accounts": account_views(evaluations, shards, names), "shards": list(shards)} if config.accounts else {}),
     }
 
 
@@ -157,9 +158,15 @@ def account_usage(series: Mapping[str, Sequence[Any]], account: str, since: date
 
 
 def account_views(
-    evaluations: Sequence[Mapping[str, Any]], shards: Sequence[Mapping[str, Any]]
+    evaluations: Sequence[Mapping[str, Any]],
+    shards: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every member seen in the last run or in a shard's outcome, by uin (a shard's newer summary wins)."""
+    """Every member seen in the last run or in a shard's outcome, by uin (a shard's newer summary wins).
+
+    ``names`` (uin to name, as the runs that listed the members recorded them) fills in a member's
+    ``name`` where its summary has none.
+    """
     from lib.app.accounts import account_summary
 
     merged = account_summary(evaluations)
@@ -167,7 +174,11 @@ def account_views(
         summary = shard.get("summary")
         if isinstance(summary, Mapping):
             merged.update({str(k): dict(v) for k, v in summary.items() if isinstance(v, Mapping)})
-    return [{"uin": uin, **merged[uin]} for uin in sorted(merged, key=lambda u: (len(u), u))]
+    known = names or {}
+    return [
+        {"uin": uin, **({"name": known[uin]} if uin in known else {}), **merged[uin]}
+        for uin in sorted(merged, key=lambda u: (len(u), u))
+    ]
 
 
 def _age(at: Any, now: datetime) -> float | None:

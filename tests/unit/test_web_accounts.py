@@ -118,3 +118,10 @@ def test_without_accounts_the_page_has_no_member_summary() -> None:
     assert b.accounts == () and b.account is None
     html = page.dashboard(b, base="", csrf="t")
     assert 'id="accounts"' not in html and "account=" not in html
+
+
+def test_status_accounts_carry_the_recorded_names_where_the_summaries_have_none() -> None:
+    views = {v["uin"]: v for v in account_views(evaluations(), [], {A: "shop", C: "api"})}
+    assert views[A]["name"] == "shop"
+    assert "name" not in views[B]  # never recorded: no name is made up
+    assert C not in views  # a recorded name alone does not make a member appear
