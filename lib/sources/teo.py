@@ -1,9 +1,10 @@
 """EdgeOne usage: run the plan concurrently under the client's rate limiter, reduce answers to Observations.
 
-Requests run on a bounded thread pool, sent at 95 % of the client's per-action limit (``pacer``; the
-client's own token bucket stays the backstop), so the pool only needs enough workers to cover
-latency. Each answer is folded into compact per-group buckets as soon as it arrives, and dropped; a
-fetch is reduced to Observations as soon as its last answer is in, while others are still in flight.
+Requests run on a bounded thread pool, paced by a sliding window a little wider than the client's
+per-action limit (``pacer``; the client's own window stays the backstop): as many at once as the limit
+allows, then each further one a window after the one that many before it. Each answer is folded into
+compact per-group buckets as soon as it arrives, and dropped; a fetch is reduced to Observations as
+soon as its last answer is in, while others are still in flight.
 
 An answer that says the result has too many groups (the API's 200-group cap) is split and asked
 again: a zone list is halved, ``*`` is resolved into zone ids with paginated ``DescribeZones``. A
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from lib.client.ratelimit import TokenBucket
+from lib.client.ratelimit import SlidingWindow
 from lib.errors import ApiError, BudgetError, CollectError
 from lib.model import Observation
 from lib.sources import teo_plan
@@ -67,20 +68,24 @@ class _Answer:
     children: list[Query] = field(default_factory=list)
 
 
-def pacer(client: object, action: str = ACTION) -> TokenBucket | None:
-    """A bucket at ``PACE`` of the client's limit for ``action`` (None without a finite limit).
+def pacer(client: object, action: str = ACTION) -> SlidingWindow | None:
+    """The client's limit for ``action`` over a window ``1/PACE`` seconds long (None without a finite limit).
 
-    The client paces at exactly the documented rate. A server counting requests in a sliding
-    one-second window then refuses the 51st whenever network or scheduling jitter brings two of them
-    closer than the pace (measured against the sandbox: about one run in two at 50/s, none at 47.5/s),
-    and a refused request costs a retry with backoff. Sending slightly under the limit costs 5 %.
+    The client's window is exactly the documented one: 50 at once, the 51st one second after the
+    first. A server counting requests in a sliding one-second window refuses that 51st whenever network
+    or scheduling jitter delays the first more than it (measured against the sandbox: about one run in
+    two at exactly the limit, none with the margin), and a refused request costs a retry with backoff.
+    A window 5 % wider leaves ~50 ms for jitter; it only delays the requests past the limit's first 50.
     """
     limiter = getattr(client, "rate_limiter", None)
     limit_for = getattr(limiter, "limit_for", None)
     if limit_for is None:
         return None
     limit = float(limit_for(SERVICE, action))
-    return TokenBucket(limit * PACE) if math.isfinite(limit) and limit > 0 else None
+    if not (math.isfinite(limit) and limit > 0):
+        return None
+    window = SlidingWindow.per_second(limit)
+    return SlidingWindow(window.limit, window.period / PACE)
 
 
 class Runner:

@@ -281,8 +281,9 @@ def test_the_collector_paces_just_under_the_clients_limit() -> None:
     from lib.sources.teo import PACE, pacer
 
     with ApiClient(Credentials("AKIDcollectors", "collectors-secret")) as product:
-        bucket = pacer(product)
-        assert bucket is not None and bucket.rate == pytest.approx(50 * PACE) and PACE < 1
+        window = pacer(product)
+        assert window is not None and window.rate == pytest.approx(50 * PACE) and PACE < 1
+        assert window.limit == 50 and window.period == pytest.approx(1 / PACE)  # 50 at once, then a wider window
     with ApiClient(Credentials("AKIDcollectors", "collectors-secret"), rate_limiter=unlimited()) as free:
         assert pacer(free) is None
     assert pacer(object()) is None
