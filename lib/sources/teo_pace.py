@@ -5,7 +5,9 @@ our receiving its answer. A request is therefore sent only while fewer than N ar
 answered within the last second: whatever instants the server counted them at, no second it looks at
 holds more than N. No margin for network or scheduling jitter is needed (a window on send times needs
 one: a request delayed on its way is counted later than it was sent), and the first N go at once.
-The client's own window on send times stays the backstop; this one is never looser than it.
+The client's own window on send times stays the backstop; this one is never looser than it. A request
+the client retries holds one place for all its attempts (a retry follows a refusal or an error, rare
+by design); the client's window still counts each attempt.
 """
 
 from __future__ import annotations
