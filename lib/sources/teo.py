@@ -72,7 +72,8 @@ def pacer(client: object, action: str = ACTION) -> AnsweredWindow | None:
     sent. A server counting a sliding second refuses that 51st whenever the first reached it later
     than it was sent (measured against the sandbox under load: about three a run), and a refused
     request costs a retry with backoff. Counting until a second after the answer, no jitter can
-    bring 51 of this process's requests into one second; it costs about one latency once a run.
+    bring 51 of this process's requests into one second; it costs, once a run, the time until the
+    first answers are in (the 10th answer frees the 60th request's place).
     """
     limiter = getattr(client, "rate_limiter", None)
     limit_for = getattr(limiter, "limit_for", None)
