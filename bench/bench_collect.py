@@ -4,8 +4,8 @@ The sandbox runs in this process; each collector runs in a child process (its pe
 it does not share a GIL with the server). Measured in the same run:
 
 - ours: ``lib.sources.collect`` over ten budgets of 100 zones per metric, with the client as the
-  product builds it (per-action token bucket, 50/s for DescribeBillingData), per zone (grouped by
-  ``zone-id``: 6,000 values) and as one total per budget;
+  product builds it (a sliding one-second window per action, 50 for DescribeBillingData), per zone
+  (grouped by ``zone-id``: 6,000 values) and as one total per budget;
 - baseline: a straightforward sequential loop over the official SDK's ``TeoClient`` fetching the same
   data (same 60 requests, same parameters), summing per zone.
 
@@ -15,8 +15,11 @@ start, imports, the configuration's 6,000 zone ids, the requests, the reduction 
 the JSON out, until the process has exited (goal: within 1.15x of the same bound; the byte code is
 compiled first, as an installed package has it), the sandbox's own compute for the answers (it
 serves on one core: a floor for any client), RequestLimitExceeded answers (goal 0; also shown when
-sending at exactly 50/s, without the collector's 5 % margin), peak RSS (``VmHWM``, goal < 100 MB),
+sending under the client's one-second window on send times alone, without the collector's pacer,
+which counts each request until a second after its answer), peak RSS (``VmHWM``, goal < 100 MB),
 and the speed-up over the SDK loop.
+The bound assumes evenly paced requests; a window lets 50 go at once and the 51st a second after the
+first, so 60 requests could end at 1 s + latency: the rows stay against the issue's bound.
 Both collectors' acc_flux totals are checked to agree. 980 of the 1,000 zones are idle: the sandbox
 computes usage in pure Python, and with every zone busy it, not the client, would set the pace.
 
@@ -27,15 +30,13 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.children import peak_rss_mb, sdk_call
+from lib.shutdown import before_exit
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = [f"zone-{i:04d}" for i in range(1000)]
@@ -109,8 +110,8 @@ def sdk_params(shape: str) -> list[dict[str, Any]]:
 
 
 def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str = "default") -> dict[str, Any]:
-    """The collector with the client the product builds; ``pace="off"`` sends at exactly the client's
-    limit instead of the collector's 95 % (to show why the margin is there)."""
+    """The collector with the client the product builds; ``pace="off"`` leaves out the collector's pacer,
+    so only the client's window on send times limits the requests (to show why the pacer is there)."""
     from datetime import datetime
 
     import requests
@@ -120,7 +121,7 @@ def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str 
     from lib.sources import collect, teo
 
     if pace == "off":
-        teo.PACE = 1.0
+        teo.pacer = lambda client, action=teo.ACTION: None  # the client's own window on send times only
 
     counts = {"requests": 0, "limited": 0}
 
@@ -185,6 +186,8 @@ def child_sdk(url: str, secret_id: str, secret_key: str, shape: str) -> dict[str
 
 
 def _run_child(kind: str, url: str, secret_id: str, secret_key: str, *extra: str) -> dict[str, Any]:
+    import subprocess  # here, not at the top: the child's start-up is measured, and it never needs it
+
     # The sandbox counts requests in a sliding one-second window per SecretId: let the previous run's
     # last second drain so one run's tail does not count against the next run's start.
     time.sleep(1.2)
@@ -227,6 +230,8 @@ def sandbox_floor(sb: Any, shape: str) -> float:
 
 def run() -> list[dict[str, Any]]:
     import compileall
+    import statistics
+    import tempfile
 
     import yaml
 
@@ -318,7 +323,7 @@ def run() -> list[dict[str, Any]]:
             "ok": limited == 0,
         },
         {
-            "name": f"  if sent at exactly {RATE:g}/s ({len(exact)} runs)",
+            "name": f"  without the pacer: the client's window alone ({len(exact)} runs)",
             "value": sum(r["limited"] for r in exact),
             "unit": "answers",
             "baseline": None,
@@ -363,7 +368,8 @@ def main(argv: list[str]) -> int:
             result = child_ours(url, secret_id, secret_key, shape, pace)
         else:
             result = child_sdk(url, secret_id, secret_key, shape)
-        print(json.dumps(result))
+        print(json.dumps(result), flush=True)
+        before_exit()  # as ``python -m lib`` leaves
         return 0
     from bench.__main__ import table
 

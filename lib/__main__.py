@@ -3,5 +3,8 @@
 import sys
 
 from lib.cli import main
+from lib.shutdown import before_exit
 
-sys.exit(main())
+code = main()
+before_exit()
+sys.exit(code)

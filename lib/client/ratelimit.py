@@ -1,4 +1,4 @@
-"""Client-side rate limits: a thread-safe token bucket per (account, API action), under the server's limits."""
+"""Client-side rate limits: a thread-safe sliding window per (account, API action), under the server's limits."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import copy
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 
 # Documented server limits (requests per second); keys are "service.Action" or "service".
@@ -50,8 +51,53 @@ class TokenBucket:
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
 
+class SlidingWindow:
+    """At most ``limit`` reservations in any ``period`` seconds; ``reserve`` never blocks, it says how long to wait.
+
+    What a documented "N requests per second" allows: N at once, then each further one a ``period`` after
+    the one N before it. A token bucket cannot do that: with the burst it needs for N at once, it lets N
+    more through in the same second. Reservations are slots in time, taken in order under the lock, so
+    concurrent callers queue up fairly and the sleeping happens outside it.
+    """
+
+    def __init__(self, limit: int, period: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit!r}")
+        if not period > 0:
+            raise ValueError(f"period must be positive, not {period!r}")
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._slots: deque[float] = deque(maxlen=limit)  # the last ``limit`` reserved instants, in order
+        self._lock = threading.Lock()
+
+    @classmethod
+    def per_second(cls, rate: float, *, clock: Callable[[], float] = time.monotonic) -> SlidingWindow:
+        """``rate`` a second: whole requests a second, or one every ``1/rate`` seconds under 1/s."""
+        if not rate > 0:
+            raise ValueError(f"rate must be positive, not {rate!r}")
+        if rate >= 1:
+            return cls(math.floor(rate), 1.0, clock=clock)
+        return cls(1, 1.0 / rate, clock=clock)
+
+    @property
+    def rate(self) -> float:
+        """The long-run rate, reservations a second."""
+        return self.limit / self.period
+
+    def reserve(self) -> float:
+        """Take the next free slot and return the seconds to wait for it (0 when it is now)."""
+        with self._lock:
+            now = self._clock()
+            at = now
+            if len(self._slots) == self.limit:
+                at = max(now, self._slots[0] + self.period)
+            self._slots.append(at)  # drops the oldest: it is a whole period before any later slot
+            return at - now
+
+
 class RateLimiter:
-    """One bucket per (account, ``service.Action``); the limit comes from the most specific key in ``limits``.
+    """One window per (account, ``service.Action``); the limit comes from the most specific key in ``limits``.
 
     The server limits each account separately: ``for_account`` gives a view sharing these buckets whose
     calls count against that account only (the limiter itself stands for the caller's own account).
@@ -62,16 +108,14 @@ class RateLimiter:
         limits: Mapping[str, float] | None = None,
         *,
         default: float = FALLBACK_LIMIT,
-        burst: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self.default = default
-        self.burst = burst
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: dict[str, SlidingWindow | None] = {}  # None: no finite limit
         self._lock = threading.Lock()
         self.account = ""
 
@@ -85,18 +129,20 @@ class RateLimiter:
         """Requests per second allowed for this action."""
         return self.limits.get(f"{service}.{action}", self.limits.get(service, self.default))
 
-    def bucket(self, service: str, action: str) -> TokenBucket:
+    def bucket(self, service: str, action: str) -> SlidingWindow | None:
+        """The window this account's calls to ``action`` share (None when the action has no finite limit)."""
         key = f"{self.account}/{service}.{action}" if self.account else f"{service}.{action}"
         with self._lock:
-            found = self._buckets.get(key)
-            if found is None:
-                found = TokenBucket(self.limit_for(service, action), self.burst, clock=self._clock)
-                self._buckets[key] = found
-            return found
+            if key not in self._buckets:
+                limit = self.limit_for(service, action)
+                window = SlidingWindow.per_second(limit, clock=self._clock) if math.isfinite(limit) else None
+                self._buckets[key] = window
+            return self._buckets[key]
 
     def acquire(self, service: str, action: str) -> float:
         """Wait until this action may be called again; returns the seconds waited."""
-        wait = self.bucket(service, action).reserve()
+        window = self.bucket(service, action)
+        wait = 0.0 if window is None else window.reserve()
         if wait > 0:
             self._sleep(wait)
         return wait

@@ -37,7 +37,7 @@ from lib.periods import zone
 from lib.rules import nodata
 from lib.rules.below import is_below
 from lib.rules.episodes import Action, advance
-from lib.rules.forecast import Forecast, project
+from lib.rules.forecast import Forecast, data_end, project
 from lib.rules.ledger import Entry, Ledger
 from lib.rules.runway import estimate
 from lib.rules.silences import holding
@@ -142,7 +142,9 @@ class _Run:
         if case.limit is not None:
             case.percent = round(float(value * 100 / case.limit), 2)
         if metric is None or metric.cumulative:
-            case.forecast = project(budget.period, obs.period, value, obs.series, now=self.now, tz=self.tz)
+            case.forecast = project(
+                budget.period, obs.period, value, obs.series, now=data_end(obs, self.now), tz=self.tz
+            )
         if limit_error is None:
             self._thresholds(case, value)
             self._forecast(case, value)

@@ -10,6 +10,11 @@ first hours of a period, or one noisy bucket, cannot trigger it; the median igno
 Without a usable series (billing cost has none, or buckets coarser than a step) it falls back to
 the run rate, value x period length / elapsed, with the same waiting time. Missing steps are left
 out, never read as zero.
+
+Late data (``data_end``): a value that covers usage only up to some instant before now (CDN billing
+data hours behind, ``Observation.data_until``) is projected from that instant: its steps are complete
+when the data covers them, its elapsed time ends there, and the time from there to now is still to
+come. Projected from now, the usage not yet reported would count as nothing used.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
-from lib.model import Period, Point
+from lib.model import Observation, Period, Point
 from lib.periods import current_period
 
 WINDOW = 7
@@ -85,10 +90,18 @@ def _median(values: Sequence[Decimal]) -> Decimal:
     return (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def data_end(obs: Observation, now: datetime) -> datetime:
+    """The instant ``obs``'s value runs to: its ``data_until`` when the data is late, else its ``as_of``, else
+    ``now``; never after ``now``. What ``project`` takes as its ``now``."""
+    end = obs.data_until or obs.as_of or now
+    return min(end, now)
+
+
 def project(
     kind: str, period: Period, value: Decimal, series: Sequence[Point], *, now: datetime, tz: tzinfo
 ) -> Forecast:
-    """The projected total of ``period`` as of ``now``, given the value so far and the bucket series."""
+    """The projected total of ``period`` from ``now``, the instant the value so far and the bucket series run
+    to (``data_end`` of the observation: the data's own end, not the clock's, when it is late)."""
     per = STEP_NAME[kind]
     now_ts = now.timestamp()
     edges, complete, remaining = _frame(kind, period, tz, now_ts)

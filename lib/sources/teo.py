@@ -1,9 +1,10 @@
 """EdgeOne usage: run the plan concurrently under the client's rate limiter, reduce answers to Observations.
 
-Requests run on a bounded thread pool, sent at 95 % of the client's per-action limit (``pacer``; the
-client's own token bucket stays the backstop), so the pool only needs enough workers to cover
-latency. Each answer is folded into compact per-group buckets as soon as it arrives, and dropped; a
-fetch is reduced to Observations as soon as its last answer is in, while others are still in flight.
+Requests run on a bounded thread pool, paced by ``pacer``: as many at once as the client's per-action
+limit allows, then each further one a second after an earlier one's answer (``teo_pace``; the client's
+own window stays the backstop). Each answer is folded into compact per-group buckets as soon as it
+arrives, and dropped; a fetch is reduced to Observations as soon as its last answer is in, while
+others are still in flight.
 
 An answer that says the result has too many groups (the API's 200-group cap) is split and asked
 again: a zone list is halved, ``*`` is resolved into zone ids with paginated ``DescribeZones``. A
@@ -15,20 +16,18 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from lib.client.ratelimit import TokenBucket
 from lib.errors import ApiError, BudgetError, CollectError
 from lib.model import Observation
 from lib.sources import teo_plan
 from lib.sources.failures import Caller
+from lib.sources.teo_pace import AnsweredWindow, window_for
 from lib.sources.teo_plan import ALL_ZONES, Plan, Query
 from lib.sources.teo_quota import Quotas, fetch_plans
 from lib.sources.teo_reduce import Reduction
@@ -46,7 +45,6 @@ SERVICE, VERSION = "teo", "2022-09-01"
 ACTION = "DescribeBillingData"
 MAX_WORKERS = 10  # 50 req/s x ~0.1 s per request leaves headroom; more only adds threads
 ZONE_PAGE = 100  # DescribeZones' largest Limit
-PACE = 0.95  # share of the client's DescribeBillingData limit the collector sends at (see ``pacer``)
 
 # Codes that mean "the answer would be too big": the documented 200-group cap has no code of its own
 # in the reference; GroupByLimitExceeded is the only group-related one, and we never send more than
@@ -67,20 +65,21 @@ class _Answer:
     children: list[Query] = field(default_factory=list)
 
 
-def pacer(client: object, action: str = ACTION) -> TokenBucket | None:
-    """A bucket at ``PACE`` of the client's limit for ``action`` (None without a finite limit).
+def pacer(client: object, action: str = ACTION) -> AnsweredWindow | None:
+    """The client's limit for ``action`` as an ``AnsweredWindow`` (None without a finite limit).
 
-    The client paces at exactly the documented rate. A server counting requests in a sliding
-    one-second window then refuses the 51st whenever network or scheduling jitter brings two of them
-    closer than the pace (measured against the sandbox: about one run in two at 50/s, none at 47.5/s),
-    and a refused request costs a retry with backoff. Sending slightly under the limit costs 5 %.
+    The client's own window counts send times: 50 at once, the 51st a second after the first was
+    sent. A server counting a sliding second refuses that 51st whenever the first reached it later
+    than it was sent (measured against the sandbox under load: about three a run), and a refused
+    request costs a retry with backoff. Counting until a second after the answer, no jitter can
+    bring 51 of this process's requests into one second; it costs, once a run, the time until the
+    first answers are in (the 10th answer frees the 60th request's place).
     """
     limiter = getattr(client, "rate_limiter", None)
     limit_for = getattr(limiter, "limit_for", None)
     if limit_for is None:
         return None
-    limit = float(limit_for(SERVICE, action))
-    return TokenBucket(limit * PACE) if math.isfinite(limit) and limit > 0 else None
+    return window_for(float(limit_for(SERVICE, action)))
 
 
 class Runner:
@@ -163,16 +162,15 @@ class Runner:
             result.error = exc
 
     def _ask(self, query: Query) -> _Answer:
-        if self._pace is not None:
-            wait = self._pace.reserve()
-            if wait > 0:
-                time.sleep(wait)
         if query.zones == ALL_ZONES and teo_plan.too_big_for_star(query):
             # "*" grouped by zone over 5-minute months could answer up to 200 x 8,929 records at once:
             # ask per zone list instead, in requests of a bounded size.
             return _Answer(children=teo_plan.expand(query, self.zone_ids()))
         try:
-            return _Answer(data=self._call(ACTION, query.params()))
+            if self._pace is None:
+                return _Answer(data=self._call(ACTION, query.params()))
+            with self._pace.slot():
+                return _Answer(data=self._call(ACTION, query.params()))
         except ApiError as exc:
             if not too_many_groups(exc):
                 raise

@@ -97,6 +97,9 @@ def _explicit_zones(budget: Budget) -> tuple[str, ...] | None:
     return None if zones == ALL_ZONES else zones
 
 
+_UNSET: Any = object()  # ``zones`` not given to ``observe``: worked out from the budget
+
+
 def observe(
     bp: BudgetPlan,
     result: Result,
@@ -106,14 +109,17 @@ def observe(
     steps: dict[datetime, datetime] | None = None,
     layouts: dict[Any, Layout] | None = None,
     within: frozenset[str] | None = None,
+    zones: tuple[str, ...] | None = _UNSET,
 ) -> list[Observation]:
     """The Observations of one budget from its fetch's result (``steps``: a cache for ``series``;
     ``layouts``: a cache of how each set of bucket times reduces, shared by the budgets of one fetch;
-    ``within``: the zones of the one answer ``result`` holds, when reduced answer by answer)."""
+    ``within``: the zones of the one answer ``result`` holds, when reduced answer by answer; ``zones``:
+    the budget's listed zones, None for ``*``, when the caller has worked them out already)."""
     steps = {} if steps is None else steps
     layouts = {} if layouts is None else layouts
     budget, fetch = bp.budget, result.fetch
-    zones = _explicit_zones(budget)
+    if zones is _UNSET:
+        zones = _explicit_zones(budget)
     per_zone = fetch.group_by == ("zone-id",) and zones is not None
     if result.error is not None:
         groups: list[GroupKey] = [group_key({"zone-id": z}) for z in zones] if per_zone and zones else [()]
@@ -285,6 +291,17 @@ class Reduction:
         self.found: list[list[Observation]] = [[] for _ in plan.budgets]
         self._steps: list[dict[str, dict[datetime, datetime]]] = [{} for _ in plan.fetches]
         self._layouts: list[dict[Any, Layout]] = [{} for _ in plan.fetches]
+        # Each budget's listed zones, sorted once (None: "*"), and for a fetch reduced answer by answer,
+        # which of its budgets list each zone: an answer over 100 zones concerns one budget of ten,
+        # and the others need not look through its groups.
+        self._zones = [_explicit_zones(bp.budget) for bp in plan.budgets]
+        self._listing: dict[int, dict[str, list[int]]] = {}
+        for index, members in self.members.items():
+            if self.split[index]:
+                listing = self._listing[index] = {}
+                for i in members:
+                    for zone in self._zones[i] or ():
+                        listing.setdefault(zone, []).append(i)
 
     def answer(self, index: int, query: Query, data: dict[str, Any]) -> bool:
         """Reduce one answer of fetch ``index`` now; False when it must be folded into the fetch's result."""
@@ -293,9 +310,18 @@ class Reduction:
         piece = Result(self.plan.fetches[index])
         piece.add(query, data)
         within = frozenset(query.zones)
-        for i in self.members[index]:
+        for i in self._concerned(index, query):
             self.found[i].extend(self._observe(i, piece, within))
         return True
+
+    def _concerned(self, index: int, query: Query) -> list[int]:
+        """The budgets of fetch ``index`` an answer to ``query`` can hold groups of, in plan order: those
+        listing one of its zones, and every ``*`` budget (its answer names the zones)."""
+        if query.zones == ALL_ZONES:
+            return self.members[index]
+        listing = self._listing[index]
+        found = {i for zone in query.zones for i in listing.get(zone, ())}
+        return [i for i in self.members[index] if i in found or self._zones[i] is None]
 
     def done(self, index: int, result: Result) -> None:
         """Fetch ``index`` has all its answers (or failed): its budgets' Observations, in group order."""
@@ -312,7 +338,10 @@ class Reduction:
     def _observe(self, i: int, result: Result, within: frozenset[str] | None) -> list[Observation]:
         bp = self.plan.budgets[i]
         steps = self._steps[bp.fetch].setdefault(bp.step, {})
-        return observe(bp, result, self.quota(), self.tz, steps=steps, layouts=self._layouts[bp.fetch], within=within)
+        layouts = self._layouts[bp.fetch]
+        return observe(
+            bp, result, self.quota(), self.tz, steps=steps, layouts=layouts, within=within, zones=self._zones[i]
+        )
 
 
 def _group_of(obs: Observation) -> GroupKey:

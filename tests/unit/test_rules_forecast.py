@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -10,13 +11,13 @@ import pytest
 
 from lib.model import Point
 from lib.periods import current_period, zone
-from lib.rules.forecast import project
+from lib.rules.forecast import data_end, project
 from tests.unit.rules_support import Runner, at, budget, config, hourly_series, observation
 
 UTC = zone("UTC")
 
 
-def _days(start: str, amounts: dict[int, int]) -> tuple[Point, ...]:
+def _days(start: str, amounts: dict[int, int | Decimal]) -> tuple[Point, ...]:
     """Day buckets at local midnights: {day index from ``start``: amount}; missing days have no bucket."""
     first = at(start)
     return tuple(Point((first + timedelta(days=i)).astimezone(UTC), Decimal(a)) for i, a in sorted(amounts.items()))
@@ -135,3 +136,54 @@ def test_bandwidth_has_no_forecast() -> None:
     now = at("2026-11-10T00:00:00+08:00")
     outcome = Runner(cfg).step(now, [observation(cfg, "traffic", 10**8, now, unit="bps")])
     assert outcome.evaluations[0].forecast is None
+
+
+def _late(cfg_budget: dict[str, object], value: str, now: str, until: str, series: tuple[Point, ...]) -> Decimal | None:
+    """The forecast the engine reports for an observation whose data ends at ``until``, short of ``now``."""
+    cfg = config(cfg_budget)
+    instant = at(now)
+    obs = replace(observation(cfg, "traffic", value, instant, series=series), data_until=at(until))
+    (row,) = Runner(cfg).step(instant, [obs]).evaluations
+    return row.forecast
+
+
+def test_late_data_is_projected_from_where_it_ends_not_from_now() -> None:
+    # 100 a day, 30 days: 3,000. The data ends at midnight, now is noon: half a day not yet reported.
+    days = _days("2026-11-01T00:00:00+08:00", dict.fromkeys(range(9), 100))
+    forecast = _late(
+        budget(limit=5000, forecast=True), "900", "2026-11-10T12:00:00+08:00", "2026-11-10T00:00:00+08:00", days
+    )
+    assert forecast == Decimal(3000)  # from now it would be 900 + 100 x 20.5 = 2950
+    period = current_period("month", at("2026-11-10T12:00:00+08:00"), zone("Asia/Shanghai"))
+    from_now = project(
+        "month", period, Decimal(900), days, now=at("2026-11-10T12:00:00+08:00"), tz=zone("Asia/Shanghai")
+    )
+    assert from_now.value == Decimal(2950)
+
+
+def test_a_day_the_data_only_partly_covers_is_not_a_complete_step() -> None:
+    # Data to 21:00 on the 9th, now 03:00 on the 10th: the 9th holds 21 hours (87.5), not a whole day.
+    days = _days("2026-11-01T00:00:00+08:00", {**dict.fromkeys(range(8), 100), 8: Decimal("87.5")})
+    forecast = _late(
+        budget(limit=5000, forecast=True), "887.5", "2026-11-10T03:00:00+08:00", "2026-11-09T21:00:00+08:00", days
+    )
+    assert forecast == Decimal(3000)  # 887.5 + 100 x (3/24 of the 9th + 21 days)
+
+
+def test_late_data_without_a_series_runs_its_rate_to_where_it_ends() -> None:
+    # Billing-like: no series, the run rate. 900 over the 9 days the data covers, not the 9.5 since the month began.
+    forecast = _late(
+        budget(limit=5000, forecast=True), "900", "2026-11-10T12:00:00+08:00", "2026-11-10T00:00:00+08:00", ()
+    )
+    assert forecast == Decimal(3000)
+
+
+def test_data_end_is_data_until_else_as_of_else_now_and_never_later_than_now() -> None:
+    cfg = config(budget())
+    now = at("2026-11-10T12:00:00+08:00")
+    obs = observation(cfg, "traffic", 1, now)
+    assert data_end(replace(obs, as_of=None), now) == now
+    assert data_end(replace(obs, as_of=at("2026-11-10T11:50:00+08:00")), now) == at("2026-11-10T11:50:00+08:00")
+    late = replace(obs, data_until=at("2026-11-10T09:35:00+08:00"))
+    assert data_end(late, now) == at("2026-11-10T09:35:00+08:00")
+    assert data_end(replace(obs, as_of=at("2026-11-10T13:00:00+08:00")), now) == now
