@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from lib.app.balances import with_recorded_balances
+from lib.app.balances import series_to_record, with_recorded_balances
 from lib.app.result import RunError, RunResult, Skipped
 from lib.deliveries import DeliveryReport
 from lib.errors import ConfigError
-from lib.model import Notification, group_label
+from lib.model import Notification
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
@@ -87,9 +87,8 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
         deliveries = sent.report
         state_problems += sent.problems
         app.repo.ledger.save(outcome.ledger)
-        for obs in observations:
-            if obs.series:
-                app.repo.series.save(obs.budget, group_label(obs.group), list(obs.series))
+        for budget, label, points in series_to_record(app.config, observations):
+            app.repo.series.save(budget, label, points)
         state_problems += app.repo.series.flush()  # now, so a damaged series object is in this run's errors
         if notifications:
             app.repo.history.append([_history_item(n, deliveries) for n in notifications])
