@@ -123,25 +123,31 @@ class Canvas:
         """One straight piece: the pixels a square pen covers with its centre on the segment, one run a row.
 
         The pen's centre rounds to a pixel; row ``y`` is covered while the centre's row is within
-        ``thickness`` of it, so each row's run is the part of the segment whose y lies in that band."""
+        ``thickness`` of it, so each row's run is the part of the segment whose y lies in that band. The
+        rows whose band holds the whole segment (all of them for a short, flat piece of a long line) share
+        one run, computed once."""
         (xa, ya), (xb, yb) = a, b
         offset = thickness // 2
         low, high = (ya, yb) if ya <= yb else (yb, ya)
         first, last = math.floor(low + 0.5) - offset, math.floor(high + 0.5) - offset + thickness
-        dy, dx = yb - ya, xb - xa
+        whole_first, whole_last = last - thickness, first + thickness  # rows [whole_first, whole_last)
         px, width, stride, floor = self.pixels, self.width, self.stride, math.floor
         ink_row = _run(ink, width)
-        left, right = (xa, xb) if xa <= xb else (xb, xa)  # the whole piece: a level segment's every row
-        for yy in range(max(0, first), min(self.height, last)):
-            if dy:
-                lo, hi = yy + offset - thickness + 0.5, yy + offset + 0.5
-                lo, hi = (low if low > lo else lo), (high if high < hi else hi)
-                left, right = xa + (lo - ya) / dy * dx, xa + (hi - ya) / dy * dx
-                if left > right:
-                    left, right = right, left
-            x0 = floor(left + 0.5) - offset
-            x1 = floor(right + 0.5) - offset + thickness
-            x0, x1 = (0 if x0 < 0 else x0), (width if x1 > width else x1)
+        dy, dx = yb - ya, xb - xa
+        left, right = (xa, xb) if xa <= xb else (xb, xa)
+        x0, x1 = max(0, floor(left + 0.5) - offset), min(width, floor(right + 0.5) - offset + thickness)
+        top, bottom = max(0, whole_first), min(self.height, whole_last)
+        if x1 > x0 and bottom > top:
+            run = ink_row[: x1 - x0]
+            for start in range(top * stride + 1 + x0, bottom * stride, stride):
+                px[start : start + x1 - x0] = run
+        for yy in itertools.chain(range(max(0, first), top), range(max(bottom, top), min(self.height, last))):
+            lo, hi = yy + offset - thickness + 0.5, yy + offset + 0.5
+            lo, hi = (low if low > lo else lo), (high if high < hi else hi)
+            left, right = xa + (lo - ya) / dy * dx, xa + (hi - ya) / dy * dx
+            if left > right:
+                left, right = right, left
+            x0, x1 = max(0, floor(left + 0.5) - offset), min(width, floor(right + 0.5) - offset + thickness)
             if x1 > x0:
                 start = yy * stride + 1 + x0
                 px[start : start + x1 - x0] = ink_row[: x1 - x0]
