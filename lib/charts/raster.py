@@ -105,52 +105,56 @@ class Canvas:
     ) -> None:
         """Segments drawn with a square pen ``width`` pixels wide; ``dash`` (on, off ...) runs along the line."""
         thickness = max(1, round(width))
-        ink = self.index(rgb)
         pattern = sum(dash) if dash else 0.0
+        pieces: list[tuple[float, float, float, float]] = []
         walked = 0.0
         for (xa, ya), (xb, yb) in itertools.pairwise(points):
-            length = math.hypot(xb - xa, yb - ya)
             if not pattern:
-                self._stroke((xa, ya), (xb, yb), thickness, ink)
-            else:
-                for on, off in _inked(walked, length, dash, pattern):
-                    a, b = (on / length, off / length) if length else (0.0, 0.0)
-                    ex, ey = xb - xa, yb - ya
-                    self._stroke((xa + ex * a, ya + ey * a), (xa + ex * b, ya + ey * b), thickness, ink)
+                pieces.append((xa, ya, xb, yb))
+                continue
+            length = math.hypot(xb - xa, yb - ya)
+            ex, ey = xb - xa, yb - ya
+            for on, off in _inked(walked, length, dash, pattern):
+                a, b = (on / length, off / length) if length else (0.0, 0.0)
+                pieces.append((xa + ex * a, ya + ey * a, xa + ex * b, ya + ey * b))
             walked += length
+        self._stroke(pieces, thickness, self.index(rgb))
 
-    def _stroke(self, a: tuple[float, float], b: tuple[float, float], thickness: int, ink: int) -> None:
-        """One straight piece: the pixels a square pen covers with its centre on the segment, one run a row.
+    def _stroke(self, pieces: list[tuple[float, float, float, float]], thickness: int, ink: int) -> None:
+        """Straight pieces (xa, ya, xb, yb): the pixels a square pen covers with its centre on each, a run a row.
 
         The pen's centre rounds to a pixel; row ``y`` is covered while the centre's row is within
-        ``thickness`` of it, so each row's run is the part of the segment whose y lies in that band. The
-        rows whose band holds the whole segment (all of them for a short, flat piece of a long line) share
+        ``thickness`` of it, so each row's run is the part of the piece whose y lies in that band. The
+        rows whose band holds the whole piece (all of them for a short, flat piece of a long line) share
         one run, computed once."""
-        (xa, ya), (xb, yb) = a, b
         offset = thickness // 2
-        low, high = (ya, yb) if ya <= yb else (yb, ya)
-        first, last = math.floor(low + 0.5) - offset, math.floor(high + 0.5) - offset + thickness
-        whole_first, whole_last = last - thickness, first + thickness  # rows [whole_first, whole_last)
-        px, width, stride, floor = self.pixels, self.width, self.stride, math.floor
+        px, width, height, stride, floor = self.pixels, self.width, self.height, self.stride, math.floor
         ink_row = _run(ink, width)
-        dy, dx = yb - ya, xb - xa
-        left, right = (xa, xb) if xa <= xb else (xb, xa)
-        x0, x1 = max(0, floor(left + 0.5) - offset), min(width, floor(right + 0.5) - offset + thickness)
-        top, bottom = max(0, whole_first), min(self.height, whole_last)
-        if x1 > x0 and bottom > top:
-            run = ink_row[: x1 - x0]
-            for start in range(top * stride + 1 + x0, bottom * stride, stride):
-                px[start : start + x1 - x0] = run
-        for yy in itertools.chain(range(max(0, first), top), range(max(bottom, top), min(self.height, last))):
-            lo, hi = yy + offset - thickness + 0.5, yy + offset + 0.5
-            lo, hi = (low if low > lo else lo), (high if high < hi else hi)
-            left, right = xa + (lo - ya) / dy * dx, xa + (hi - ya) / dy * dx
-            if left > right:
-                left, right = right, left
-            x0, x1 = max(0, floor(left + 0.5) - offset), min(width, floor(right + 0.5) - offset + thickness)
-            if x1 > x0:
-                start = yy * stride + 1 + x0
-                px[start : start + x1 - x0] = ink_row[: x1 - x0]
+        for xa, ya, xb, yb in pieces:
+            low, high = (ya, yb) if ya <= yb else (yb, ya)
+            first, last = floor(low + 0.5) - offset, floor(high + 0.5) - offset + thickness
+            left, right = (xa, xb) if xa <= xb else (xb, xa)
+            x0, x1 = floor(left + 0.5) - offset, floor(right + 0.5) - offset + thickness
+            x0, x1 = (0 if x0 < 0 else x0), (width if x1 > width else x1)
+            top, bottom = last - thickness, first + thickness  # the rows [top, bottom) hold the whole piece
+            top, bottom = (0 if top < 0 else top), (height if bottom > height else bottom)
+            if x1 > x0 and bottom > top:
+                run = ink_row[: x1 - x0]
+                for start in range(top * stride + 1 + x0, bottom * stride, stride):
+                    px[start : start + x1 - x0] = run
+            if first >= top and last <= bottom:
+                continue  # every row held the whole piece
+            dy, dx = yb - ya, xb - xa
+            for yy in itertools.chain(range(max(0, first), top), range(max(bottom, top), min(height, last))):
+                lo, hi = yy + offset - thickness + 0.5, yy + offset + 0.5
+                lo, hi = (low if low > lo else lo), (high if high < hi else hi)
+                left, right = xa + (lo - ya) / dy * dx, xa + (hi - ya) / dy * dx
+                if left > right:
+                    left, right = right, left
+                x0, x1 = max(0, floor(left + 0.5) - offset), min(width, floor(right + 0.5) - offset + thickness)
+                if x1 > x0:
+                    start = yy * stride + 1 + x0
+                    px[start : start + x1 - x0] = ink_row[: x1 - x0]
 
     def polygon(self, points: tuple[tuple[float, float], ...], rgb: Colour, opacity: float) -> None:
         """Even-odd scanline fill, sampled at pixel centres."""
