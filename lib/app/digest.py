@@ -127,7 +127,7 @@ def after_alerts(
 
 def _deliver(app: App, items: Sequence[Notification], *, images: ChartImages, run_id: str) -> DeliveryRun:
     """Run ``items`` through the delivery protocol (claim, outbox, send, mark), images drawn by ``images``."""
-    from lib.app.images import sender
+    from lib.app.sending import sender
     from lib.deliveries import run as deliver_all
 
     if not items:

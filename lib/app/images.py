@@ -2,31 +2,36 @@
 
 ``chart_images(app)`` is the ``images=`` of ``lib.notify.deliver``: it draws the chart a chart item names
 from ``app.repo.series``, in English (the PNG font has no Chinese; the message beside it carries the
-words in the configured language), in the phone layout, at most once per budget per call. ``sender`` is
-the send step of ``lib.deliveries`` with images on, for the deliveries this package starts (digests and
-charts).
+words in the configured language), in the phone layout. A budget's chart is drawn at most once a run,
+however many channels, messages, retries or digests carry it: ``budget_png`` keeps what it drew for the
+same budget, series and minute.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from lib.errors import ConfigError
 from lib.messages.words import as_decimal
-from lib.model import Notification
+from lib.model import Notification, Point
 from lib.notify.images import CHART_KEY, ChartImages
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
-    from lib.deliveries import Send
-    from lib.notify import DeliveryResult
+    from lib.config.models import Config
+
+__all__ = ["budget_png", "chart_images"]
+
+# What budget_png drew this minute: (budget, limit, unit, minute, series fingerprint) → (the configuration
+# it was drawn with, the PNG). A run's steps (alerts, retries, digest) draw within seconds of each other;
+# a later run has a later minute, so it draws afresh (the chart says "as of" its time).
+_DRAWN: dict[tuple[Any, ...], tuple[Config, bytes]] = {}
 
 
 def chart_images(app: App) -> ChartImages:
-    """Draws chart items' PNGs from the stored series; one drawing per (budget, limit, unit) per sender."""
+    """Draws chart items' PNGs from the stored series: each (budget, limit, unit) once per call (and per run)."""
     drawn: dict[tuple[str, Any, str], bytes | None] = {}
 
     def draw(item: Notification) -> bytes | None:
@@ -47,6 +52,14 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
     series = app.repo.series.load_budget(name)
     if not any(series.values()):
         return None
+    now = app.now()
+    minute = now.replace(second=0, microsecond=0)
+    key = (name, None if limit is None else str(limit), unit, minute, _fingerprint(series))
+    if _DRAWN and next(iter(_DRAWN))[3] != minute:
+        _DRAWN.clear()  # drawn by an earlier run: its time and data are not this run's
+    found = _DRAWN.get(key)
+    if found is not None and found[0] is app.config:
+        return found[1]
     from lib.charts.budget import budget_chart  # here, where drawn: the timer's start-up never pays for it
     from lib.charts.png import render_png
     from lib.charts.scene import PHONE_WIDTH
@@ -57,36 +70,18 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
         budget,
         series,
         unit=unit,
-        now=app.now(),
+        now=now,
         tz=app.tz,
         language="en",
         limit=limit,
         runway=timedelta(seconds=budget.runway) if budget.runway else None,
     )
     # Chat groups are read on phones: the phone layout keeps the text large (800 px wide), and draws faster.
-    return render_png(spec, PHONE_WIDTH)
+    png = render_png(spec, PHONE_WIDTH)
+    _DRAWN[key] = (app.config, png)
+    return png
 
 
-def sender(app: App, now: datetime, *, images: ChartImages | None = None) -> Send:
-    """The send step of ``lib.deliveries`` for one configured channel's batch, images drawn as they go."""
-    from lib.notify import deliver
-
-    images = images or chart_images(app)
-
-    def send(channel_name: str, items: Sequence[Notification]) -> Iterable[DeliveryResult]:
-        channel = app.config.channels.get(channel_name)
-        if channel is None:
-            raise ConfigError(f"channel {channel_name!r} is not configured")
-        language = channel.language or app.config.language
-        return deliver(
-            channel_name,
-            channel,
-            list(items),
-            language=language,
-            tz=app.tz,
-            session=app.session,
-            now=now,
-            images=images,
-        )
-
-    return send
+def _fingerprint(series: Mapping[str, Sequence[Point]]) -> int:
+    """A hash of every group's every point: equal for the same stored series, different once a run saved more."""
+    return hash(tuple((group, tuple(points)) for group, points in sorted(series.items())))

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lib.app.balances import series_to_record, with_recorded_balances
 from lib.app.result import RunError, RunResult, Skipped
 from lib.deliveries import DeliveryReport
-from lib.errors import ConfigError
 from lib.model import Notification
 
 if TYPE_CHECKING:
     from lib.app.runtime import App
     from lib.config.models import Config
     from lib.deliveries import Send
-    from lib.notify import DeliveryResult
 
 log = logging.getLogger("lib.app")
 
@@ -127,32 +125,11 @@ def run_check(app: App, *, at: datetime | None, dry_run: bool, trigger: str) -> 
 
 
 def _sender(app: App, now: datetime) -> Send:
-    """The send step of lib.deliveries: one channel's batch through lib.notify, by the configured channel."""
+    """The send step of lib.deliveries for the alerts: ``lib.app.sending.sender``, the one the digest uses too."""
     from lib.app.images import chart_images
-    from lib.notify import deliver
-    from lib.notify.links import link_maker
+    from lib.app.sending import sender
 
-    images = chart_images(app)  # outbox retries of chart items (lib/notify/images.py) are drawn here
-
-    def send(channel_name: str, items: Sequence[Notification]) -> Iterable[DeliveryResult]:
-        channel = app.config.channels.get(channel_name)
-        if channel is None:
-            raise ConfigError(f"channel {channel_name!r} is not configured")
-        language = channel.language or app.config.language
-        links = link_maker(app.settings.public_url, app.settings.link_secret, now)
-        return deliver(
-            channel_name,
-            channel,
-            list(items),
-            language=language,
-            tz=app.tz,
-            session=app.session,
-            now=now,
-            links=links,
-            images=images,
-        )
-
-    return send
+    return sender(app, now, images=chart_images(app))  # outbox retries of chart items are drawn here
 
 
 # An --at instant this close to the clock is "now", not a backtest (a timer tick, a demo clock).

@@ -17,7 +17,7 @@ MAX_BYTES = 2 * 1024 * 1024  # WeCom's limit for an image message, before base64
 
 
 def render_png(spec: ChartSpec, width: int = WIDTH) -> bytes:
-    """The chart of ``spec`` as PNG bytes (8-bit RGB), laid out ``width`` wide and drawn ``SCALE`` x that."""
+    """The chart of ``spec`` as PNG bytes (8-bit palette), laid out ``width`` wide and drawn ``SCALE`` x that."""
     missing = [text for text in spec.labels() if not covers(text)]
     if missing:
         raise ValueError(f"the PNG font cannot show {missing[0]!r}; build the chart spec with language='en'")

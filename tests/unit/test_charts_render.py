@@ -112,13 +112,17 @@ def test_png_is_valid_and_within_the_wecom_image_limit(make: object) -> None:
     data = render_png(spec)
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     found = chunks(data)
-    assert [kind for kind, _ in found] == [b"IHDR", b"IDAT", b"IEND"]
+    assert [kind for kind, _ in found] == [b"IHDR", b"PLTE", b"IDAT", b"IEND"]
     width, height, depth, colour_type = struct.unpack(">IIBB", found[0][1][:10])
     scene = lay_out(spec)
-    assert (width, height, depth, colour_type) == (scene.width * SCALE, scene.height * SCALE, 8, 2)
-    raw = zlib.decompress(found[1][1])
-    assert len(raw) == height * (1 + width * 3)
-    assert bytes(colour(BLUE)) in raw  # the value line is drawn
+    assert (width, height, depth, colour_type) == (scene.width * SCALE, scene.height * SCALE, 8, 3)  # palette
+    palette = found[1][1]
+    assert len(palette) % 3 == 0 and palette[:3] == b"\xff\xff\xff"
+    colours = [palette[i : i + 3] for i in range(0, len(palette), 3)]
+    raw = zlib.decompress(found[2][1])
+    assert len(raw) == height * (1 + width)
+    assert {raw[y * (1 + width)] for y in range(height)} == {0}  # every row: filter 0 (none)
+    assert bytes((colours.index(bytes(colour(BLUE))),)) in raw  # the value line is drawn
     assert len(data) <= MAX_BYTES
     # What a WeCom image message carries: base64 of the bytes and their md5.
     assert base64.b64decode(base64.b64encode(data)) == data
@@ -136,7 +140,7 @@ def test_canvas_draws_where_asked() -> None:
     canvas.polyline(((0, 5), (9, 5)), (255, 0, 0), width=1.0, dash=(3, 3))
 
     def row(y: int) -> list[tuple[int, ...]]:
-        return [tuple(canvas.pixels[(y * 10 + x) * 3 : (y * 10 + x) * 3 + 3]) for x in range(10)]
+        return [canvas.rgb_at(x, y) for x in range(10)]
 
     assert row(1)[1:6] == [(255, 255, 255), (0, 0, 0), (0, 0, 0), (0, 0, 0), (255, 255, 255)]
     red, white = (255, 0, 0), (255, 255, 255)
