@@ -157,8 +157,14 @@ def check_answer(response: Any, records: list[logging.LogRecord]) -> tuple[int, 
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
     assert all("\r" not in v and "\n" not in v for v in headers.values())
     text.encode("utf-8")  # what the gateway and the bridge send must be valid UTF-8
-    body = json.loads(text) if text else None
-    if status >= 400:
+    media = headers.get("Content-Type", "application/json")
+    if not media.startswith("application/json"):
+        # The dashboard's and the links' pages and charts: HTML or an image, never a stack trace or a secret.
+        assert media.startswith(("text/html", "image/svg+xml", "image/png")), media
+        body = None
+    else:
+        body = json.loads(text) if text else None
+    if status >= 400 and media.startswith("application/json"):
         assert body is not None
         assert set(body) == {"error"}
         assert isinstance(body["error"]["code"], str) and body["error"]["code"]
