@@ -179,13 +179,13 @@ def _step_amounts(
     last: dict[int, Decimal] = {}
     for p in points:  # sorted: the last reading of a step wins
         last[bisect.bisect_right(starts, p.time.timestamp()) - 1] = p.value
-    # A running total starts the period at zero; after a step without readings the next change spans
-    # both steps and is shown on the later one.
-    previous = Decimal(0)
-    for index in range(len(bounds)):
-        if index in last:
-            out[index] = last[index] - previous
-            previous = last[index]
+    # A running total starts the period at zero, so a step's amount is its last reading less the step
+    # before's. After a step without readings the change spans several days and is no day's amount: that
+    # bar is left out (the line still shows the rise) rather than drawn as one day's spend.
+    for index in sorted(last):
+        before = Decimal(0) if index == 0 else last.get(index - 1)
+        if before is not None:
+            out[index] = last[index] - before
     return out
 
 

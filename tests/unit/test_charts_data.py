@@ -171,7 +171,8 @@ def test_running_total_readings_become_daily_changes() -> None:
         shape="readings",
     )
     assert [(p.at, p.value) for p in spec.line] == [(NOVEMBER.start, 0)] + [(utc(d, 12), v) for d, v in readings]
-    assert [(b.start.day, b.value) for b in spec.bars] == [(1, 50), (2, 70), (4, 180), (5, 30)]
+    # Day 3 has no reading: day 4's rise spans days 3 and 4, so it is no day's spend and gets no bar.
+    assert [(b.start.day, b.value) for b in spec.bars] == [(1, 50), (2, 70), (5, 30)]
     # Billing cost has no series in the rule either: the forecast is the run rate, without a range.
     assert spec.projection is not None and spec.projection.low is None
     assert spec.projection.label.startswith("Forecast at period end ¥")
