@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,10 @@ print(json.dumps({"budgets": sorted({o.budget for o in found}), "modules": sorte
 """
 
 
-def _run(code: str) -> Any:
-    """What ``code``, run in a fresh interpreter, printed as JSON on its last line."""
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+def _run(code: str, **environ: str) -> Any:
+    """What ``code``, run in a fresh interpreter (``environ`` added to ours), printed as JSON on its last line."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | environ
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -111,3 +113,12 @@ for argv in (["lib", "check", "--help"], ["lib", "schema", "--help"]):
 print(json.dumps(calls))
 """
     assert _run(code) == [1, "check", "schema"]
+
+
+def test_pydantic_looks_for_no_plugins_unless_told_otherwise() -> None:
+    code = (
+        "import json, os\nfrom lib.startup import load_run_modules\nload_run_modules()\n"
+        "print(json.dumps(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))"
+    )
+    assert _run(code) == "__all__"
+    assert _run(code, PYDANTIC_DISABLE_PLUGINS="") == ""  # an operator's own setting stays
