@@ -112,6 +112,9 @@ def sdk_params(shape: str) -> list[dict[str, Any]]:
 def child_ours(url: str, secret_id: str, secret_key: str, shape: str, pace: str = "default") -> dict[str, Any]:
     """The collector with the client the product builds; ``pace="off"`` leaves out the collector's pacer,
     so only the client's window on send times limits the requests (to show why the pacer is there)."""
+    from lib.startup import load_run_modules
+
+    load_run_modules()  # as ``python -m lib check`` starts
     from datetime import datetime
 
     import requests

@@ -31,6 +31,7 @@ from lib.errors import BudgetError, CollectError
 from lib.model import Observation, Point
 from lib.periods import current_period
 from lib.sources import billing_daily, billing_dims
+from lib.sources.billing_catalogue import BILLING_METRICS, NAME
 from lib.sources.billing_money import FEN, bill_month, bill_period, currency, money
 from lib.sources.catalogue import Metric, Problem
 from lib.sources.failures import Caller, failed
@@ -39,16 +40,10 @@ from lib.sources.source import PlannedCall
 if TYPE_CHECKING:
     from lib.config.models import Budget
 
-NAME = "billing"
 SERVICE, VERSION = "billing", "2018-07-09"
 COST_ACTION, BALANCE_ACTION = "DescribeBillSummaryByProduct", "DescribeAccountBalance"
-COST_KEYS = ("product", "project", "region", "pay-mode", "tag:<key>")
 _T = TypeVar("_T")
 
-BILLING_METRICS: dict[str, Metric] = {
-    "cost": Metric(NAME, "cost", "CNY", True, "cost in the account's currency", dimensions=COST_KEYS),
-    "balance": Metric(NAME, "balance", "CNY", False, "available balance in the account's currency", remaining=True),
-}
 __all__ = ["BILLING_METRICS", "SOURCE", "bill_month", "bill_period", "currency", "money", "parse_balance"]
 
 
