@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from lib.model import GroupKey, Period, group_label
 
 LEDGER_VERSION = 1
 EPISODE_KINDS = ("below", "runway", "spike", "no-data")
+# How long an entry keeps an episode's number after it ends: longer than any local day in any time zone.
+EPISODE_MEMORY = timedelta(hours=50)
 
 
 @dataclass
@@ -101,9 +103,12 @@ class Entry:
         self.period_end = period.end.isoformat()
 
     def idle(self, now: datetime) -> bool:
-        """Nothing worth keeping: its period is over, no condition is live, no failure is counted."""
+        """Nothing worth keeping: its period is over, no condition is live, no failure is counted, and no
+        episode began within ``EPISODE_MEMORY`` (an episode's id is its number and the local day it began:
+        forgetting the number the same day would give the next episode the id of the last one)."""
         over = self.period_end is None or datetime.fromisoformat(self.period_end) <= now
-        return over and self.failures == 0 and all(e.idle for e in self.episodes.values())
+        recent = any(e.since and now - datetime.fromisoformat(e.since) < EPISODE_MEMORY for e in self.episodes.values())
+        return over and not recent and self.failures == 0 and all(e.idle for e in self.episodes.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -142,7 +142,8 @@ def test_once_per_crossing_rising_levels_and_fresh_periods(scenario: dict[str, A
             if n.detail.get("held"):
                 assert n.id in held_ids, "a released notification keeps the id it was held under"
         for entry in outcome.ledger["entries"].values():
-            held_ids.update(entry["held"].values())
+            held_ids.update(entry["held"].values())  # thresholds and forecasts
+            held_ids.update(e["held"] for e in entry.get("episodes", {}).values() if e.get("held"))  # no-data ...
         for n in outcome.notifications:
             assert n.channels == ("ops",)
             assert n.id not in ids, f"notification id repeated: {n.to_dict()}"
@@ -294,3 +295,29 @@ def test_below_fires_repeats_and_resolves_in_order(steps: list[BalanceRun], repe
             assert row.status in (("firing",) if told_firing else ("ok", "resolved"))
         else:
             assert outcome.evaluations[0].status == "error"
+
+
+def test_a_second_no_data_episode_the_same_day_gets_its_own_id() -> None:
+    # Found by the property above: the whole-budget stand-in entry (group ()) has no period, so once its
+    # no-data resolved it was forgotten, and the next episode that day was numbered 1 again: the same id.
+    cfg = Config.model_validate(
+        {
+            "timezone": "Asia/Shanghai",
+            "channels": CHANNELS,
+            "budgets": [
+                {"name": "b", "source": "teo", "metric": "acc_flux", "group_by": ["zone-id"], "period": "day",
+                 "limit": 100, "thresholds": [1], "channels": ["ops"]},
+            ],
+        }
+    )  # fmt: skip
+    fail, ok = Run(1, (0, 0), True, True), Run(1, (0, 0), False, False)
+    scenario = {
+        "config": cfg,
+        "start": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "runs": [fail, fail, fail, ok, fail, fail, fail],
+        "silences": (),
+    }
+    told = [n for _, _, _, outcome in _play(scenario) for n in outcome.notifications if n.kind == "no-data"]
+    assert [n.status for n in told] == ["firing", "resolved", "firing"]
+    assert len({n.id for n in told}) == 3
+    assert [n.detail["episode"] for n in told] == ["1@2026-01-01", "1@2026-01-01", "2@2026-01-01"]
