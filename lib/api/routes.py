@@ -106,7 +106,10 @@ def health(call: Call) -> Response:
 
 
 def status(call: Call) -> Response:
+    from lib.app.fanout import shard_view
+
     app = call.app()
+    shards, names = shard_view(app)  # issue 18; empty without member accounts
     runs = app.repo.runs.list(limit=_int_param(call.request, "runs", default=5, low=1, high=50))
     doc = views.status_document(
         app.config,
@@ -115,30 +118,11 @@ def status(call: Call) -> Response:
         silences=app.repo.silences.list().value,
         problems=app.repo.problems[-MAX_PROBLEMS:],  # a warm instance accumulates them
         now=app.now().astimezone(app.tz),
-        shards=_shard_states(app),  # issue 18
-        names=_member_names(app),
+        shards=shards,
+        names=names,
     )
     doc["actions"] = action_routes.status_actions(app)  # issue 16: pending and recent budget actions
     return Response(200, doc)
-
-
-def _shard_states(app: App) -> list[dict[str, object]]:
-    """The newest record of every fan-out shard (issue 18); none without member accounts."""
-    if app.config.accounts is None:
-        return []
-    from lib.app.fanout import lease_seconds
-    from lib.state.shards import ShardStore
-
-    return [s.to_dict() for s in ShardStore(app.repo.codec).states(app.now().timestamp(), lease_seconds(None))]
-
-
-def _member_names(app: App) -> dict[str, str]:
-    """The member names the runs recorded (issue 18); none without member accounts."""
-    if app.config.accounts is None:
-        return {}
-    from lib.state.shards import ShardStore
-
-    return ShardStore(app.repo.codec).names()
 
 
 def usage(call: Call) -> Response:

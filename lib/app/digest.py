@@ -222,13 +222,11 @@ def _is_shard_worker(app: App) -> bool:
 
 def _remember_names(app: App, members: Sequence[Account], problems: list[str]) -> None:
     """Keep the members' names for the dashboard (a listing's names are not in the run's record)."""
-    from lib.state.shards import ShardStore
-
     names = {m.uin: m.name for m in members}
     if _is_shard_worker(app):
         return  # a shard knows a part of the organization; its names travel in its outcome
     try:
-        ShardStore(app.repo.codec).save_names(names)
+        app.repo.shards.save_names(names)
     except StateError as exc:
         problems.append(f"member names not recorded ({exc})")
 
@@ -262,10 +260,8 @@ def _contents(app: App, evaluations: Sequence[Evaluation], now: datetime, proble
     accounts = account_lines(evaluations, names, now.astimezone(app.tz).isoformat())
     if _ORGANIZATION.get() is None:
         return {"rows": rows, "accounts": accounts}
-    from lib.state.shards import ShardStore
-
     try:
-        outcomes = ShardStore(app.repo.codec).latest_done()
+        outcomes = app.repo.shards.latest_done()
     except StateError as exc:
         problems.append(f"digest: the shards' outcomes not read ({exc})")
         outcomes = []

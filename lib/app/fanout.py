@@ -34,7 +34,7 @@ from lib.app.accounts import Scope, account_summary, list_members, missing_names
 from lib.app.result import RunError
 from lib.errors import BudgetError, ConfigError, StateError
 from lib.sources.members import MEMBER_WORKERS, Account, covers
-from lib.state.shards import ShardStore, tick_id
+from lib.state.shards import tick_id
 
 if TYPE_CHECKING:
     from lib.app.result import RunResult
@@ -147,6 +147,15 @@ def lease_seconds(context: Any) -> float:
     return (usable_seconds(context) + SAFETY_MARGIN) * (RETRIES + 1) + 60.0 * RETRIES
 
 
+def shard_view(app: App) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """What ``/status`` and the dashboard show of the fan-out: the newest record of every shard, and the
+    member names the runs recorded (both empty without member accounts)."""
+    if app.config.accounts is None:
+        return [], {}
+    states = app.repo.shards.states(app.now().timestamp(), lease_seconds(None))
+    return [s.to_dict() for s in states], app.repo.shards.names()
+
+
 def tick_of(event: Any, now: datetime) -> str:
     """The tick an event stands for: the timer's scheduled ``Time`` (the same in a repeated delivery), else now."""
     text = event.get("Time") if isinstance(event, Mapping) else None
@@ -196,7 +205,7 @@ def plan(app: App, event: Any, context: Any) -> Plan | None:
 def coordinate(app: App, planned: Plan, context: Any) -> RunResult:
     """Start every shard not already running, then run the own account's budgets; the result lists the shards."""
     shards, missing = planned.shards, planned.missing
-    store = ShardStore(app.repo.codec)
+    store = app.repo.shards
     wall = app.now().timestamp()
     lease = lease_seconds(context)
     running = {s.index: s for s in store.states(wall, lease) if s.state == "running"}
@@ -247,7 +256,7 @@ def _invoke(app: App, shard: Shard, context: Any) -> None:
 def work(app: App, shard: Shard) -> dict[str, Any]:
     """Run one shard's members; record the outcome so ``/status`` shows it. A retryable state error propagates
     (SCF retries the invocation); anything else is in the returned result."""
-    store = ShardStore(app.repo.codec)
+    store = app.repo.shards
     try:
         with scoped(Scope(own=False, members=shard.accounts)):
             result = app.run_check(trigger="timer")

@@ -51,6 +51,14 @@ class TokenBucket:
             return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
 
+def check_window(limit: int, period: float) -> None:
+    """A window holds at least one request and lasts a positive time (ValueError otherwise)."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit!r}")
+    if not period > 0:
+        raise ValueError(f"period must be positive, not {period!r}")
+
+
 class SlidingWindow:
     """At most ``limit`` reservations in any ``period`` seconds; ``reserve`` never blocks, it says how long to wait.
 
@@ -61,10 +69,7 @@ class SlidingWindow:
     """
 
     def __init__(self, limit: int, period: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit!r}")
-        if not period > 0:
-            raise ValueError(f"period must be positive, not {period!r}")
+        check_window(limit, period)
         self.limit = limit
         self.period = period
         self._clock = clock

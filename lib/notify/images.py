@@ -23,6 +23,7 @@ from lib.links import Link, sign
 from lib.model import Notification, notification_id
 from lib.notify.http import JSON_HEADERS, json_body
 from lib.notify.types import DeliveryResult, Request
+from lib.web.urls import chart_url
 
 CHART_KEY = "chart_of"
 MAX_IMAGES = 5  # robots take 20 messages a minute: a message and its charts stay well under that
@@ -129,7 +130,7 @@ def image_requests(
 def chart_link(public_url: str, secret: str, budget: str, *, now: float, nonce: str, ttl: int = CHART_LINK_TTL) -> str:
     """A signed, expiring link to ``budget``'s chart: ``<public>/charts/<budget>.png?t=<view token>``."""
     token = sign(secret, Link("view", (budget,), int(now) + ttl, nonce))
-    return f"{public_url.rstrip('/')}/charts/{budget}.png?t={token}"
+    return chart_url(public_url, budget, token)
 
 
 def chart_links(

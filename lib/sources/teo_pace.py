@@ -19,15 +19,14 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from lib.client.ratelimit import check_window
+
 
 class AnsweredWindow:
     """``limit`` requests a ``period``, counted from when each is sent until ``period`` after its answer."""
 
     def __init__(self, limit: int, period: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, not {limit!r}")
-        if not period > 0:
-            raise ValueError(f"period must be positive, not {period!r}")
+        check_window(limit, period)
         self.limit = limit
         self.period = period
         self._clock = clock

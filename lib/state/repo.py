@@ -33,6 +33,7 @@ from lib.state.maintenance import Maintenance
 from lib.state.outbox import OutboxStore
 from lib.state.runs import RunLog
 from lib.state.series import SeriesStore
+from lib.state.shards import ShardStore
 from lib.state.silences import SilenceStore
 from lib.state.store import ObjectStore
 
@@ -64,6 +65,7 @@ class StateRepository:
         self.silences = SilenceStore(self.codec)
         self.actions = ActionStore(self.codec)
         self.series = SeriesStore(self.codec, days=series_days)
+        self.shards = ShardStore(self.codec)  # fan-out leases, outcomes and member names (issue 18)
         self.history = AlertHistory(self.codec)
         self.runs = RunLog(self.codec, keep=keep_runs)
         self.idempotency = IdempotencyStore(self.codec, ttl=idempotency_ttl, lease=idempotency_lease)

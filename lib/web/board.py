@@ -106,15 +106,9 @@ def gather(app: App, *, now: datetime, account: str | None = None) -> Board:
     """Read what the dashboard shows from the App's state (one read per kind of record)."""
     config = app.config
     actions = [r for r in (app.repo.actions.get(i) for i in app.repo.actions.ids()) if r is not None]
-    shards: list[dict[str, Any]] = []
-    names: dict[str, str] = {}
-    if config.accounts is not None:
-        from lib.app.fanout import lease_seconds
-        from lib.state.shards import ShardStore
+    from lib.app.fanout import shard_view
 
-        store = ShardStore(app.repo.codec)
-        shards = [s.to_dict() for s in store.states(now.timestamp(), lease_seconds(None))]
-        names = store.names()
+    shards, names = shard_view(app)
     return build(
         config,
         runs=app.repo.runs.list(limit=ACCOUNT_RUNS if account else RUNS),
