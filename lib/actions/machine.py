@@ -167,6 +167,23 @@ def failed_step(target: Target, exc: BudgetError, why: str) -> StepResult:
     return StepResult(target, False, failure=Failure(failure.error, f"{why}: {failure.message}", failure.code))
 
 
+def _confirmed(action: Action, client: Caller, result: StepResult, wanted: str) -> StepResult:
+    """``result`` of a changing call; when it failed, the target's status read again decides.
+
+    A call can fail yet have acted (a retry after a lost answer: StopCdnDomain then says "not online").
+    The target was not ``wanted`` just before; if it is now, this call changed it, and undo must know.
+    """
+    if result.done:
+        return result
+    try:
+        after = action.current_status(client, result.target)
+    except BudgetError:
+        return result
+    if after.state != wanted:
+        return result
+    return StepResult(result.target, True, after, request_id=result.request_id, changed=True)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a call of the machine did: the record as it now stands, and whether this call acted."""
@@ -314,16 +331,7 @@ class Machine:
 
     def _restore(self, action: Action, target: Target, previous: TargetStatus) -> StepResult:
         client = self.client_for(target)
-        result = action.undo(client, target, previous)
-        if result.done:
-            return result
-        try:  # as in _act: a failed answer may hide a call that took effect
-            after = action.current_status(client, target)
-        except BudgetError:
-            return result
-        if after.state != previous.state:
-            return result
-        return StepResult(target, True, after, request_id=result.request_id, changed=True)
+        return _confirmed(action, client, action.undo(client, target, previous), previous.state)
 
     def _finish(
         self, record: ActionRecord, results: list[StepResult], *, by: str, now: datetime, undo: bool
@@ -359,18 +367,7 @@ class Machine:
         if status.state == action.acted:
             return StepResult(target, True, status)  # already so: nothing to do, and nothing to undo
         client = self.client_for(target)
-        result = action.execute(client, target, force=force)
-        if result.done:
-            return result
-        # A call can fail yet have acted (a retry after a lost answer: StopCdnDomain then says "not online").
-        # It was not so just before; if it is so now, this execution changed it, and undo must know.
-        try:
-            after = action.current_status(client, target)
-        except BudgetError:
-            return result
-        if after.state != action.acted:
-            return result
-        return StepResult(target, True, after, request_id=result.request_id, changed=True)
+        return _confirmed(action, client, action.execute(client, target, force=force), action.acted)
 
     def _action(self, record: ActionRecord) -> Action:
         name = str(record.intent.get("action", ""))
