@@ -70,7 +70,7 @@ def _rig(tmp_path: Path, members: int, fanout: str = "", **options: Any) -> Iter
             "BUDGET_FANOUT_FUNCTION": fanout,
         }
         config = parse_config(yaml.safe_dump(org.config()), environ=env)
-        retry = RetryPolicy(attempts=8, base=0.25, cap=1.0, deadline=30.0)  # backoff past a 1-second window
+        retry = RetryPolicy(attempts=12, base=0.25, cap=2.0, deadline=60.0)  # backoff past a 1-second window, ample
         client = ApiClient(Credentials(sandbox.secret_id, sandbox.secret_key), endpoint=sandbox.url, retry=retry)
         app = App.from_env(env, config=config, client=client, clock=lambda: org.NOW)
         yield Rig(sandbox, receiver, wall, app)
