@@ -180,19 +180,20 @@ class Canvas:
     def text(self, x: float, baseline: float, text: str, *, rgb: Colour, scale: int, bold: bool = False) -> None:
         """Bitmap text whose glyph bottoms sit on ``baseline``; ``scale`` pixels per font cell."""
         left, top = round(x), round(baseline) - HEIGHT * scale
-        ink = _run(self.index(rgb), (ADVANCE * scale) + 1)  # the longest run a glyph row can have
+        ink = self.index(rgb)
         chars = plain_text(text)
-        inside = left >= 0 and top >= 0 and left + len(chars) * ADVANCE * scale <= self.width
-        inside = inside and top + (HEIGHT + DROP) * scale <= self.height
-        px, stride = self.pixels, self.stride
+        width, rows = _text_rows(chars, scale, bold)
+        if left >= 0 and top >= 0 and left + width <= self.width and top + (HEIGHT + DROP) * scale <= self.height:
+            # The common case, no clipping: a row of the text is one masked write of the canvas row it covers.
+            px, stride = self.pixels, self.stride
+            for dy, mask, ones in rows:
+                start = (top + dy) * stride + 1 + left
+                under = int.from_bytes(px[start : start + width], "big")
+                px[start : start + width] = ((under & ~mask) | ones * ink).to_bytes(width, "big")
+            return
         for char in chars:
-            if inside:  # the common case: no clipping, one slice a run
-                for dy, dx, n in _glyph_runs(char, scale, bold):
-                    start = (top + dy) * stride + 1 + left + dx
-                    px[start : start + n] = ink[:n]
-            else:
-                for dy, dx, n in _glyph_runs(char, scale, bold):
-                    self._span(top + dy, left + dx, left + dx + n, ink[0])
+            for dy, dx, n in _glyph_runs(char, scale, bold):
+                self._span(top + dy, left + dx, left + dx + n, ink)
             left += ADVANCE * scale
 
     def png(self) -> bytes:
@@ -218,11 +219,51 @@ def _run(ink: int, length: int) -> bytes:
     return bytes((ink,)) * length
 
 
+@functools.lru_cache(maxsize=1024)
+def _text_rows(chars: str, scale: int, bold: bool) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """``chars`` at ``scale`` as its pixel width and, per inked pixel row, (row, mask, ones): ``mask`` has
+    0xFF in each inked byte of the row (as a big-endian integer over the width), ``ones`` 0x01 there, so
+    ``ones * ink`` is the ink in those bytes and ``under & ~mask`` keeps the rest. Python's integers do
+    the masked write of a whole row at C speed instead of one slice per glyph run. A chart repeats its
+    labels (axis ticks, units), and the cache keeps them across a run's charts."""
+    cell = ADVANCE * scale
+    rows: dict[int, int] = {}
+    for i, char in enumerate(chars):
+        shift = (len(chars) - 1 - i) * cell * 8  # the character's cell, counted from the text's right end
+        for row, ones in _glyph_rows(char, scale, bold):
+            rows[row] = rows.get(row, 0) | ones << shift
+    width = len(chars) * cell + 1  # bold widens a glyph's last run by a pixel
+    # A font row is ``scale`` pixel rows alike.
+    out = tuple((row * scale + dy, ones * 0xFF, ones) for row, ones in sorted(rows.items()) for dy in range(scale))
+    return width, out
+
+
 @functools.lru_cache(maxsize=512)
+def _glyph_rows(char: str, scale: int, bold: bool) -> tuple[tuple[int, int], ...]:
+    """``char``'s inked font rows at ``scale``: (font row, 0x01 in each inked byte of its cell, a big-endian
+    integer over the cell's ``ADVANCE * scale + 1`` bytes; bold widens each run by a pixel)."""
+    last = ADVANCE * scale  # the cell's last byte, where bold may reach
+    rows: dict[int, int] = {}
+    for column, row, cells in _glyph_spans(char):
+        n = cells * scale + (1 if bold else 0)
+        end = column * scale + n - 1
+        rows[row] = rows.get(row, 0) | (((1 << (8 * n)) - 1) // 0xFF) << ((last - end) * 8)
+    return tuple(rows.items())
+
+
 def _glyph_runs(char: str, scale: int, bold: bool) -> tuple[tuple[int, int, int], ...]:
-    """``char``'s pixel runs at ``scale`` as (row, column, length) from its top left: cells that touch in a
-    row are one run, and bold widens each run by a pixel."""
-    runs: list[tuple[int, int, int]] = []
+    """``char``'s pixel runs at ``scale`` as (row, column, length) from its top left, for clipped text."""
+    return tuple(
+        (row * scale + dy, column * scale, cells * scale + (1 if bold else 0))
+        for column, row, cells in _glyph_spans(char)
+        for dy in range(scale)
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _glyph_spans(char: str) -> tuple[tuple[int, int, int], ...]:
+    """``char``'s cells as (column, row, cells) spans: cells that touch in a row are one span."""
+    spans: list[tuple[int, int, int]] = []
     cells = glyph(char)
     index = 0
     while index < len(cells):
@@ -231,10 +272,9 @@ def _glyph_runs(char: str, scale: int, bold: bool) -> tuple[tuple[int, int, int]
         while index + 1 < len(cells) and cells[index + 1] == (end + 1, row):
             index += 1
             end += 1
-        length = (end - column + 1) * scale + (1 if bold else 0)
-        runs += [(row * scale + dy, column * scale, length) for dy in range(scale)]
+        spans.append((column, row, end - column + 1))
         index += 1
-    return tuple(runs)
+    return tuple(spans)
 
 
 def _inked(start: float, length: float, dash: tuple[float, ...], pattern: float) -> list[tuple[float, float]]:

@@ -148,6 +148,36 @@ def test_canvas_draws_where_asked() -> None:
     assert row(4) == [white] * 10  # a one-pixel line stays one pixel thick
 
 
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_text_inks_its_glyph_cells_over_what_is_drawn_and_clips_at_the_edges(bold: bool) -> None:
+    """A row of text is written as one masked write: the glyph's cells take the ink, every other pixel
+    under the text keeps what was drawn there; text past an edge shows its visible part only."""
+    from lib.charts.glyphs import ADVANCE, HEIGHT, glyph
+
+    black, red, white = (0, 0, 0), (200, 0, 0), (255, 255, 255)
+    scale, width = 2, 40
+    canvas = Canvas(width, 30)
+    canvas.box(0, 0, width, 30, rgb=red)  # something under the text that must show between its strokes
+    canvas.text(3, 2 + HEIGHT * scale, "A1", rgb=black, scale=scale, bold=bold)
+    inked = set()
+    for i, char in enumerate("A1"):
+        for column, row in glyph(char):
+            for dy in range(scale):
+                for dx in range(scale + (1 if bold else 0)):
+                    inked.add((3 + i * ADVANCE * scale + column * scale + dx, 2 + row * scale + dy))
+    drawn = {(x, y) for y in range(30) for x in range(width) if canvas.rgb_at(x, y) == black}
+    assert drawn == inked
+    assert all(canvas.rgb_at(x, y) == red for y in range(30) for x in range(width) if (x, y) not in inked)
+
+    # The same text half past the left and top edges: exactly the visible part of the same cells.
+    clipped = Canvas(width, 30)
+    clipped.text(-9, -4 + HEIGHT * scale, "A1", rgb=black, scale=scale, bold=bold)
+    shown = {(x, y) for y in range(30) for x in range(width) if clipped.rgb_at(x, y) == black}
+    moved = {(x - 12, y - 6) for x, y in inked}
+    assert shown == {(x, y) for x, y in moved if 0 <= x < width and 0 <= y < 30}
+    assert shown and white == clipped.rgb_at(width - 1, 29)
+
 def test_importing_the_timer_does_not_import_charts() -> None:
     # The timer's cold start stays as it was: charts are imported only where one is drawn.
     code = "import sys, lib.app.timer; print(sorted(m for m in sys.modules if m.startswith('lib.charts')))"
