@@ -77,7 +77,7 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
         runway=timedelta(seconds=budget.runway) if budget.runway else None,
     )
     # Chat groups are read on phones: the phone layout keeps the text large (800 px wide), and draws faster.
-    png = render_png(spec, PHONE_WIDTH)
+    png = render_png(spec, PHONE_WIDTH, unknown="box")  # English words; a project or tag may be in Chinese
     _DRAWN[key] = (app.config, png)
     return png
 

@@ -2,10 +2,14 @@
 
 The same layout as the SVG, drawn at ``SCALE`` times its size. The bitmap font has Latin letters, digits
 and amounts' marks but no Chinese, so a PNG is drawn from a spec built in English (``language="en"``);
-a spec with text the font cannot show is refused rather than drawn with holes.
+a spec with text the font cannot show is refused rather than drawn with holes, unless the caller says
+the only such text is user data (``unknown="box"``: a project, tag or member name in Chinese), which is
+then drawn as hollow boxes, as fonts show a character they lack; the message beside the image names it.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from lib.charts.glyphs import covers
 from lib.charts.raster import Canvas, colour, text_width
@@ -16,10 +20,13 @@ SCALE = 2
 MAX_BYTES = 2 * 1024 * 1024  # WeCom's limit for an image message, before base64
 
 
-def render_png(spec: ChartSpec, width: int = WIDTH) -> bytes:
-    """The chart of ``spec`` as PNG bytes (8-bit palette), laid out ``width`` wide and drawn ``SCALE`` x that."""
+def render_png(spec: ChartSpec, width: int = WIDTH, *, unknown: Literal["refuse", "box"] = "refuse") -> bytes:
+    """The chart of ``spec`` as PNG bytes (8-bit palette), laid out ``width`` wide and drawn ``SCALE`` x that.
+
+    ``unknown``: what to do with a character the font lacks: refuse the spec (its words are not English),
+    or draw a hollow box (the spec is English and only names from the user's data hold such characters)."""
     missing = [text for text in spec.labels() if not covers(text)]
-    if missing:
+    if missing and unknown == "refuse":
         raise ValueError(f"the PNG font cannot show {missing[0]!r}; build the chart spec with language='en'")
     scene = lay_out(spec, width)
     canvas = Canvas(scene.width * SCALE, scene.height * SCALE)

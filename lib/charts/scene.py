@@ -9,6 +9,7 @@ legend and the top groups. The shapes are named tuples (cheaper to define than d
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple
@@ -25,6 +26,10 @@ ROW = 20
 TEXT = 12
 TITLE = 17
 NAME_CHARS = 40  # a group's name, cut to fit on its line
+TITLE_LINE = 22  # pixels between a two-line title's lines
+# Widths of text, in ems, for fitting it to the chart: the PNG's bitmap font advances 0.53-0.55 em a
+# character, a sans-serif averages about that for Latin text; CJK characters are an em wide in both.
+NARROW_EM, WIDE_EM = 0.6, 1.0
 
 # Okabe–Ito: https://jfly.uni-koeln.de/color/ (the reference palette for colour-blind-safe charts).
 INK = "#000000"
@@ -125,10 +130,13 @@ def lay_out(spec: ChartSpec, width: int = WIDTH) -> Scene:
     legend holds one entry per row, so nothing long has to share a line with a plot."""
     scene = Scene(width, 0, spec.title)
     add = scene.shapes.append
-    add(Label(MARGIN, 26, spec.title, TITLE, bold=True))
-    add(Label(MARGIN, 46, spec.subtitle, TEXT, MUTED))
-    legend = _plot(spec, scene)
-    y: float = PLOT_TOP + PLOT_HEIGHT + 28
+    titles = title_lines(spec.title, width - 2 * MARGIN)
+    for i, line in enumerate(titles):
+        add(Label(MARGIN, 26 + i * TITLE_LINE, line, TITLE, bold=True))
+    shift = (len(titles) - 1) * TITLE_LINE  # a second title line moves everything under it down
+    add(Label(MARGIN, 46 + shift, spec.subtitle, TEXT, MUTED))
+    legend = _plot(spec, scene, PLOT_TOP + shift)
+    y: float = PLOT_TOP + shift + PLOT_HEIGHT + 28
     for text, stroke in legend:
         if stroke is None:  # the forecast's range: a swatch of its band
             add(Box(MARGIN, y + 3, 28, 10, ORANGE, 0.18))
@@ -150,11 +158,33 @@ def lay_out(spec: ChartSpec, width: int = WIDTH) -> Scene:
 Legend = list[tuple[str, Stroke | None]]  # None: the forecast range's band
 
 
-def _plot(spec: ChartSpec, scene: Scene) -> Legend:
+def title_lines(title: str, room: float) -> list[str]:
+    """``title`` on one line when it fits ``room`` pixels, else on two split at its first `` · `` (the
+    budget, then the group it shows), each line cut with "…" where it still does not fit."""
+    if text_em(title) * TITLE <= room:
+        return [title]
+    head, separator, tail = title.partition(" · ")
+    return [_cut(line, room / TITLE) for line in ([head, tail] if separator else [title])]
+
+
+def text_em(text: str) -> float:
+    """``text``'s width in ems, a little generous, so that what is fitted by it fits in either output."""
+    return sum(WIDE_EM if unicodedata.east_asian_width(ch) in "WF" else NARROW_EM for ch in text)
+
+
+def _cut(text: str, ems: float) -> str:
+    if text_em(text) <= ems:
+        return text
+    while text and text_em(text) + NARROW_EM > ems:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _plot(spec: ChartSpec, scene: Scene, top: float) -> Legend:
     """The main plot: grid, ticks, range band, forecast, rules, markers, then the line on top; its legend."""
     add = scene.shapes.append
-    axes = _Axes(spec, scene.width, PLOT_TOP, PLOT_HEIGHT, spec.top)
-    bottom = PLOT_TOP + PLOT_HEIGHT
+    axes = _Axes(spec, scene.width, top, PLOT_HEIGHT, spec.top)
+    bottom = top + PLOT_HEIGHT
     for tick in spec.y_ticks:
         y = axes.y(tick.value)
         add(Line(((LEFT, y), (axes.right, y)), Stroke(GRID, 1.0)))
@@ -172,14 +202,14 @@ def _plot(spec: ChartSpec, scene: Scene) -> Legend:
     for marker in spec.markers:
         if marker.early is not None and marker.late is not None and marker.early < min(marker.late, spec.end):
             x0, x1 = axes.x(marker.early), axes.x(marker.late)
-            add(Box(x0, PLOT_TOP, max(x1 - x0, 1.0), PLOT_HEIGHT, VERMILLION, 0.12))
+            add(Box(x0, top, max(x1 - x0, 1.0), PLOT_HEIGHT, VERMILLION, 0.12))
         if spec.start <= marker.at <= spec.end:  # a date past the axis is named in the legend only
             x = axes.x(marker.at)
-            add(Line(((x, PLOT_TOP), (x, bottom)), STYLES[marker.role]))
+            add(Line(((x, top), (x, bottom)), STYLES[marker.role]))
         legend.append((marker.label, STYLES[marker.role]))
     if spec.line:
         add(Line(tuple((axes.x(p.at), axes.y(p.value)) for p in spec.line), STYLES["line"]))
-    add(Line(((LEFT, PLOT_TOP), (LEFT, bottom), (axes.right, bottom)), Stroke(INK, 1.0)))
+    add(Line(((LEFT, top), (LEFT, bottom), (axes.right, bottom)), Stroke(INK, 1.0)))
     return legend
 
 
@@ -222,9 +252,11 @@ def _groups(spec: ChartSpec, scene: Scene, y: float) -> float:
     widest = max(g.percent for g in spec.groups) or 1.0
     room = scene.width - 2 * MARGIN
     for share in spec.groups:  # the name and the amount on one line, the bar under them
+        amount = f"{share.text} ({share.percent:g}%)"
         name = share.name if len(share.name) <= NAME_CHARS else share.name[: NAME_CHARS - 1] + "…"
+        name = _cut(name, room / TEXT - text_em(amount) - 1)  # an em of space before the amount
         add(Label(MARGIN, y + 12, name, TEXT))
-        add(Label(scene.width - MARGIN, y + 12, f"{share.text} ({share.percent:g}%)", TEXT, anchor="end"))
+        add(Label(scene.width - MARGIN, y + 12, amount, TEXT, anchor="end"))
         add(Box(MARGIN, y + 17, max(room * share.percent / widest, 1.0), 8, GREEN))
         y += ROW + 12
     return y

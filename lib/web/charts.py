@@ -60,7 +60,9 @@ def png(spec: ChartSpec, *, phone: bool = False) -> bytes:
     from lib.charts.png import render_png
     from lib.charts.scene import PHONE_WIDTH, WIDTH
 
-    return render_png(spec, PHONE_WIDTH if phone else WIDTH)
+    # Built in English (the font has no Chinese): only names from the user's data can hold a character
+    # it lacks (a project, a tag value, a member), drawn as hollow boxes; the page's SVG shows them.
+    return render_png(spec, PHONE_WIDTH if phone else WIDTH, unknown="box")
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -261,6 +261,20 @@ def test_chart_png_through_the_function_url_is_a_valid_png_within_wecoms_limit()
     assert svg["isBase64Encoded"] is False and svg["body"].startswith("<svg") and "edgeone-traffic" in svg["body"]
 
 
+def test_a_chart_png_of_a_group_named_in_chinese_is_drawn_with_boxes_for_what_its_font_lacks() -> None:
+    """A project or tag value is often Chinese (默认项目); the PNG's font has no Chinese, so those characters
+    are drawn as hollow boxes rather than the chart refused (it was a 500 before)."""
+    app = web_app()
+    loaded = app.repo.series.load_budget("edgeone-traffic")
+    points = next(points for points in loaded.values() if points)
+    app.repo.series.save("edgeone-traffic", "zone-id=默认项目", [p._replace(value=p.value * 3) for p in points])
+    app.repo.series.flush()
+    status, headers, body = request(app, "GET", "/charts/edgeone-traffic.png", bearer=TOKENS[0])
+    assert status == 200 and headers["Content-Type"] == "image/png", body
+    status, _, svg = request(app, "GET", "/charts/edgeone-traffic.svg", bearer=TOKENS[0])
+    assert status == 200 and "默认项目" in svg  # the page's SVG shows the name itself
+
+
 def test_chart_routes_need_a_bearer_a_session_or_a_view_link_for_that_budget() -> None:
     app = web_app()
     path = "/charts/edgeone-traffic.svg"

@@ -19,7 +19,7 @@ from lib.charts.balance import balance_chart
 from lib.charts.data import usage_chart
 from lib.charts.png import MAX_BYTES, SCALE, render_png
 from lib.charts.raster import Canvas, colour
-from lib.charts.scene import BLUE, PHONE_WIDTH, STYLES, WIDTH, Area, Box, Label, Line, lay_out
+from lib.charts.scene import BLUE, PHONE_WIDTH, STYLES, TITLE, WIDTH, Area, Box, Label, Line, lay_out, text_em
 from lib.charts.spec import ChartSpec
 from lib.charts.svg import render_svg
 from lib.model import Period, Point
@@ -30,12 +30,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=TZ), datetime(2026, 12, 1, tzinfo=TZ))
 
 
-def usage(language: str, groups: int = 3) -> ChartSpec:
+def usage(language: str, groups: int = 3, *, name: str = "edgeone-traffic", host: str = "example.com") -> ChartSpec:
     start = NOVEMBER.start.astimezone(timezone.utc)
     hours = [Point(start + timedelta(hours=h), Decimal(4 + h % 5) * 10**9) for h in range(20 * 24)]
-    series = {f"host=h{g}.example.com": hours[: len(hours) - g] for g in range(groups)}
+    series = {f"host=h{g}.{host}": hours[: len(hours) - g] for g in range(groups)}
     return usage_chart(
-        "edgeone-traffic",
+        name,
         period_kind="month",
         period=NOVEMBER,
         unit="B",
@@ -134,6 +134,14 @@ def test_png_refuses_a_spec_its_font_cannot_show() -> None:
         render_png(usage("zh"))
 
 
+def test_png_draws_names_from_the_users_data_its_font_lacks_as_boxes_when_told_so() -> None:
+    spec = usage("en", groups=2, host="默认项目")  # an English chart of groups named in Chinese
+    with pytest.raises(ValueError, match="cannot show"):
+        render_png(spec)
+    data = render_png(spec, PHONE_WIDTH, unknown="box")
+    assert data.startswith(b"\x89PNG") and len(data) < MAX_BYTES
+
+
 def test_canvas_draws_where_asked() -> None:
     canvas = Canvas(10, 6)
     canvas.box(2, 1, 3, 2, rgb=(0, 0, 0))
@@ -146,7 +154,6 @@ def test_canvas_draws_where_asked() -> None:
     red, white = (255, 0, 0), (255, 255, 255)
     assert row(5) == [red, red, red, white, white, white, red, red, red, white]
     assert row(4) == [white] * 10  # a one-pixel line stays one pixel thick
-
 
 
 @pytest.mark.parametrize("bold", [False, True])
@@ -177,6 +184,7 @@ def test_text_inks_its_glyph_cells_over_what_is_drawn_and_clips_at_the_edges(bol
     moved = {(x - 12, y - 6) for x, y in inked}
     assert shown == {(x, y) for x, y in moved if 0 <= x < width and 0 <= y < 30}
     assert shown and white == clipped.rgb_at(width - 1, 29)
+
 
 def test_importing_the_timer_does_not_import_charts() -> None:
     # The timer's cold start stays as it was: charts are imported only where one is drawn.
@@ -211,7 +219,36 @@ def test_every_shape_stays_inside_the_chart_at_phone_and_desktop_width(width: in
                 assert shape.x >= 0 and shape.x + shape.width <= width and shape.y + shape.height <= scene.height
             else:
                 assert 0 <= shape.x <= width and 0 < shape.y <= scene.height
+                assert _text_inside(shape, width), shape
         ElementTree.fromstring(render_svg(spec, width))  # noqa: S314 - our own output
+
+
+def _text_inside(label: Label, width: int) -> bool:
+    extent = text_em(label.text) * label.size
+    left = {"start": label.x, "middle": label.x - extent / 2, "end": label.x - extent}[label.anchor]
+    return left >= 0 and left + extent <= width
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH, WIDTH])
+def test_a_long_title_and_long_group_names_fit_the_chart(width: int) -> None:
+    """A budget named at length, showing a group with a long name (a host of a zone, in Chinese too):
+    the title takes two lines (the budget, then the group), everything under it moves down, and every
+    text fits inside the chart, cut with "…" only where a line still cannot hold it."""
+    name = "security-requests-of-the-whole-shop-" + "x" * 30
+    host = "static-assets.shop-北京-east.example.com.cn"
+    short, long = lay_out(usage("en", groups=4), width), lay_out(usage("en", groups=4, name=name, host=host), width)
+    titles = [s for s in long.shapes if isinstance(s, Label) and s.size == TITLE]
+    assert [t.y for t in titles] == [26, 48]
+    assert titles[0].text.startswith("security-requests-of-the")
+    assert titles[1].text.startswith("h0.static-assets")
+    assert all(_text_inside(t, width) for t in titles)
+    assert any(t.text.endswith("…") for t in titles)  # the name is too long for any width: cut, not clipped
+    for shape in long.shapes:
+        if isinstance(shape, Label):
+            assert _text_inside(shape, width), shape
+    assert long.height == short.height + 22  # one more title line, the rest as it was
+    one = [s for s in lay_out(usage("en", groups=1), width).shapes if isinstance(s, Label) and s.size == TITLE]
+    assert [t.text for t in one] == ["edgeone-traffic · h0.example.com"]  # a title that fits stays whole
 
 
 def test_a_runout_date_on_the_axis_is_drawn_as_a_vertical_line() -> None:
