@@ -49,6 +49,8 @@ def render_png(spec: ChartSpec, width: int = WIDTH, *, unknown: Literal["refuse"
             points = tuple((x * SCALE, y * SCALE) for x, y in shape.points)
             stroke = shape.stroke
             dash = tuple(d * SCALE for d in stroke.dash)
+            if not dash:  # a dash pattern runs along every point's length; thinning would move its gaps
+                points = thinned(points, stroke.width * SCALE / 2)
             canvas.polyline(points, colour(stroke.colour), width=stroke.width * SCALE, dash=dash)
         elif isinstance(shape, Label):
             scale = 3 if shape.size > 14 else 2
@@ -63,3 +65,20 @@ def render_png(spec: ChartSpec, width: int = WIDTH, *, unknown: Literal["refuse"
     if len(data) > MAX_BYTES:  # a layout bug, not an input a user can fix: say so loudly
         raise ValueError(f"chart PNG is {len(data)} bytes, over the {MAX_BYTES}-byte image limit")
     return data
+
+
+def thinned(points: tuple[tuple[float, float], ...], step: float) -> tuple[tuple[float, float], ...]:
+    """``points`` without those closer than ``step`` pixels to the last one kept (the first and the last
+    always kept). A month of hourly points puts a point every pixel or so; a pen ``2 * step`` wide drawn
+    through every other one covers the same pixels to within one at its edge, in half the strokes."""
+    if len(points) <= 2:
+        return points
+    kept = [points[0]]
+    x0, y0 = points[0]
+    limit = step * step
+    for x, y in points[1:-1]:
+        if (x - x0) ** 2 + (y - y0) ** 2 >= limit:
+            kept.append((x, y))
+            x0, y0 = x, y
+    kept.append(points[-1])
+    return tuple(kept)

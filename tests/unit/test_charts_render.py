@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
+import math
 import struct
 import subprocess
 import sys
@@ -17,7 +19,7 @@ import pytest
 
 from lib.charts.balance import balance_chart
 from lib.charts.data import usage_chart
-from lib.charts.png import MAX_BYTES, SCALE, render_png
+from lib.charts.png import MAX_BYTES, SCALE, render_png, thinned
 from lib.charts.raster import Canvas, colour
 from lib.charts.scene import BLUE, PHONE_WIDTH, STYLES, TITLE, WIDTH, Area, Box, Label, Line, lay_out, text_em
 from lib.charts.spec import ChartSpec
@@ -140,6 +142,18 @@ def test_png_draws_names_from_the_users_data_its_font_lacks_as_boxes_when_told_s
         render_png(spec)
     data = render_png(spec, PHONE_WIDTH, unknown="box")
     assert data.startswith(b"\x89PNG") and len(data) < MAX_BYTES
+
+
+def test_a_dense_line_is_thinned_to_points_a_half_pen_apart_keeping_both_ends() -> None:
+    dense = tuple((x * 0.8, 100 - x * 0.3) for x in range(500))
+    kept = thinned(dense, 2.5)
+    assert kept[0] == dense[0] and kept[-1] == dense[-1]
+    assert 150 < len(kept) < 200  # every third or fourth point of a 0.85-pixel step
+    gaps = [math.dist(a, b) for a, b in itertools.pairwise(kept[:-1])]  # the last point is kept however close
+    assert min(gaps) >= 2.5
+    spike = ((0.0, 0.0), (1.0, 0.0), (2.0, 60.0), (3.0, 0.0), (4.0, 0.0))
+    assert (2.0, 60.0) in thinned(spike, 2.5)  # a spike moves far: its top is kept
+    assert thinned(dense[:2], 2.5) == dense[:2]
 
 
 def test_canvas_draws_where_asked() -> None:
