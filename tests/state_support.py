@@ -10,6 +10,7 @@ import contextlib
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -109,6 +110,7 @@ class CountingReceiver:
         self.accepted: dict[str, list[str]] = {}  # delivery id -> run ids whose POST was answered 200
         self.refused: dict[str, list[str]] = {}
         self._lock = threading.Lock()
+        self._open = 0  # connections being served: a dead client's last request may still be in one
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -116,8 +118,17 @@ class CountingReceiver:
             timeout = 30
 
             def setup(self) -> None:
+                with receiver._lock:
+                    receiver._open += 1
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with receiver._lock:
+                        receiver._open -= 1
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -144,6 +155,19 @@ class CountingReceiver:
     def __enter__(self) -> CountingReceiver:
         self._thread.start()
         return self
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every connection is closed and its requests counted (a killed client's sockets are
+        closed by the kernel; what it had sent is still read and counted first). Close your own pooled
+        connections before calling it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if self._open == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the receiver still serves {self._open} connection(s) after {timeout} s")
+            time.sleep(0.01)
 
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()

@@ -81,7 +81,8 @@ def _crash_trials(tmp_path: Path, mode: str) -> dict[str, object]:
                 assert _read_until(proc, ("READY",)) == "READY"
                 time.sleep(rng.uniform(0.0, 0.12))  # a run takes about 40-80 ms
                 kills["random" if _kill(proc) else "finished first"] += 1
-            time.sleep(0.05)  # let the receiver finish a request the dead process had in flight
+            session.close()  # our own kept-alive connection, so that idle means the dead run's are done too
+            receiver.wait_idle()  # a request the dead process had in flight is counted before we look
             check = StateRepository(store)
             expected |= {did for did in ids if receiver.counts().get(did) and not check.claims.is_sent(did)}
             for minutes in (1, 6):  # inside the dead run's 5-minute lease, then after it
