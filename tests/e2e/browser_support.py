@@ -86,6 +86,8 @@ class Browser:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if exc is not None:
+            self._tell_why(exc)
         if self._ws is not None:
             self._ws.close()
         if self._proc is not None:
@@ -98,6 +100,19 @@ class Browser:
         if self._log is not None:
             self._log.close()
         self._profile.cleanup()
+
+    def _tell_why(self, exc: BaseException) -> None:
+        """On a failure: the page's address and text, the events not yet consumed and Chromium's log,
+        printed (pytest shows them with the failure) so that a failure seen once can be understood."""
+        import websocket
+
+        try:
+            where = self.js("location.href + '\\n' + document.body.innerText.slice(0, 2000)")
+        except (RuntimeError, OSError, ValueError, websocket.WebSocketException) as page_exc:
+            where = f"(page not readable: {page_exc!r})"  # the page may be what failed: say so, go on
+        log = (Path(self._profile.name) / "chromium.log").read_text(errors="replace")[-3000:]
+        events = [m.get("method") for m in self._events][-20:]
+        print(f"browser failure: {exc!r}\npage: {where}\npending events: {events}\nchromium log:\n{log}")
 
     # --- the protocol -------------------------------------------------------------------------------
 
