@@ -19,7 +19,14 @@ from urllib.parse import urlencode
 from lib.client.credentials import Credentials, resolve_credentials
 from lib.client.endpoints import Target, check_site, check_token, parse_override, resolve
 from lib.client.ratelimit import RateLimiter
-from lib.client.retry import SIGNATURE_EXPIRE, TOKEN_FAILURE, RetryPolicy, is_retryable_code, is_retryable_status
+from lib.client.retry import (
+    SIGNATURE_EXPIRE,
+    TOKEN_FAILURE,
+    RetryPolicy,
+    is_retryable_code,
+    is_retryable_status,
+    is_throttled,
+)
 from lib.errors import ApiError, DeadlineExceeded, RequestError, TransportError
 from lib.signing import flatten_params, tc3_headers, v1_params
 
@@ -273,7 +280,8 @@ class ApiClient:
             if not error.retryable or attempt >= self.retry.attempts:
                 log.warning("%s failed after %d attempt(s) latency_ms=%.0f: %s", name, attempt, latency, error)
                 raise error
-            delay = self.retry.delay(attempt - 1, self._random)
+            throttled = isinstance(error, ApiError) and is_throttled(error.code)
+            delay = self.retry.delay(attempt - 1, self._random, throttled=throttled)
             if self._monotonic() + delay >= deadline:
                 raise DeadlineExceeded(
                     f"{name}: the {self.retry.deadline:g} s deadline leaves no time for attempt {attempt + 1} "

@@ -333,11 +333,26 @@ def test_retries_back_off_with_full_jitter_and_re_sign(rs: responses.RequestsMoc
     policy = RetryPolicy(attempts=4, base=0.5, cap=1.5, deadline=60)
     with make_client(clock, retry=policy, random=lambda: next(draws)) as client:
         assert client.call(*TEO, {})["RequestId"] == "finally"
-    assert clock.sleeps == pytest.approx([0.0, 0.999 * 1.0, 0.5 * 1.5])  # ceilings 0.5, 1.0, then capped 1.5
+    # ceilings 0.5, 1.0, then capped 1.5; the refusal for the rate first waits out its one-second window
+    assert clock.sleeps == pytest.approx([1.0 + 0.0, 0.999 * 1.0, 0.5 * 1.5])
     stamps = [call.request.headers["X-TC-Timestamp"] for call in rs.calls]
-    assert stamps == [str(int(NOW)), str(int(NOW)), str(int(NOW + 0.999)), str(int(NOW + 0.999 + 0.75))]
+    assert stamps == [str(int(NOW)), str(int(NOW + 1)), str(int(NOW + 1.999)), str(int(NOW + 1.999 + 0.75))]
     for call in rs.calls:
         verify_tc3(call.request)
+
+
+@pytest.mark.parametrize("code", ["RequestLimitExceeded", "RequestLimitExceeded.UinLimitExceeded"])
+def test_a_refusal_for_the_rate_is_retried_after_its_window_with_jitter_on_top(
+    rs: responses.RequestsMock, clock: FakeTime, code: str
+) -> None:
+    url = "https://teo.tencentcloudapi.com/"
+    rs.add(responses.POST, url, json=error(code))
+    rs.add(responses.POST, url, json=error(code))
+    rs.add(responses.POST, url, json=ok("through"))
+    draws = iter([0.0, 0.5])
+    with make_client(clock, retry=RetryPolicy(base=0.5), random=lambda: next(draws)) as client:
+        assert client.call(*TEO, {})["RequestId"] == "through"
+    assert clock.sleeps == pytest.approx([1.0, 1.0 + 0.5 * 1.0])  # never inside the window that refused it
 
 
 @pytest.mark.parametrize("draw", [0.0, 0.3, 0.999999])
