@@ -76,8 +76,11 @@ def budget_png(app: App, name: str, *, limit: Decimal | None, unit: str) -> byte
         limit=limit,
         runway=timedelta(seconds=budget.runway) if budget.runway else None,
     )
-    # Chat groups are read on phones: the phone layout keeps the text large (800 px wide), and draws faster.
-    png = render_png(spec, PHONE_WIDTH, unknown="box")  # English words; a project or tag may be in Chinese
+    # Chat groups are read on phones: the phone layout keeps the text large (800 px wide), and the compact
+    # one (the plot and its legend; bars and top groups are on the dashboard the message links) is about
+    # square, so a chat's thumbnail shows the line against the limit legibly, where the whole chart, twice
+    # as tall as wide, shrank to a strip. Half the pixels also draw in two thirds of the time.
+    png = render_png(spec, PHONE_WIDTH, unknown="box", compact=True)  # English words; a tag may be Chinese
     _DRAWN[key] = (app.config, png)
     return png
 

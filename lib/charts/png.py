@@ -20,15 +20,18 @@ SCALE = 2
 MAX_BYTES = 2 * 1024 * 1024  # WeCom's limit for an image message, before base64
 
 
-def render_png(spec: ChartSpec, width: int = WIDTH, *, unknown: Literal["refuse", "box"] = "refuse") -> bytes:
+def render_png(
+    spec: ChartSpec, width: int = WIDTH, *, unknown: Literal["refuse", "box"] = "refuse", compact: bool = False
+) -> bytes:
     """The chart of ``spec`` as PNG bytes (8-bit palette), laid out ``width`` wide and drawn ``SCALE`` x that.
 
     ``unknown``: what to do with a character the font lacks: refuse the spec (its words are not English),
-    or draw a hollow box (the spec is English and only names from the user's data hold such characters)."""
+    or draw a hollow box (the spec is English and only names from the user's data hold such characters).
+    ``compact``: the title, the plot, its legend and notes only (``lay_out``), for a chat message."""
     missing = [text for text in spec.labels() if not covers(text)]
     if missing and unknown == "refuse":
         raise ValueError(f"the PNG font cannot show {missing[0]!r}; build the chart spec with language='en'")
-    scene = lay_out(spec, width)
+    scene = lay_out(spec, width, compact=compact)
     canvas = Canvas(scene.width * SCALE, scene.height * SCALE)
     for shape in scene.shapes:
         if isinstance(shape, Box):

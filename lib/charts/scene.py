@@ -123,11 +123,12 @@ class _Axes:
         return round(self.top + self.height * (1 - share), 1)
 
 
-def lay_out(spec: ChartSpec, width: int = WIDTH) -> Scene:
+def lay_out(spec: ChartSpec, width: int = WIDTH, *, compact: bool = False) -> Scene:
     """Title, the main plot with its legend, the per-step bars, the top groups and the notes, top down.
 
     ``width`` in pixels (``PHONE_WIDTH`` for a phone); texts keep their size at any width, and the
-    legend holds one entry per row, so nothing long has to share a line with a plot."""
+    legend holds one entry per row, so nothing long has to share a line with a plot. ``compact``: the
+    title, the plot, its legend and the notes only (an image in a chat message, see ``png``)."""
     scene = Scene(width, 0, spec.title)
     add = scene.shapes.append
     titles = title_lines(spec.title, width - 2 * MARGIN)
@@ -144,9 +145,9 @@ def lay_out(spec: ChartSpec, width: int = WIDTH) -> Scene:
             add(Line(((MARGIN, y + 8), (MARGIN + 28, y + 8)), stroke))
         add(Label(MARGIN + 36, y + 12, text, TEXT))
         y += ROW
-    if spec.bars:
+    if spec.bars and not compact:
         y = _bars(spec, scene, y + 10)
-    if spec.groups:
+    if spec.groups and not compact:
         y = _groups(spec, scene, y + 10)
     for note in spec.notes:
         add(Label(MARGIN, y + 14, note, TEXT, MUTED))

@@ -79,6 +79,17 @@ def test_a_budgets_chart_is_drawn_once_a_run_whatever_steps_carry_it(drawings: l
     assert first is not None and first.startswith(b"\x89PNG") and len(drawings) == 1
 
 
+def test_a_messages_chart_is_the_compact_phone_image_about_square() -> None:
+    """What a chat shows as a thumbnail: the plot and its legend 800 px wide, not the whole chart (twice as
+    tall as wide, with the bars and top groups the dashboard has)."""
+    import struct
+
+    png = chart_images(series_app(Clock(NOW)))(traffic_chart())
+    assert png is not None
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == 800 and 0.8 * width < height < 1.3 * width
+
+
 def test_a_later_run_or_more_data_draws_the_chart_again(drawings: list[bytes]) -> None:
     clock = Clock(NOW)
     app = series_app(clock)

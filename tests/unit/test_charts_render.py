@@ -156,6 +156,24 @@ def test_a_dense_line_is_thinned_to_points_a_half_pen_apart_keeping_both_ends() 
     assert thinned(dense[:2], 2.5) == dense[:2]
 
 
+@pytest.mark.parametrize("width", [PHONE_WIDTH, WIDTH])
+def test_the_compact_layout_is_the_plot_and_its_legend_without_bars_or_top_groups(width: int) -> None:
+    spec = usage("en", groups=4)
+    assert spec.bars and spec.groups
+    full, compact = lay_out(spec, width), lay_out(spec, width, compact=True)
+    texts_of = [s.text for s in compact.shapes if isinstance(s, Label)]
+    assert spec.bars_label in [s.text for s in full.shapes if isinstance(s, Label)]
+    assert spec.bars_label not in texts_of and spec.groups_label not in texts_of
+    assert spec.line_label in texts_of and spec.title in " ".join(texts_of)
+    assert not [s for s in compact.shapes if isinstance(s, Box) and s.fill in ("#56B4E9", "#009E73")]  # bars
+    plot = [s for s in full.shapes if not (isinstance(s, Label) and s.text in (spec.bars_label, spec.groups_label))]
+    assert compact.shapes == plot[: len(compact.shapes)]  # the same plot and legend, drawn the same
+    assert compact.height < full.height * 0.75
+    png = render_png(spec, PHONE_WIDTH, compact=True)
+    (png_width, png_height) = struct.unpack(">II", png[16:24])
+    assert (png_width, png_height) == (PHONE_WIDTH * SCALE, lay_out(spec, PHONE_WIDTH, compact=True).height * SCALE)
+
+
 def test_canvas_draws_where_asked() -> None:
     canvas = Canvas(10, 6)
     canvas.box(2, 1, 3, 2, rgb=(0, 0, 0))
