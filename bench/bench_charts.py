@@ -219,7 +219,7 @@ print(json.dumps({
     "after_ms": sum(spent) * 1000,
 }))
 """
-TIMER_REPEATS = 7
+TIMER_REPEATS = 15
 
 
 def _timer_rows() -> list[dict[str, Any]]:
