@@ -27,6 +27,7 @@ TEXT = 12
 TITLE = 17
 NAME_CHARS = 40  # a group's name, cut to fit on its line
 TITLE_LINE = 22  # pixels between a two-line title's lines
+DOT = 6  # a line of one point (the first reading) is a dot this wide
 # Widths of text, in ems, for fitting it to the chart: the PNG's bitmap font advances 0.53-0.55 em a
 # character, a sans-serif averages about that for Latin text; CJK characters are an em wide in both.
 NARROW_EM, WIDE_EM = 0.6, 1.0
@@ -208,7 +209,10 @@ def _plot(spec: ChartSpec, scene: Scene, top: float) -> Legend:
             x = axes.x(marker.at)
             add(Line(((x, top), (x, bottom)), STYLES[marker.role]))
         legend.append((marker.label, STYLES[marker.role]))
-    if spec.line:
+    if len(spec.line) == 1:  # one reading so far: a dot, or the legend would name a line no one can see
+        x, y = axes.x(spec.line[0].at), axes.y(spec.line[0].value)
+        add(Box(x - DOT / 2, y - DOT / 2, DOT, DOT, STYLES["line"].colour))
+    elif spec.line:
         add(Line(tuple((axes.x(p.at), axes.y(p.value)) for p in spec.line), STYLES["line"]))
     add(Line(((LEFT, top), (LEFT, bottom), (axes.right, bottom)), Stroke(INK, 1.0)))
     return legend

@@ -174,6 +174,20 @@ def test_the_compact_layout_is_the_plot_and_its_legend_without_bars_or_top_group
     assert (png_width, png_height) == (PHONE_WIDTH * SCALE, lay_out(spec, PHONE_WIDTH, compact=True).height * SCALE)
 
 
+def test_a_line_of_one_reading_is_drawn_as_a_dot() -> None:
+    """The first run records one balance reading: the legend names it, so the plot must show it."""
+    now = datetime(2026, 11, 21, 10, tzinfo=TZ)
+    one = [Point(now, Decimal(740))]
+    spec = balance_chart("low-balance", unit="CNY", readings=one, now=now, tz=TZ, language="en", below=Decimal(1000))
+    assert len(spec.line) == 1
+    scene = lay_out(spec)
+    dots = [s for s in scene.shapes if isinstance(s, Box) and s.fill == STYLES["line"].colour]
+    assert len(dots) == 1 and dots[0].width == dots[0].height > 0
+    assert not [s for s in scene.shapes if isinstance(s, Line) and s.stroke == STYLES["line"] and len(s.points) < 2]
+    canvas_png = render_png(spec, PHONE_WIDTH)
+    assert canvas_png.startswith(b"\x89PNG")
+
+
 def test_canvas_draws_where_asked() -> None:
     canvas = Canvas(10, 6)
     canvas.box(2, 1, 3, 2, rgb=(0, 0, 0))
