@@ -105,6 +105,17 @@ def lease_over(record: ActionRecord, now: datetime) -> bool:
     return isinstance(until, str) and now >= datetime.fromisoformat(until)
 
 
+def settled(record: ActionRecord, now: datetime, *, recent: timedelta) -> bool:
+    """Whether no run will ever act on ``record`` again and its last step is older than ``recent`` (the
+    announcements' window): expired, undone, or done or failed without an undo at period end. Only a
+    transition through the API or a link (a new last step) can change it."""
+    if record.state not in (EXPIRED, UNDONE, DONE, FAILED, UNDO_FAILED) or not record.last.at:
+        return False  # pending, executing, undoing or unreadable: a run has work or a problem to report
+    if record.intent.get("undo") == "period-end" and record.state in (DONE, FAILED, UNDO_FAILED) and undo_plan(record):
+        return False  # a run undoes it once its period has ended (and retries a failed undo)
+    return now - datetime.fromisoformat(record.last.at) > recent
+
+
 def due_for_undo(record: ActionRecord, now: datetime) -> bool:
     """``undo: period-end``: a done action whose period has ended is undone by the next run."""
     end = (record.intent.get("period") or {}).get("end")

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from lib.actions.announce import PERMISSIONS, action_entry, announcements, failures_of, reason_of, refused_by_cam
+from lib.actions.announce import (
+    PERMISSIONS,
+    RECENT,
+    action_entry,
+    announcements,
+    failures_of,
+    reason_of,
+    refused_by_cam,
+)
 from lib.actions.decide import Decision, decide
 from lib.actions.machine import (
     EXECUTING,
@@ -34,9 +42,11 @@ from lib.actions.machine import (
     due_for_undo,
     expired,
     lease_over,
+    settled,
 )
 from lib.errors import BudgetError
 from lib.notify import delivery_id
+from lib.state.codec import segment
 
 if TYPE_CHECKING:
     from lib.actions.machine import Machine
@@ -80,10 +90,12 @@ def run_actions(
         done.notifications = _with_actions(notifications, decided.decisions, records)
         return done
     try:
-        ids = app.repo.actions.ids()
+        latest = app.repo.actions.latest()
     except BudgetError as exc:  # the alerts still go out; the actions wait for a store that answers
         done.problems.append((None, f"the action records could not be listed: {exc.message}"))
-        ids = []
+        latest = {}
+    known = _known_settled(app, done.problems) if latest else {}
+    ids = sorted(i for i, seq in latest.items() if known.get(i) != seq)  # a settled record is not read again
     if not decided.decisions and not ids:
         done.notifications = list(notifications)
         return done
@@ -101,10 +113,43 @@ def run_actions(
             touched[d.id] = _get(app, d.id)
     others = [i for i in ids if i not in touched]
     changed, seen = _sweep(app, machine, others, run_id=run_id, now=wall, problems=done.problems)
+    read = [*(r for r in touched.values() if r is not None), *seen]
+    _remember_settled(app, known, latest, read, now=wall, problems=done.problems)
     done.rows = [_row(d, touched[d.id]) for d in decided.decisions] + [_record_row(r) for r in changed]
     done.notifications = _with_actions(notifications, decided.decisions, touched)
     done.notifications += _announce(app, [*(r for r in touched.values() if r is not None), *seen], wall)
     return done
+
+
+def _known_settled(app: App, problems: list[tuple[str | None, str]]) -> dict[str, int]:
+    """The records an earlier run found settled; none when the cache cannot be read (all are read then)."""
+    try:
+        found = app.repo.actions.settled()
+    except BudgetError as exc:
+        problems.append((None, f"the settled actions could not be read, so every record is: {exc.message}"))
+        return {}
+    problems.extend((None, p) for p in found.problems)
+    return found.value
+
+
+def _remember_settled(
+    app: App,
+    known: dict[str, int],
+    latest: dict[str, int],
+    records: Sequence[ActionRecord],
+    *,
+    now: datetime,
+    problems: list[tuple[str | None, str]],
+) -> None:
+    """Save the settled records: those still at their cached transition and those this run read settled."""
+    fresh = {ident: seq for ident, seq in known.items() if latest.get(ident) == seq}
+    fresh |= {segment(r.id): r.last.seq for r in records if settled(r, now, recent=RECENT)}
+    if fresh == known:
+        return
+    try:
+        app.repo.actions.remember_settled(fresh)
+    except BudgetError as exc:  # a cache: the next run reads those records again
+        problems.append((None, f"the settled actions could not be saved: {exc.message}"))
 
 
 def _sweep(

@@ -4,6 +4,7 @@ Layout::
 
     actions/<id>/<seq>     one transition each (0001 holds the intent), created with put_if_absent
     links/<nonce>          a signed link was used (created with put_if_absent)
+    actions-settled.json   the records a run found settled, each at its last transition (a cache)
 
 Why the key is the sequence number and not ``<seq>-<state>``: the next transition of a record must be
 one object whatever state it names, so that two runs racing (an approval and an expiry, an executor and
@@ -20,10 +21,16 @@ from datetime import datetime
 from typing import Any
 
 from lib.errors import StateError
-from lib.state.codec import Codec, Unreadable, segment
+from lib.state.codec import Codec, Loaded, Unreadable, segment
 
 _SEQ_WIDTH = 4
 UNREADABLE = "unreadable"  # the state of a transition whose object cannot be read back
+# Why a cache of settled records: every run sweeps the records for expiries, resumptions and undos at
+# period end. Read whole, that is a listing and a read per transition of every action ever recorded, on
+# COS a request each, growing month by month. A settled record (nothing a run will do with it, its last
+# step announced) is skipped while its last transition number is the one cached; a later transition
+# (an undo through the API) makes it a record to read again. Losing the cache only costs reads.
+SETTLED_KEY = "actions-settled.json"
 
 
 class TransitionRefused(StateError):
@@ -154,6 +161,23 @@ class ActionStore:
         """The key part of every recorded action (the id as ``segment`` wrote it)."""
         return sorted({k[len("actions/") :].partition("/")[0] for k in self._codec.store.list("actions/")})
 
+    def latest(self) -> dict[str, int]:
+        """Every recorded action's key part and its highest transition number, from one listing."""
+        out: dict[str, int] = {}
+        for key in self._codec.store.list("actions/"):
+            ident, _, seq = key[len("actions/") :].partition("/")
+            out[ident] = max(out.get(ident, 0), int(seq) if seq.isdigit() else 0)
+        return out
+
+    def settled(self) -> Loaded[dict[str, int]]:
+        """The records a run found settled (key part → the transition number it was settled at); an
+        unreadable cache is moved aside and reported, and every record is read again."""
+        found = self._codec.load(SETTLED_KEY, "settled actions", _settled_of)
+        return Loaded(found.value or {}, found.problems)
+
+    def remember_settled(self, settled: Mapping[str, int]) -> None:
+        self._codec.write(SETTLED_KEY, {"settled": dict(sorted(settled.items()))})
+
     def use_link(self, nonce: str, *, at: datetime, operation: str, by: str) -> bool:
         """Mark a signed link used; True only for the first use (create-only), so a link works once."""
         body = {"nonce": nonce, "operation": operation, "used_at": at.isoformat(), "by": by}
@@ -184,6 +208,10 @@ class ActionStore:
             tuple(str(r) for r in doc.get("request_ids") or ()),
             dict(doc.get("detail") or {}),
         )
+
+
+def _settled_of(doc: Mapping[str, Any]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in dict(doc["settled"]).items()}
 
 
 __all__ = [

@@ -184,12 +184,72 @@ def test_a_store_that_cannot_list_actions_is_a_problem_and_the_crossing_still_go
 
     a = app(config(PAUSE), FakeCloud())
 
-    def broken() -> list[str]:
+    def broken() -> dict[str, int]:
         raise StoreError("listing actions/ failed: HTTP 503")
 
-    monkeypatch.setattr(a.repo.actions, "ids", broken)
+    monkeypatch.setattr(a.repo.actions, "latest", broken)
     ev = evaluation(50, status="ok", kind=None)
     note = crossing(evaluation(90))
     done = step(a, [ev], [note])
     assert done.notifications == [note]
     assert done.problems == [(None, "the action records could not be listed: listing actions/ failed: HTTP 503")]
+
+
+# --- the cache of settled records -----------------------------------------------------------------------
+
+
+def _reads_of_actions(a, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The transition objects a run reads (each a request on COS)."""
+    reads: list[str] = []
+    get = a.store.get
+
+    def counting(key: str):  # type: ignore[no-untyped-def]
+        if key.startswith("actions/"):
+            reads.append(key)
+        return get(key)
+
+    monkeypatch.setattr(a.store, "get", counting)
+    return reads
+
+
+def test_a_settled_record_is_not_read_again_until_a_new_step_is_taken(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cloud, clock = FakeCloud(), Clock()
+    a = app(config({**PAUSE, "approval": "automatic"}), cloud, clock=clock)
+    quiet = evaluation(50, status="ok", kind=None)  # under `at`: no decision reads the record
+    done = step(a, [evaluation(120)])
+    [row] = done.rows
+    mark_sent(a, done.notifications)
+    reads = _reads_of_actions(a, monkeypatch)
+    step(a, [quiet])
+    assert reads  # done an hour ago: its announcement is still news, so the run reads it
+    clock.now += timedelta(days=1, minutes=5)
+    reads.clear()
+    step(a, [quiet])  # the announcement window has passed: settled, and remembered so
+    assert a.repo.actions.settled().value == {row["id"]: 3}  # pending, executing, done
+    reads.clear()
+    for _ in range(3):
+        assert step(a, [quiet]).problems == []
+    assert reads == []  # three runs, not one read of it
+
+    operations.undo(a, row["id"], by="token-1")  # through the API: a new last step
+    reads.clear()
+    after = step(a, [quiet])
+    assert reads and announced(after.notifications) == ["undone"]
+    assert cloud.paused["zone-1"] is False
+
+
+def test_a_damaged_cache_of_settled_records_is_reported_and_every_record_read(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cloud, clock = FakeCloud(), Clock()
+    a = app(config({**PAUSE, "approval": "automatic"}), cloud, clock=clock)
+    quiet = evaluation(50, status="ok", kind=None)  # under `at`: no decision reads the record
+    step(a, [evaluation(120)])
+    clock.now += timedelta(days=2)
+    step(a, [quiet])
+    assert a.repo.actions.settled().value
+    a.store.put("actions-settled.json", b"{not json")
+    reads = _reads_of_actions(a, monkeypatch)
+    damaged = step(a, [quiet])
+    assert reads and any("actions-settled.json" in p and "unreadable" in p for _, p in damaged.problems)
+    assert a.repo.actions.settled().value  # written afresh by that run
+    reads.clear()
+    assert step(a, [quiet]).problems == [] and reads == []
