@@ -23,8 +23,7 @@ MAX_PAGE = 200
 
 
 def records(app: App) -> list[ActionRecord]:
-    found = (app.repo.actions.get(i) for i in app.repo.actions.ids())
-    return [r for r in found if r is not None]
+    return app.repo.actions.records()
 
 
 def status_actions(app: App) -> dict[str, Any]:

@@ -31,6 +31,10 @@ UNREADABLE = "unreadable"  # the state of a transition whose object cannot be re
 # step announced) is skipped while its last transition number is the one cached; a later transition
 # (an undo through the API) makes it a record to read again. Losing the cache only costs reads.
 SETTLED_KEY = "actions-settled.json"
+# Records this store has read, kept while their last transition stays the same: transitions are
+# create-only objects, so a record whose listing ends at the same number is the same record. A warm
+# function instance (the API's pages, the timer's sweeps) then reads each step once, not once a request.
+MAX_KEPT = 5000
 
 
 class TransitionRefused(StateError):
@@ -116,6 +120,7 @@ class ActionStore:
 
     def __init__(self, codec: Codec) -> None:
         self._codec = codec
+        self._kept: dict[str, ActionRecord] = {}  # key part → the record as read, while it is whole
 
     def open(self, action_id: str, intent: Mapping[str, Any], *, state: str, by: str, at: datetime) -> bool:
         """Record the intent as transition 1; False when the action already has one (another run recorded it)."""
@@ -136,12 +141,39 @@ class ActionStore:
         step = Transition(record.last.seq + 1, state, at.isoformat(), by, tuple(request_ids), dict(detail or {}))
         if not self._codec.create(transition_key(record.id, step.seq), {"id": record.id, **step.to_dict()}):
             return None
-        return ActionRecord(record.id, record.intent, (*record.trail, step))
+        fresh = ActionRecord(record.id, record.intent, (*record.trail, step))
+        if self._kept.get(segment(record.id)) is record:
+            self._kept[segment(record.id)] = fresh  # this store wrote the step: no need to read it back
+        return fresh
 
     def get(self, action_id: str) -> ActionRecord | None:
-        """The record with every transition; None when it has no intent yet."""
-        prefix = f"actions/{segment(action_id)}/"
+        """The record with every transition; None when it has no intent yet (one listing, and a read of
+        each transition not read before by this store)."""
+        part = segment(action_id)
+        prefix = f"actions/{part}/"
         keys = [k for k in self._codec.store.list(prefix) if k[len(prefix) :].isdigit()]
+        kept = self._kept.get(part)
+        if kept is not None and keys and len(kept.trail) == len(keys) and kept.last.seq == int(keys[-1][len(prefix) :]):
+            return kept
+        record = self._read_record(action_id, prefix, keys)
+        if record is not None and all(t.state != UNREADABLE for t in record.trail) and record.intent:
+            if len(self._kept) >= MAX_KEPT:
+                self._kept.clear()  # a bound, not an eviction policy: the next reads refill it
+            self._kept[part] = record
+        return record
+
+    def records(self) -> list[ActionRecord]:
+        """Every record, from one listing; one already read at its current last transition is not read again."""
+        latest = self.latest()
+        out: list[ActionRecord] = []
+        for part in sorted(latest):
+            kept = self._kept.get(part)
+            record = kept if kept is not None and kept.last.seq == latest[part] else self.get(part)
+            if record is not None:
+                out.append(record)
+        return out
+
+    def _read_record(self, action_id: str, prefix: str, keys: list[str]) -> ActionRecord | None:
         intent: Mapping[str, Any] | None = None
         trail: list[Transition] = []
         for key in keys:

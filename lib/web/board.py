@@ -105,7 +105,7 @@ class Board:
 def gather(app: App, *, now: datetime, account: str | None = None) -> Board:
     """Read what the dashboard shows from the App's state (one read per kind of record)."""
     config = app.config
-    actions = [r for r in (app.repo.actions.get(i) for i in app.repo.actions.ids()) if r is not None]
+    actions = app.repo.actions.records()
     from lib.app.fanout import shard_view
 
     shards, names = shard_view(app)

@@ -199,16 +199,23 @@ def test_a_store_that_cannot_list_actions_is_a_problem_and_the_crossing_still_go
 
 
 def _reads_of_actions(a, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
-    """The transition objects a run reads (each a request on COS)."""
+    """What a run asks the store about one record: its listing and its transition objects (each a request
+    on COS; a warm instance keeps what it read, so the listing is what every sweep of a record costs)."""
     reads: list[str] = []
-    get = a.store.get
+    get, listing = a.store.get, a.store.list
 
-    def counting(key: str):  # type: ignore[no-untyped-def]
+    def counting_get(key: str):  # type: ignore[no-untyped-def]
         if key.startswith("actions/"):
             reads.append(key)
         return get(key)
 
-    monkeypatch.setattr(a.store, "get", counting)
+    def counting_list(prefix: str):  # type: ignore[no-untyped-def]
+        if prefix.startswith("actions/") and prefix != "actions/":
+            reads.append(prefix)
+        return listing(prefix)
+
+    monkeypatch.setattr(a.store, "get", counting_get)
+    monkeypatch.setattr(a.store, "list", counting_list)
     return reads
 
 
@@ -253,3 +260,28 @@ def test_a_damaged_cache_of_settled_records_is_reported_and_every_record_read(mo
     assert a.repo.actions.settled().value  # written afresh by that run
     reads.clear()
     assert step(a, [quiet]).problems == [] and reads == []
+
+
+def test_a_warm_instance_reads_each_step_of_a_record_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """GET /actions, the dashboard and the sweeps on one instance: a record read at its current last step
+    is not read again; a step written by anyone else (another instance) is read, and only then."""
+    from lib.state.repo import StateRepository
+
+    cloud, clock = FakeCloud(), Clock()
+    a = app(config(PAUSE), cloud, clock=clock)
+    [row] = step(a, [evaluation(120)]).rows
+    reads = _reads_of_actions(a, monkeypatch)
+    first = a.repo.actions.records()
+    objects = [k for k in reads if not k.endswith("/")]
+    assert [r.state for r in first] == ["pending-approval"] and objects == []  # read when the run recorded it
+    reads.clear()
+    assert a.repo.actions.records() == first and reads == []  # the listing of actions/ only
+    other = StateRepository(a.store)  # another instance approves it
+    from lib.actions import ACTIONS
+    from lib.actions.machine import Machine
+
+    Machine(other.actions, lambda _target: cloud, ACTIONS, clock=clock).approve(row["id"], by="token-2", now=clock.now)
+    reads.clear()
+    [now_done] = a.repo.actions.records()
+    assert now_done.state == "done" and now_done.trail[-1].by == "token-2"
+    assert [k for k in reads if not k.endswith("/")] == [f"actions/{row['id']}/{n:04d}" for n in (1, 2, 3)]
