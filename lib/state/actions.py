@@ -32,8 +32,8 @@ UNREADABLE = "unreadable"  # the state of a transition whose object cannot be re
 # (an undo through the API) makes it a record to read again. Losing the cache only costs reads.
 SETTLED_KEY = "actions-settled.json"
 # Records this store has read, kept while their last transition stays the same: transitions are
-# create-only objects, so a record whose listing ends at the same number is the same record. A warm
-# function instance (the API's pages, the timer's sweeps) then reads each step once, not once a request.
+# create-only objects, so a record whose listing ends at the same number is the same record. A warm API
+# instance then shows each step after reading it once, not once a request; what acts reads afresh (get).
 MAX_KEPT = 5000
 
 
@@ -147,23 +147,23 @@ class ActionStore:
         return fresh
 
     def get(self, action_id: str) -> ActionRecord | None:
-        """The record with every transition; None when it has no intent yet (one listing, and a read of
-        each transition not read before by this store)."""
+        """The record with every transition, read now; None when it has no intent yet. What acts on a record
+        reads it through here, so a transition damaged since is found and holds the record."""
         part = segment(action_id)
         prefix = f"actions/{part}/"
         keys = [k for k in self._codec.store.list(prefix) if k[len(prefix) :].isdigit()]
-        kept = self._kept.get(part)
-        if kept is not None and keys and len(kept.trail) == len(keys) and kept.last.seq == int(keys[-1][len(prefix) :]):
-            return kept
         record = self._read_record(action_id, prefix, keys)
         if record is not None and all(t.state != UNREADABLE for t in record.trail) and record.intent:
             if len(self._kept) >= MAX_KEPT:
                 self._kept.clear()  # a bound, not an eviction policy: the next reads refill it
             self._kept[part] = record
+        else:
+            self._kept.pop(part, None)
         return record
 
     def records(self) -> list[ActionRecord]:
-        """Every record, from one listing; one already read at its current last transition is not read again."""
+        """Every record to show (``GET /actions``, ``/status``, the dashboard), from one listing: a record
+        this store read whole at its current last transition is not read again."""
         latest = self.latest()
         out: list[ActionRecord] = []
         for part in sorted(latest):

@@ -262,9 +262,9 @@ def test_a_damaged_cache_of_settled_records_is_reported_and_every_record_read(mo
     assert step(a, [quiet]).problems == [] and reads == []
 
 
-def test_a_warm_instance_reads_each_step_of_a_record_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """GET /actions, the dashboard and the sweeps on one instance: a record read at its current last step
-    is not read again; a step written by anyone else (another instance) is read, and only then."""
+def test_a_warm_instance_shows_each_step_of_a_record_after_one_read(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """GET /actions, /status and the dashboard on one instance: a record read at its current last step is
+    not read again; a step written by anyone else (another instance) is read, and only then."""
     from lib.state.repo import StateRepository
 
     cloud, clock = FakeCloud(), Clock()
