@@ -24,6 +24,7 @@ Run: ``python -m bench.bench_charts`` (or ``python -m bench charts``).
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import statistics
@@ -31,12 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bench.timing import median_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 9
@@ -45,13 +47,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 MAX_PNG = 2 * 1024 * 1024
 
 
-def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+_median_ms = functools.partial(median_ms, repeats=REPEATS)
 
 
 def _usage_spec() -> Any:

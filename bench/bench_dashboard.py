@@ -14,15 +14,16 @@ Run: ``python -m bench dashboard``.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from bench.timing import median_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 7
@@ -87,13 +88,7 @@ def _event(method: str, path: str, headers: dict[str, str], body: str | None = N
     return event
 
 
-def _median_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+_median_ms = functools.partial(median_ms, repeats=REPEATS)
 
 
 def _page_rows() -> list[dict[str, Any]]:

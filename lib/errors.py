@@ -120,6 +120,11 @@ class ApiError(BudgetError):
         self.action = action
 
 
+def in_code_family(code: str, family: str) -> bool:
+    """A Tencent Cloud error ``code`` is ``family`` or one of its sub-codes (``family.Something``)."""
+    return code == family or code.startswith(family + ".")
+
+
 class TransportError(BudgetError):
     """The request got no usable answer: network failure, HTTP status other than 200, or not JSON."""
 

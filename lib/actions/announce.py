@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lib.actions.machine import DONE, EXPIRED, FAILED, PENDING, UNDO_FAILED, UNDONE
+from lib.errors import in_code_family
 from lib.model import Notification, Period, group_key, notification_id
 from lib.state.actions import ActionRecord, Transition
 
@@ -33,7 +34,7 @@ RECENT = timedelta(days=1)
 def refused_by_cam(code: str | None) -> bool:
     if not code:
         return False
-    return any(code == c or code.startswith(c + ".") for c in PERMISSION_CODES)
+    return any(in_code_family(code, c) for c in PERMISSION_CODES)
 
 
 def announcements(

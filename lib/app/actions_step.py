@@ -117,7 +117,7 @@ def run_actions(
     _remember_settled(app, known, latest, read, now=wall, problems=done.problems)
     done.rows = [_row(d, touched[d.id]) for d in decided.decisions] + [_record_row(r) for r in changed]
     done.notifications = _with_actions(notifications, decided.decisions, touched)
-    done.notifications += _announce(app, [*(r for r in touched.values() if r is not None), *seen], wall)
+    done.notifications += _announce(app, read, wall)
     return done
 
 

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lib.errors import in_code_family
+
 # Error codes worth another attempt (Tencent documents none; the SDK's StandardRetryer retries the
 # rate-limit family, and internal errors / unavailability are transient by nature).
-RETRYABLE_PREFIXES = ("RequestLimitExceeded", "InternalError", "ServiceUnavailable")
 THROTTLED = "RequestLimitExceeded"
+RETRYABLE_PREFIXES = (THROTTLED, "InternalError", "ServiceUnavailable")
 SIGNATURE_EXPIRE = "AuthFailure.SignatureExpire"  # re-signed once with a fresh (skew-corrected) timestamp
 TOKEN_FAILURE = "AuthFailure.TokenFailure"  # noqa: S105 - an error code; credentials re-read once, then re-signed
 
 
 def is_retryable_code(code: str) -> bool:
     """``RequestLimitExceeded*``, ``InternalError*``, ``ServiceUnavailable*``; never ``RequestSizeLimitExceeded``."""
-    return any(code == prefix or code.startswith(prefix + ".") for prefix in RETRYABLE_PREFIXES)
+    return any(in_code_family(code, prefix) for prefix in RETRYABLE_PREFIXES)
 
 
 def is_throttled(code: str) -> bool:
     """``RequestLimitExceeded`` and its sub-codes: the API's per-second window for the action is full."""
-    return code == THROTTLED or code.startswith(THROTTLED + ".")
+    return in_code_family(code, THROTTLED)
 
 
 def is_retryable_status(status: int) -> bool:

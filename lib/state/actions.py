@@ -191,7 +191,7 @@ class ActionStore:
 
     def ids(self) -> list[str]:
         """The key part of every recorded action (the id as ``segment`` wrote it)."""
-        return sorted({k[len("actions/") :].partition("/")[0] for k in self._codec.store.list("actions/")})
+        return sorted(self.latest())
 
     def latest(self) -> dict[str, int]:
         """Every recorded action's key part and its highest transition number, from one listing."""

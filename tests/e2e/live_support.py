@@ -167,6 +167,18 @@ def assert_result_shape(result: dict[str, Any]) -> None:
     assert isinstance(result["errors"], list)
 
 
+def serve_process(env: dict[str, str]) -> subprocess.Popen[str]:
+    """``python -m lib serve`` on a free local port with exactly ``env``; its first line says where."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "lib", "serve", "--host", "127.0.0.1", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def run_cli(
     args: list[str], env: dict[str, str], timeout: float = 60, *, package: str = "lib"
 ) -> subprocess.CompletedProcess[str]:

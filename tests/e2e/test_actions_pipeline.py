@@ -31,6 +31,7 @@ from lib.client import ApiClient, Credentials
 from sandbox.live_scenario import PER_BUCKET, ZONE, live_scenario, month_start, wait_past_month_end
 from sandbox.receivers import Receiver
 from sandbox.server import Sandbox
+from tests.e2e.live_support import serve_process
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e]
@@ -139,14 +140,7 @@ def served(cloud: Sandbox, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]
     with Receiver() as receiver:
         limit = month_to_date(cloud, cloud.now) + 6 * PER_BUCKET
         env = environment(cloud, receiver, tmp_path, limit)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lib", "serve", "--host", "127.0.0.1", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = serve_process(env)
         try:
             assert proc.stdout is not None
             deadline = time.monotonic() + 30

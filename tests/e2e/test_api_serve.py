@@ -8,7 +8,6 @@ import json
 import os
 import select
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from lib.api.events import MAX_BODY
 from lib.api.http_bridge import ApiServer, build_event
 from lib.notify.images import chart_id
 from tests.api_fixtures import TOKENS, WECOM_KEY, make_app
+from tests.e2e.live_support import serve_process
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,14 +259,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         "WECOM_URL": f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}",
         "PYTHONPATH": str(ROOT),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lib", "serve", "--host", "127.0.0.1", "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = serve_process(env)
     try:
         line = _first_line(proc, timeout=20)
         assert line.startswith("serving the API on http://127.0.0.1:"), line

@@ -10,8 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -30,9 +28,9 @@ from lib.state.repo import StateRepository
 from sandbox.demo_links import follow
 from sandbox.live_scenario import ZONE, live_scenario, month_start, wait_past_month_end
 from sandbox.server import Sandbox
+from tests.e2e.live_support import serve_process
 from tests.unit.notify_samples import TRAFFIC
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e]
 SECRET = "e2e-link-secret-0123456789abcdef"
 CONFIG = """\
@@ -90,14 +88,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             "TENCENTCLOUD_SECRET_ID": cloud.secret_id,
             "TENCENTCLOUD_SECRET_KEY": cloud.secret_key,
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lib", "serve", "--host", "127.0.0.1", "--port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = serve_process(env)
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()

@@ -9,7 +9,6 @@ worker recorded in the first tick, each line saying when those were read.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -28,7 +27,7 @@ from lib.deploy.package import build
 from sandbox.receivers import Receiver
 from sandbox.server import Sandbox
 from tests.e2e import org_support as org
-from tests.e2e.test_orgs_fanout import MEMBERS, SHARD, SHARDS, TIMER, TOKEN, Cloud, _deploy, _now
+from tests.e2e.test_orgs_fanout import MEMBERS, SHARDS, TIMER, Cloud, _deploy, _deploy_env, _now
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,20 +39,7 @@ def org_cloud(tmp_path: Path) -> Iterator[tuple[Cloud, Path, dict[str, str]]]:
     config_path.write_text(yaml.safe_dump(org.config(now)), encoding="utf-8")
     package = build(tmp_path / "package", wheels=False)
     with Sandbox(org.scenario(MEMBERS, now)) as sandbox, Receiver() as receiver:
-        env = {
-            "BUDGET_CONFIG": str(config_path),
-            "BUDGET_DEPLOY_PACKAGE": str(package),
-            "BUDGET_STATE": f"file://{tmp_path / 'state'}",
-            "BUDGET_API_ENDPOINT": sandbox.url,
-            "BUDGET_API_TOKEN": TOKEN,
-            "BUDGET_SHARD_SIZE": str(SHARD),
-            "WEBHOOK_URL": receiver.url("webhook"),
-            "WEBHOOK_SECRET": receiver.secret("webhook"),
-            "TENCENTCLOUD_SECRET_ID": sandbox.secret_id,
-            "TENCENTCLOUD_SECRET_KEY": sandbox.secret_key,
-            "HOME": str(tmp_path),
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        }
+        env = _deploy_env(tmp_path, config_path, package, sandbox, receiver)
         lines = _deploy(env)
         (url,) = [line.split(" ", 1)[1] for line in lines if line.startswith("url: ")]
         assert sandbox.app.scf.function(TIMER) is not None

@@ -111,6 +111,26 @@ def _now() -> datetime:
     return now
 
 
+def _deploy_env(
+    tmp_path: Path, config_path: Path, package: Path, sandbox: Sandbox, receiver: Receiver
+) -> dict[str, str]:
+    """What ``deploy`` runs with: the organization's configuration and package, the sandbox, the webhook."""
+    return {
+        "BUDGET_CONFIG": str(config_path),
+        "BUDGET_DEPLOY_PACKAGE": str(package),
+        "BUDGET_STATE": f"file://{tmp_path / 'state'}",
+        "BUDGET_API_ENDPOINT": sandbox.url,
+        "BUDGET_API_TOKEN": TOKEN,
+        "BUDGET_SHARD_SIZE": str(SHARD),
+        "WEBHOOK_URL": receiver.url("webhook"),
+        "WEBHOOK_SECRET": receiver.secret("webhook"),
+        "TENCENTCLOUD_SECRET_ID": sandbox.secret_id,
+        "TENCENTCLOUD_SECRET_KEY": sandbox.secret_key,
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+
+
 def _deploy(env: dict[str, str]) -> list[str]:
     proc = subprocess.run(
         [sys.executable, "-m", "lib", "-q", "deploy", "--role", "BudgetAlertsScfRole", "--stage", STAGE],
@@ -128,20 +148,7 @@ def cloud(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cloud]:
     config_path.write_text(yaml.safe_dump(org.config(now)), encoding="utf-8")
     package = build(tmp_path / "package", wheels=False)  # the sandbox runs it with this machine's Python
     with Sandbox(org.scenario(MEMBERS, now, **options)) as sandbox, Receiver() as receiver:
-        env = {
-            "BUDGET_CONFIG": str(config_path),
-            "BUDGET_DEPLOY_PACKAGE": str(package),
-            "BUDGET_STATE": f"file://{tmp_path / 'state'}",
-            "BUDGET_API_ENDPOINT": sandbox.url,
-            "BUDGET_API_TOKEN": TOKEN,
-            "BUDGET_SHARD_SIZE": str(SHARD),
-            "WEBHOOK_URL": receiver.url("webhook"),
-            "WEBHOOK_SECRET": receiver.secret("webhook"),
-            "TENCENTCLOUD_SECRET_ID": sandbox.secret_id,
-            "TENCENTCLOUD_SECRET_KEY": sandbox.secret_key,
-            "HOME": str(tmp_path),
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        }
+        env = _deploy_env(tmp_path, config_path, package, sandbox, receiver)
         lines = _deploy(env)
         (url,) = [line.split(" ", 1)[1] for line in lines if line.startswith("url: ")]
         timer = sandbox.app.scf.function(TIMER)
