@@ -9,7 +9,6 @@ worker recorded in the first tick, each line saying when those were read.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -27,7 +26,7 @@ from lib.deploy.package import build
 from sandbox.receivers import Receiver
 from sandbox.server import Sandbox
 from tests.e2e import org_support as org
-from tests.e2e.test_orgs_fanout import MEMBERS, SHARDS, TIMER, Cloud, _deploy, _deploy_env, _now
+from tests.e2e.test_orgs_fanout import MEMBERS, SHARDS, TIMER, Cloud, _deploy, _deploy_env, _now, _ticks_at_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -71,20 +70,7 @@ def test_a_fanned_out_tick_then_the_digest_time_sends_one_digest_covering_every_
     config_path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     _deploy(env)
     second_tick = first_tick + timedelta(minutes=5)
-    results: list[dict[str, Any]] = []
-    failures: list[BaseException] = []
-
-    def tick_once() -> None:
-        try:
-            results.append(cloud.tick(second_tick))
-        except BaseException as exc:  # reported below, not lost in the thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=tick_once) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    results, failures = _ticks_at_once(cloud, second_tick)
     assert failures == [] and len(results) == 8
     workers = cloud.workers()
     assert len(workers) == 2 * SHARDS

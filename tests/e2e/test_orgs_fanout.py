@@ -131,6 +131,26 @@ def _deploy_env(
     }
 
 
+def _ticks_at_once(cloud: Cloud, tick: datetime, count: int = 8) -> tuple[list[dict[str, Any]], list[BaseException]]:
+    """``count`` coordinators of the same tick at once (SCF may deliver a tick more than once): their results,
+    and what any of them raised (kept, not lost in its thread)."""
+    results: list[dict[str, Any]] = []
+    failures: list[BaseException] = []
+
+    def tick_once() -> None:
+        try:
+            results.append(cloud.tick(tick))
+        except BaseException as exc:  # reported by the caller, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=tick_once) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return results, failures
+
+
 def _deploy(env: dict[str, str]) -> list[str]:
     proc = subprocess.run(
         [sys.executable, "-m", "lib", "-q", "deploy", "--role", "BudgetAlertsScfRole", "--stage", STAGE],
@@ -170,20 +190,7 @@ def _values(workers: list[dict[str, Any]]) -> dict[tuple[str, str], Decimal]:
 def test_sixty_members_fan_out_and_every_value_and_alert_is_exact(cloud: Cloud) -> None:
     tick = cloud.now.astimezone(timezone.utc)
     # Eight coordinators of the same tick at once (SCF may deliver a tick more than once).
-    results: list[dict[str, Any]] = []
-    failures: list[BaseException] = []
-
-    def tick_once() -> None:
-        try:
-            results.append(cloud.tick(tick))
-        except BaseException as exc:  # reported below, not lost in the thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=tick_once) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    results, failures = _ticks_at_once(cloud, tick)
     assert failures == [] and len(results) == 8
     started = Counter(s["index"] for r in results for s in r["shards"] if s["state"] == "started")
     assert started == Counter(range(SHARDS)), "each shard is started by exactly one coordinator"
